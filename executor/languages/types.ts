@@ -1,0 +1,41 @@
+import type { RunLimits } from '../sandbox/types.js';
+
+/**
+ * One entry of the language catalogue (`executor/languages/catalogue.yaml`). argv templates are arrays;
+ * an item is either literal text or exactly one placeholder:
+ * - `{source}`: the entry file name (for example `main.py`), or `{sources...}` for every file placed;
+ * - `{args...}`: the submission's command-line arguments, spliced in as separate items;
+ * - `{compiler_args...}`: the submission's extra compiler flags, spliced in as separate items.
+ * Placeholders never appear inside a longer string, so no user text is ever concatenated into an item.
+ */
+export interface LanguageDefinition {
+  readonly id: string;
+  readonly name: string;
+  readonly aliases: readonly string[];
+  /** Default entry file name when a submission sends a single `source`. */
+  readonly sourceFile: string;
+  readonly compile: readonly string[] | null;
+  readonly run: readonly string[];
+  /** The command whose output reveals the installed version, and a regex with one capture group. */
+  readonly version: { readonly argv: readonly string[]; readonly pattern: string };
+  /** Debian packages that provide the toolchain. */
+  readonly packages: readonly string[];
+  /** Extra environment for compile and run (PATH and HOME are set by the executor). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Multipliers/minimums applied over the submission's limits (JVMs need more memory and threads). */
+  readonly limitAdjust: Partial<Record<keyof RunLimits, { readonly min?: number; readonly factor?: number }>>;
+  /** Limits used for the compile step. */
+  readonly compileLimits: Partial<RunLimits>;
+  /** CodeMirror language name for the web editor. */
+  readonly editorMode: string;
+  /** A short program that reads a line from stdin and greets it; shown in the editor. */
+  readonly starter: string;
+}
+
+export interface InstalledLanguage extends LanguageDefinition {
+  readonly available: boolean;
+  /** Version reported by the real tool, or null when unavailable. */
+  readonly installedVersion: string | null;
+  /** Why the language is unavailable (tool missing, version command failed). */
+  readonly unavailableReason: string | null;
+}

@@ -1,0 +1,131 @@
+/**
+ * The sandbox's public contract. A `Sandbox` owns a set of slots; each slot is one native helper process
+ * that keeps a pre-forked, fully isolated sandbox ready so that a run pays only for `execve`.
+ *
+ * A `Workspace` is a fresh size-capped tmpfs that lives for one job: files are placed in it before the
+ * first run, and every run of the job (compile, then each test case) sees it at `/box`. Releasing the
+ * workspace unmounts it, so nothing a run wrote survives the job and the host never walks or deletes a
+ * tree that sandboxed code could have rearranged.
+ */
+
+export type Verdict =
+  | 'ok'
+  | 'runtime_error'
+  | 'time_limit_exceeded'
+  | 'memory_limit_exceeded'
+  | 'output_limit_exceeded'
+  | 'internal_error';
+
+export type OutputStream = 'stdout' | 'stderr';
+
+/** Hard limits for one run. Every field is enforced by the kernel (cgroups, rlimits, tmpfs size). */
+export interface RunLimits {
+  /** CPU time summed over every process and thread of the run (cgroup accounting). */
+  readonly cpuTimeMs: number;
+  /** Wall-clock time from exec to exit. */
+  readonly wallTimeMs: number;
+  /** Memory of all processes together, page cache and tmpfs pages included; no swap. */
+  readonly memoryBytes: number;
+  /** Processes plus threads alive at once (pids cgroup). */
+  readonly processes: number;
+  /** Bytes kept per output stream; writing more ends the run with `output_limit_exceeded`. */
+  readonly outputBytes: number;
+  /** Largest file the run may write (RLIMIT_FSIZE). */
+  readonly fileSizeBytes: number;
+  /** Open file descriptors per process (RLIMIT_NOFILE). */
+  readonly openFiles: number;
+  /** Stack size per process (RLIMIT_STACK). */
+  readonly stackBytes: number;
+  /** Size of the run's private `/tmp` and `/dev/shm` (each a tmpfs, charged to the memory limit). */
+  readonly tmpBytes: number;
+}
+
+export interface RunRequest {
+  /** argv[0] is resolved against PATH inside the sandbox. Never a shell string. */
+  readonly argv: readonly string[];
+  /** The complete environment of the run; nothing of the executor's own environment is passed. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Working directory inside the sandbox; must be `/box` or below it. Default `/box`. */
+  readonly cwd?: string;
+  readonly stdin?: Uint8Array;
+  readonly limits: RunLimits;
+  /** Called with output as it is produced (for live streaming); the full capped output is in the result. */
+  readonly onOutput?: (stream: OutputStream, chunk: Buffer) => void;
+  /** Aborting kills the run; the result then has verdict `internal_error` with reason `cancelled`. */
+  readonly signal?: AbortSignal;
+}
+
+export interface RunResult {
+  readonly verdict: Verdict;
+  /** Which clock ran out, when the verdict is `time_limit_exceeded`. */
+  readonly timeLimit: 'cpu' | 'wall' | null;
+  /** Exit status of the run's main process when it exited normally. */
+  readonly exitCode: number | null;
+  /** Name of the signal that killed the main process (`SIGKILL`, `SIGSEGV`...). */
+  readonly signal: string | null;
+  readonly cpuTimeMs: number;
+  readonly wallTimeMs: number;
+  /** Peak memory of the run's cgroup. */
+  readonly memoryBytes: number;
+  readonly stdout: Buffer;
+  readonly stderr: Buffer;
+  readonly stdoutTruncated: boolean;
+  readonly stderrTruncated: boolean;
+  /** Human-readable cause for `internal_error`; never contains host secrets. */
+  readonly error: string | null;
+}
+
+export interface WorkspaceFile {
+  /** Relative path below `/box`: no `..`, no absolute paths, no empty or `.` segments. */
+  readonly path: string;
+  readonly content: Uint8Array;
+  /** Defaults to 0o644; only permission bits 0o777 are honoured. */
+  readonly mode?: number;
+}
+
+export interface WorkspaceOptions {
+  /** Size of the workspace tmpfs at `/box`. */
+  readonly sizeBytes: number;
+}
+
+export interface Workspace {
+  /** Places files; only valid before the first `run` of the workspace. */
+  writeFiles(files: readonly WorkspaceFile[]): Promise<void>;
+  run(request: RunRequest): Promise<RunResult>;
+  /**
+   * Reads regular files below `/box` (no symlinks followed, size-capped) so that a compile result can be
+   * cached and later placed in another workspace with `writeFiles`.
+   */
+  snapshot(maxBytes: number): Promise<WorkspaceFile[]>;
+  /** Unmounts the workspace and returns the slot to the pool. Idempotent. */
+  release(): Promise<void>;
+}
+
+export type CgroupVersion = 'v1' | 'v2';
+
+export interface SandboxInfo {
+  readonly cgroup: CgroupVersion;
+  readonly slots: number;
+}
+
+export interface Sandbox {
+  readonly info: SandboxInfo;
+  /** Waits for a free slot and gives it a fresh workspace. Slots are handed out in FIFO order. */
+  acquire(options: WorkspaceOptions, signal?: AbortSignal): Promise<Workspace>;
+  /** Number of slots currently holding a workspace. */
+  busySlots(): number;
+  /** Kills any running process and stops every helper. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface SandboxOptions {
+  /** Concurrent runs; each slot is one helper process with its own uid. Default: number of cores. */
+  readonly slots?: number;
+  /** Slot n runs as uid and gid `uidBase + n`. Default 61000; the range must be unused on the host. */
+  readonly uidBase?: number;
+  /** Path of the native helper binary. Default: the one built in `executor/sandbox/native/build/`. */
+  readonly helperPath?: string;
+  /** Name of the cgroup (under each controller's root) that holds every run. Default `remcode`. */
+  readonly cgroupName?: string;
+  readonly onLog?: (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+}
