@@ -3,7 +3,11 @@ import type { RunLimits } from '../sandbox/types.js';
 /**
  * One entry of the language catalogue (`executor/languages/catalogue.yaml`). argv templates are arrays;
  * an item is either literal text or exactly one placeholder:
- * - `{source}`: the entry file name (for example `main.py`), or `{sources...}` for every file placed;
+ * - `{source}`: the entry file's path (for example `main.py`);
+ * - `{source_stem}`: the entry file's path without its last extension (`main`, `Main`), for tools that
+ *   name their output after the source (`java Main`, `node main` finding `main.js`);
+ * - `{sources...}`: every placed file whose extension is the entry file's (so headers and data files
+ *   are not handed to the compiler), entry first, spliced in as separate items;
  * - `{args...}`: the submission's command-line arguments, spliced in as separate items;
  * - `{compiler_args...}`: the submission's extra compiler flags, spliced in as separate items.
  * Placeholders never appear inside a longer string, so no user text is ever concatenated into an item.
@@ -30,6 +34,11 @@ export interface LanguageDefinition {
   readonly editorMode: string;
   /** A short program that reads a line from stdin and greets it; shown in the editor. */
   readonly starter: string;
+  /**
+   * Files the toolchain needs beside the submission (for example ambient declarations that let `tsc`
+   * type-check Node's globals without `@types/node`). A submitted file of the same path wins.
+   */
+  readonly supportFiles: readonly { readonly path: string; readonly content: string }[];
 }
 
 export interface InstalledLanguage extends LanguageDefinition {
