@@ -1,0 +1,208 @@
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import {
+  DEFAULT_LIMITS,
+  LimitParseError,
+  MAX_LIMITS,
+  parseBytes,
+  parseDurationMs,
+  parseLimitList,
+} from './limits.js';
+import type { SubmissionLimits } from './limits.js';
+
+/**
+ * Configuration of each program, parsed once from the environment at start. Defaults live here and
+ * nowhere else; docs/architecture.md and the README list them.
+ */
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface CommonConfig {
+  /** Postgres connection string, password already applied from DATABASE_PASSWORD_FILE. */
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  /** From REDIS_PASSWORD_FILE, when set; kept apart so it never appears in a logged URL. */
+  readonly redisPassword: string | undefined;
+  readonly prefix: string;
+  readonly logLevel: LogLevel;
+}
+
+export interface WebappConfig extends CommonConfig {
+  readonly port: number;
+  readonly host: string;
+  /** Longest `?wait=true` wait before answering 202. Default 10 s. */
+  readonly waitTimeoutMs: number;
+  /** Largest request body. Default 4 MiB. */
+  readonly maxBodyBytes: number;
+  /** Largest decoded source file, stdin, or expected output. Default 1 MiB. */
+  readonly maxFileBytes: number;
+  /** Queue length from which new submissions get 503. Default 10000. */
+  readonly queueMax: number;
+  /** `open` accepts anonymous requests; `required` demands an API key. Default `open`. */
+  readonly auth: 'open' | 'required';
+  /** Requests per minute per API key when the key has no own rate. Default 600. */
+  readonly rateLimitPerMinute: number;
+  readonly limitDefaults: SubmissionLimits;
+  readonly limitMaxima: SubmissionLimits;
+  /** Finished submissions older than this are deleted. Default 7 days. */
+  readonly retentionMs: number;
+  /** Interval of the sweep that re-enqueues orphaned rows and applies retention. Default 30 s. */
+  readonly sweepIntervalMs: number;
+}
+
+export interface ExecutorConfig extends CommonConfig {
+  readonly slots: number;
+  readonly metricsPort: number;
+  readonly metricsHost: string;
+  /** Grace on SIGTERM to finish held jobs before handing them back. Default 25 s (Swarm waits 30 s). */
+  readonly shutdownGraceMs: number;
+  /** BullMQ lock duration: how soon a job of a killed executor is delivered again. Default 30 s. */
+  readonly lockDurationMs: number;
+  /** Compile cache size. Default 256 MiB. */
+  readonly compileCacheBytes: number;
+  /** Catalogue file; default: the one shipped with the executor. */
+  readonly catalogueFile: string | undefined;
+  readonly executorId: string;
+}
+
+function readSecretFile(env: Env, variable: string): string | undefined {
+  const file = env[variable];
+  if (file === undefined || file === '') return undefined;
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new ConfigError(variable, `${variable}: cannot read ${file}`, { cause: error });
+  }
+}
+
+function parseUrl(env: Env, variable: string, fallback: string, protocols: readonly string[]): URL {
+  const text = env[variable] ?? fallback;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch (error) {
+    throw new ConfigError(variable, `${variable} is not a URL`, { cause: error });
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(
+      variable,
+      `${variable} must start with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+    );
+  }
+  return url;
+}
+
+function parseInteger(env: Env, variable: string, fallback: number, min: number, max: number): number {
+  const text = env[variable];
+  if (text === undefined || text === '') return fallback;
+  if (!/^\d+$/.test(text.trim())) throw new ConfigError(variable, `${variable} must be a whole number`);
+  const value = Number(text);
+  if (value < min || value > max)
+    throw new ConfigError(variable, `${variable} must be between ${min} and ${max}`);
+  return value;
+}
+
+function parseWith<T>(env: Env, variable: string, fallback: T, parse: (text: string) => T): T {
+  const text = env[variable];
+  if (text === undefined || text === '') return fallback;
+  try {
+    return parse(text);
+  } catch (error) {
+    const reason = error instanceof LimitParseError ? error.message : 'invalid value';
+    throw new ConfigError(variable, `${variable}: ${reason}`, { cause: error });
+  }
+}
+
+function parseCommon(env: Env): CommonConfig {
+  const db = parseUrl(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/remcode', [
+    'postgres:',
+    'postgresql:',
+  ]);
+  const dbPassword = readSecretFile(env, 'DATABASE_PASSWORD_FILE');
+  if (dbPassword !== undefined) db.password = encodeURIComponent(dbPassword);
+  const redis = parseUrl(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']);
+  const prefix = env.REMCODE_PREFIX ?? 'remcode';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(prefix)) {
+    throw new ConfigError('REMCODE_PREFIX', 'REMCODE_PREFIX may hold letters, digits, "_", "." and "-" only');
+  }
+  const logLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new ConfigError('LOG_LEVEL', `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  return {
+    databaseUrl: db.toString(),
+    redisUrl: redis.toString(),
+    redisPassword: readSecretFile(env, 'REDIS_PASSWORD_FILE'),
+    prefix,
+    logLevel,
+  };
+}
+
+export function parseWebappConfig(env: Env = process.env): WebappConfig {
+  const common = parseCommon(env);
+  const auth = env.REMCODE_AUTH ?? 'open';
+  if (auth !== 'open' && auth !== 'required')
+    throw new ConfigError('REMCODE_AUTH', 'REMCODE_AUTH must be open or required');
+  const limitMaxima = parseWith(env, 'REMCODE_LIMIT_MAXIMA', MAX_LIMITS, (t) =>
+    parseLimitList(t, MAX_LIMITS, 'REMCODE_LIMIT_MAXIMA'),
+  );
+  const limitDefaults = parseWith(env, 'REMCODE_LIMIT_DEFAULTS', DEFAULT_LIMITS, (t) =>
+    parseLimitList(t, DEFAULT_LIMITS, 'REMCODE_LIMIT_DEFAULTS'),
+  );
+  return {
+    ...common,
+    port: parseInteger(env, 'PORT', 8080, 0, 65535),
+    host: env.HOST ?? '127.0.0.1',
+    waitTimeoutMs: parseWith(env, 'REMCODE_WAIT_TIMEOUT', 10_000, (t) => parseDurationMs(t)),
+    maxBodyBytes: parseWith(env, 'REMCODE_MAX_BODY', 4 * 1024 ** 2, (t) => parseBytes(t)),
+    maxFileBytes: parseWith(env, 'REMCODE_MAX_FILE', 1024 ** 2, (t) => parseBytes(t)),
+    queueMax: parseInteger(env, 'REMCODE_QUEUE_MAX', 10_000, 1, 10_000_000),
+    auth,
+    rateLimitPerMinute: parseInteger(env, 'REMCODE_RATE_LIMIT', 600, 1, 10_000_000),
+    limitDefaults,
+    limitMaxima,
+    retentionMs: parseWith(env, 'REMCODE_RETENTION', 7 * 24 * 3_600_000, (t) =>
+      parseDurationMs(t.endsWith('d') ? `${Number(t.slice(0, -1)) * 24}h` : t),
+    ),
+    sweepIntervalMs: parseWith(env, 'REMCODE_SWEEP_INTERVAL', 30_000, (t) => parseDurationMs(t)),
+  };
+}
+
+export function parseExecutorConfig(env: Env = process.env): ExecutorConfig {
+  const common = parseCommon(env);
+  return {
+    ...common,
+    slots: parseInteger(env, 'EXECUTOR_SLOTS', os.availableParallelism(), 1, 1024),
+    metricsPort: parseInteger(env, 'EXECUTOR_METRICS_PORT', 9101, 0, 65535),
+    metricsHost: env.EXECUTOR_METRICS_HOST ?? '0.0.0.0',
+    shutdownGraceMs: parseWith(env, 'EXECUTOR_SHUTDOWN_GRACE', 25_000, (t) => parseDurationMs(t)),
+    lockDurationMs: parseWith(env, 'EXECUTOR_LOCK_DURATION', 30_000, (t) => parseDurationMs(t)),
+    compileCacheBytes: parseWith(env, 'EXECUTOR_COMPILE_CACHE', 256 * 1024 ** 2, (t) => parseBytes(t)),
+    catalogueFile: env.REMCODE_CATALOGUE || undefined,
+    executorId: env.EXECUTOR_ID || `${os.hostname()}-${process.pid}`,
+  };
+}
+
+/** The URL with its password masked, for logs and messages. */
+export function redactUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.password !== '') url.password = '***';
+    return url.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

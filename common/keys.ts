@@ -1,0 +1,38 @@
+/**
+ * Names of everything RemCode keeps in Redis. Every key starts with the install's prefix so that several
+ * installs can share one Redis. Other programs (the controller) read the queue through these names.
+ */
+
+/** The BullMQ queue name; BullMQ's own keys are `${prefix}:submissions:*`. */
+export const SUBMISSION_QUEUE = 'submissions';
+
+export interface RedisKeys {
+  readonly prefix: string;
+  /** Stream of the live events of one submission. */
+  events(id: string): string;
+  /** Pub/sub channel on which every event is announced as `${id} ${type}`. */
+  readonly eventsChannel: string;
+  /** Pub/sub channel on which the webapp asks executors to stop a submission (message: the id). */
+  readonly cancelChannel: string;
+  /** Hash executor id → JSON heartbeat. */
+  readonly executors: string;
+  /** JSON list of the installed languages, written by executors at start. */
+  readonly languages: string;
+  /** Fixed-window request counter of one API key. */
+  rate(keyId: string, window: number): string;
+  /** BullMQ's list of waiting jobs (the queue depth the controller scales on). */
+  readonly queueWaiting: string;
+}
+
+export function redisKeys(prefix: string): RedisKeys {
+  return {
+    prefix,
+    events: (id) => `${prefix}:events:${id}`,
+    eventsChannel: `${prefix}:events`,
+    cancelChannel: `${prefix}:cancel`,
+    executors: `${prefix}:executors`,
+    languages: `${prefix}:languages`,
+    rate: (keyId, window) => `${prefix}:rate:${keyId}:${window}`,
+    queueWaiting: `${prefix}:${SUBMISSION_QUEUE}:wait`,
+  };
+}

@@ -1,0 +1,94 @@
+import type { Redis } from 'ioredis';
+import { parseNotice } from '../../common/events.js';
+import type { Logger } from '../../common/logger.js';
+
+export type NoticeListener = (type: string) => void;
+
+/**
+ * One Redis subscriber per webapp process, fanning event notices out to the requests that wait on a
+ * submission (`?wait=true` and SSE followers). Listeners register before they re-read state, so a notice
+ * arriving in between is never missed.
+ */
+export class NoticeHub {
+  private readonly listeners = new Map<string, Set<NoticeListener>>();
+  private closed = false;
+
+  private constructor(
+    private readonly subscriber: Redis,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(subscriber: Redis, channel: string, logger: Logger): Promise<NoticeHub> {
+    const hub = new NoticeHub(subscriber, logger);
+    subscriber.on('message', (_channel: string, message: string) => hub.dispatch(message));
+    await subscriber.subscribe(channel);
+    return hub;
+  }
+
+  private dispatch(message: string): void {
+    const notice = parseNotice(message);
+    if (!notice) return;
+    const set = this.listeners.get(notice.id);
+    if (!set) return;
+    for (const listener of [...set]) {
+      try {
+        listener(notice.type);
+      } catch (error) {
+        this.logger.warn({ err: error }, 'notice listener failed');
+      }
+    }
+  }
+
+  /** Registers a listener for one submission; call the returned function to remove it. */
+  listen(id: string, listener: NoticeListener): () => void {
+    let set = this.listeners.get(id);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(id, set);
+    }
+    set.add(listener);
+    return () => {
+      const current = this.listeners.get(id);
+      if (!current) return;
+      current.delete(listener);
+      if (current.size === 0) this.listeners.delete(id);
+    };
+  }
+
+  /** Resolves with the first notice type in `types`, or null after `timeoutMs` or on abort. */
+  waitFor(
+    id: string,
+    types: readonly string[],
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): { ready: Promise<string | null>; cancel: () => void } {
+    let stop = (): void => undefined;
+    const ready = new Promise<string | null>((resolve) => {
+      const timer = setTimeout(() => finish(null), timeoutMs);
+      const unlisten = this.listen(id, (type) => {
+        if (types.includes(type)) finish(type);
+      });
+      const onAbort = (): void => finish(null);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      function finish(value: string | null): void {
+        clearTimeout(timer);
+        unlisten();
+        signal?.removeEventListener('abort', onAbort);
+        resolve(value);
+      }
+      stop = () => finish(null);
+    });
+    return { ready, cancel: () => stop() };
+  }
+
+  get waiting(): number {
+    return this.listeners.size;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+  }
+}

@@ -1,0 +1,170 @@
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import { SUBMISSION_STATES, SUBMISSION_VERDICTS } from '../../common/verdicts.js';
+import type { SubmissionState, SubmissionVerdict } from '../../common/verdicts.js';
+
+/**
+ * Request and response schemas of the v1 API. Structure is checked here; byte sizes after base64
+ * decoding, file names and limits are checked by the decoder, which knows the language and the config.
+ */
+
+const LimitValue = Type.Union([Type.Number({ minimum: 0 }), Type.String({ maxLength: 32 })]);
+
+export const LimitsBody = Type.Object(
+  {
+    cpu_time: Type.Optional(LimitValue),
+    wall_time: Type.Optional(LimitValue),
+    memory: Type.Optional(LimitValue),
+    processes: Type.Optional(LimitValue),
+    output: Type.Optional(LimitValue),
+    file_size: Type.Optional(LimitValue),
+  },
+  {
+    additionalProperties: false,
+    description: 'Times as "2s"/"500ms" or milliseconds; sizes as "256MiB" or bytes',
+  },
+);
+
+const Text = Type.String({ description: 'UTF-8 text, or base64 when `encoding` is "base64"' });
+
+export const SubmissionBody = Type.Object(
+  {
+    language: Type.String({ minLength: 1, maxLength: 64, description: 'Language id or alias' }),
+    version: Type.Optional(Type.String({ maxLength: 64, description: 'Required installed version prefix' })),
+    source: Type.Optional(Text),
+    files: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { name: Type.String({ minLength: 1, maxLength: 128 }), content: Text },
+          { additionalProperties: false },
+        ),
+        { minItems: 1, maxItems: 32, description: 'The first file is the entry point' },
+      ),
+    ),
+    stdin: Type.Optional(Text),
+    args: Type.Optional(Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 128 })),
+    compiler_args: Type.Optional(Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 128 })),
+    tests: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { stdin: Type.Optional(Text), expected_output: Type.Optional(Type.Union([Text, Type.Null()])) },
+          { additionalProperties: false },
+        ),
+        { minItems: 1, maxItems: 64 },
+      ),
+    ),
+    limits: Type.Optional(LimitsBody),
+    encoding: Type.Optional(Type.Union([Type.Literal('utf8'), Type.Literal('base64')])),
+  },
+  { additionalProperties: false },
+);
+export type SubmissionBody = Static<typeof SubmissionBody>;
+
+export const WaitQuery = Type.Object(
+  {
+    wait: Type.Optional(
+      Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')]),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
+
+const Verdict = Type.Unsafe<SubmissionVerdict>({ type: 'string', enum: [...SUBMISSION_VERDICTS] });
+const State = Type.Unsafe<SubmissionState>({ type: 'string', enum: [...SUBMISSION_STATES] });
+
+export const RunView = Type.Object({
+  verdict: Type.String({
+    description: 'For a test: its verdict; for the compile step: the sandbox verdict ("ok" when it ran)',
+  }),
+  time_limit: Nullable(Type.Union([Type.Literal('cpu'), Type.Literal('wall')])),
+  stdout: Type.String(),
+  stderr: Type.String(),
+  stdout_truncated: Type.Boolean(),
+  stderr_truncated: Type.Boolean(),
+  exit_code: Nullable(Type.Integer()),
+  signal: Nullable(Type.String()),
+  cpu_time_ms: Type.Number(),
+  wall_time_ms: Type.Number(),
+  memory_bytes: Type.Number(),
+});
+
+export const LimitsView = Type.Object({
+  cpu_time_ms: Type.Integer(),
+  wall_time_ms: Type.Integer(),
+  memory_bytes: Type.Integer(),
+  processes: Type.Integer(),
+  output_bytes: Type.Integer(),
+  file_size_bytes: Type.Integer(),
+});
+
+export const SubmissionView = Type.Object(
+  {
+    id: Type.String(),
+    state: State,
+    language: Type.String(),
+    version: Nullable(Type.String()),
+    encoding: Type.Union([Type.Literal('utf8'), Type.Literal('base64')]),
+    verdict: Nullable(Verdict),
+    error: Nullable(Type.String()),
+    limits: LimitsView,
+    compile: Nullable(RunView),
+    tests: Type.Array(RunView),
+    stdout: Type.Optional(Nullable(Type.String())),
+    stderr: Type.Optional(Nullable(Type.String())),
+    exit_code: Type.Optional(Nullable(Type.Integer())),
+    executor: Nullable(Type.String()),
+    created_at: Type.String({ format: 'date-time' }),
+    started_at: Nullable(Type.String({ format: 'date-time' })),
+    finished_at: Nullable(Type.String({ format: 'date-time' })),
+  },
+  { description: 'A submission and, once finished, its result' },
+);
+export type SubmissionView = Static<typeof SubmissionView>;
+
+/** The submission's input, for permanent links that show the code again. */
+export const SourceView = Type.Object({
+  id: Type.String(),
+  language: Type.String(),
+  encoding: Type.Union([Type.Literal('utf8'), Type.Literal('base64')]),
+  files: Type.Array(Type.Object({ name: Type.String(), content: Type.String() })),
+  stdin: Type.String(),
+  args: Type.Array(Type.String()),
+  compiler_args: Type.Array(Type.String()),
+  tests: Nullable(
+    Type.Array(Type.Object({ stdin: Type.String(), expected_output: Nullable(Type.String()) })),
+  ),
+});
+
+export const CreatedView = Type.Object({ id: Type.String(), state: State, location: Type.String() });
+
+export const LanguageView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  aliases: Type.Array(Type.String()),
+  version: Nullable(Type.String()),
+  available: Type.Boolean(),
+  unavailable_reason: Nullable(Type.String()),
+  source_file: Type.String(),
+  compiled: Type.Boolean(),
+  editor_mode: Type.String(),
+  starter: Type.String(),
+});
+
+export const StatusView = Type.Object({
+  queue_depth: Type.Integer(),
+  running: Type.Integer(),
+  oldest_job_age_seconds: Type.Number(),
+  executors_online: Type.Integer(),
+  executor_slots: Type.Integer(),
+  busy_slots: Type.Integer(),
+});
+
+export const HealthView = Type.Object({
+  status: Type.String(),
+  checks: Type.Optional(Type.Record(Type.String(), Type.String())),
+});

@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { Counter } from 'prom-client';
+import { publishEvent } from '../../common/events.js';
+import { enqueueSubmission } from '../../common/queue.js';
+import { isSubmissionId } from '../../common/submissions-store.js';
+import type { ApiContext } from './context.js';
+import { decodeSubmission } from './decode.js';
+import { ProblemError, ProblemSchema } from './errors.js';
+import { streamEvents } from './sse.js';
+import { CreatedView, IdParams, SourceView, SubmissionBody, SubmissionView, WaitQuery } from './schemas.js';
+import { submissionView } from './view.js';
+
+const problems = { '4xx': ProblemSchema, '5xx': ProblemSchema };
+
+function notFound(id: string): ProblemError {
+  return new ProblemError(
+    404,
+    'submission_not_found',
+    'No such submission',
+    `There is no submission ${id.slice(0, 64)}`,
+  );
+}
+
+export function submissionRoutes(ctx: ApiContext): FastifyPluginCallbackTypebox {
+  return (app, _options, done) => {
+    const created = new Counter({
+      name: 'remcode_submissions_created_total',
+      help: 'Submissions accepted by the API',
+      registers: [ctx.registry],
+    });
+    const rejected = new Counter({
+      name: 'remcode_submissions_rejected_total',
+      help: 'Submissions refused because the queue was full',
+      registers: [ctx.registry],
+    });
+
+    app.post(
+      '/api/v1/submissions',
+      {
+        schema: {
+          summary: 'Create a submission',
+          description:
+            'Stores the submission and queues it. With `?wait=true` the answer waits (bounded) for the result.',
+          body: SubmissionBody,
+          querystring: WaitQuery,
+          response: { 200: SubmissionView, 201: CreatedView, 202: CreatedView, ...problems },
+        },
+      },
+      async (request, reply) => {
+        const apiKey = await ctx.apiKeys.authenticate(request);
+        if (ctx.monitor.stats.depth >= ctx.config.queueMax) {
+          rejected.inc();
+          throw new ProblemError(
+            503,
+            'queue_full',
+            'Too many submissions are waiting',
+            'Try again in a few seconds',
+            {
+              'retry-after': '5',
+            },
+          );
+        }
+        const decoded = decodeSubmission(request.body, {
+          languages: await ctx.languages.list(),
+          maxFileBytes: ctx.config.maxFileBytes,
+          limitDefaults: ctx.config.limitDefaults,
+          limitMaxima: ctx.config.limitMaxima,
+        });
+        const id = randomUUID();
+        const wait = request.query.wait === 'true' || request.query.wait === '1';
+        const closed = new AbortController();
+        request.raw.once('close', () => closed.abort());
+        // Listening starts before the job exists, so even an instant result cannot slip past.
+        const waiter = wait
+          ? ctx.hub.waitFor(id, ['result', 'cancelled'], ctx.config.waitTimeoutMs, closed.signal)
+          : undefined;
+        try {
+          await ctx.store.insert({
+            id,
+            language: decoded.language.id,
+            languageVersion: decoded.language.version,
+            encoding: decoded.encoding,
+            input: decoded.input,
+            limits: decoded.limits,
+            apiKeyId: apiKey?.id ?? null,
+          });
+        } catch (error) {
+          waiter?.cancel();
+          throw error;
+        }
+        created.inc();
+        try {
+          await enqueueSubmission(ctx.queue, id);
+        } catch (error) {
+          // The row is stored, so the submission is accepted: the sweeper enqueues it when Redis is back.
+          request.log.warn({ err: error, id }, 'enqueue failed; the sweeper will retry');
+        }
+        const location = `/api/v1/submissions/${id}`;
+        void reply.header('location', location);
+        if (waiter && (await waiter.ready) !== null) {
+          const done = await ctx.store.get(id);
+          if (done && done.state === 'finished') return reply.code(200).send(submissionView(done));
+        }
+        return reply.code(wait ? 202 : 201).send({ id, state: 'queued' as const, location });
+      },
+    );
+
+    app.get(
+      '/api/v1/submissions/:id',
+      {
+        schema: {
+          summary: 'Read a submission and its result',
+          params: IdParams,
+          response: { 200: SubmissionView, ...problems },
+        },
+      },
+      async (request) => {
+        const s = await ctx.store.get(request.params.id);
+        if (!s) throw notFound(request.params.id);
+        return submissionView(s);
+      },
+    );
+
+    app.get(
+      '/api/v1/submissions/:id/source',
+      {
+        schema: {
+          summary: 'Read what was submitted (code, stdin, arguments, tests)',
+          params: IdParams,
+          response: { 200: SourceView, ...problems },
+        },
+      },
+      async (request) => {
+        const s = await ctx.store.get(request.params.id);
+        if (!s) throw notFound(request.params.id);
+        const enc = (b: Buffer): string =>
+          s.encoding === 'base64' ? b.toString('base64') : b.toString('utf8');
+        return {
+          id: s.id,
+          language: s.language,
+          encoding: s.encoding,
+          files: s.input.files.map((f) => ({ name: f.name, content: enc(f.content) })),
+          stdin: enc(s.input.stdin),
+          args: [...s.input.args],
+          compiler_args: [...s.input.compilerArgs],
+          tests:
+            s.input.tests?.map((t) => ({
+              stdin: enc(t.stdin),
+              expected_output: t.expectedOutput === null ? null : enc(t.expectedOutput),
+            })) ?? null,
+        };
+      },
+    );
+
+    app.get(
+      '/api/v1/submissions/:id/events',
+      {
+        config: { sse: true },
+        schema: {
+          summary: 'Follow a submission live (Server-Sent Events)',
+          description:
+            'Events: `state`, `output` (live stdout/stderr chunks), then `result` (the full submission) or `cancelled`. Supports Last-Event-ID.',
+          params: IdParams,
+          response: { ...problems },
+        },
+      },
+      async (request, reply) => {
+        const s = await ctx.store.get(request.params.id);
+        if (!s) throw notFound(request.params.id);
+        const lastEventId = request.headers['last-event-id'];
+        await streamEvents(ctx, request, reply, s, typeof lastEventId === 'string' ? lastEventId : undefined);
+      },
+    );
+
+    app.delete(
+      '/api/v1/submissions/:id',
+      {
+        schema: {
+          summary: 'Cancel (if queued or running) and delete a submission',
+          params: IdParams,
+          response: { 204: Type.Null(), ...problems },
+        },
+      },
+      async (request, reply) => {
+        await ctx.apiKeys.authenticate(request);
+        const { id } = request.params;
+        if (!isSubmissionId(id) || !(await ctx.store.remove(id))) throw notFound(id);
+        // The row is gone, so an executor that still runs it can no longer store a result; these only stop
+        // work early and wake followers.
+        await ctx.queue.remove(id).catch(() => 0);
+        await ctx.redis.publish(ctx.keys.cancelChannel, id);
+        await publishEvent(ctx.redis, ctx.keys, id, { type: 'cancelled' });
+        return reply.code(204).send(null);
+      },
+    );
+    done();
+  };
+}

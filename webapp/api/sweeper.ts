@@ -1,0 +1,57 @@
+import type { Logger } from '../../common/logger.js';
+import { enqueueSubmission } from '../../common/queue.js';
+import type { SubmissionQueue } from '../../common/queue.js';
+import type { SubmissionStore } from '../../common/submissions-store.js';
+
+/** Rows queued for less than this may still be on their way to the queue. */
+const ORPHAN_AGE_MS = 5_000;
+
+/**
+ * Periodic repair: a row inserted but never enqueued (the webapp died in between) is enqueued again,
+ * and finished submissions past the retention age are deleted.
+ */
+export class Sweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: SubmissionStore,
+    private readonly queue: SubmissionQueue,
+    private readonly logger: Logger,
+    private readonly retentionMs: number,
+    intervalMs: number,
+  ) {
+    this.timer = setInterval(() => void this.sweep(), intervalMs);
+    this.timer.unref();
+  }
+
+  /** One pass; concurrent calls share the pass in progress. */
+  sweep(): Promise<void> {
+    this.running ??= this.pass().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async pass(): Promise<void> {
+    try {
+      let requeued = 0;
+      for (const id of await this.store.staleQueued(ORPHAN_AGE_MS)) {
+        if (await this.queue.getJob(id)) continue;
+        await enqueueSubmission(this.queue, id);
+        requeued++;
+      }
+      if (requeued > 0) this.logger.warn({ requeued }, 'orphaned submissions enqueued again');
+      const deleted = await this.store.deleteFinishedBefore(this.retentionMs);
+      if (deleted > 0) this.logger.info({ deleted }, 'retention: old submissions deleted');
+    } catch (error) {
+      this.logger.warn({ err: error }, 'sweep failed; will retry');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+}

@@ -1,0 +1,63 @@
+import type { FastifyPluginAsync } from 'fastify';
+import Fastify, { LogController } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Histogram } from 'prom-client';
+import { LATENCY_BUCKETS_SECONDS } from '../common/metrics.js';
+import type { ApiContext } from './api/context.js';
+import { installErrorHandlers } from './api/errors.js';
+import { collectOpenApi } from './api/openapi.js';
+import { submissionRoutes } from './api/submissions.js';
+import { systemRoutes } from './api/system.js';
+
+export interface BuildAppOptions {
+  /**
+   * Extra plugins registered after the API, such as the browser UI (`webapp/ui/plugin.ts`). They see the
+   * API context as their options.
+   */
+  readonly plugins?: readonly FastifyPluginAsync<{ context: ApiContext }>[];
+}
+
+/** The webapp's HTTP server: API routes, health, metrics, OpenAPI, and any extra plugins. */
+export async function buildApp(ctx: ApiContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const base = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
+    loggerInstance: ctx.logger.child({ component: 'http' }),
+    // Per-request logs would double the log volume of a busy API; latency is in the metrics instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: ctx.config.maxBodyBytes,
+    trustProxy: true,
+    ajv: {
+      // Unknown fields are errors and types are never guessed; fastify's defaults would strip and coerce.
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false },
+    },
+  });
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+
+  const duration = new Histogram({
+    name: 'remcode_http_request_duration_seconds',
+    help: 'HTTP request latency',
+    labelNames: ['method', 'route', 'status'],
+    buckets: LATENCY_BUCKETS_SECONDS,
+    registers: [ctx.registry],
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    duration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  installErrorHandlers(app);
+  const openapi = collectOpenApi(app, { title: 'RemCode API', version: '1' });
+  await app.register(submissionRoutes(ctx));
+  await app.register(systemRoutes(ctx));
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, (_request, reply) => reply.send(openapi()));
+  for (const plugin of options.plugins ?? []) await app.register(plugin, { context: ctx });
+  await app.ready();
+  return base;
+}

@@ -1,0 +1,75 @@
+import { Registry } from 'prom-client';
+import type { WebappConfig } from '../common/config.js';
+import { createPool } from '../common/db.js';
+import { redisKeys } from '../common/keys.js';
+import type { Logger } from '../common/logger.js';
+import { createSubmissionQueue } from '../common/queue.js';
+import { createRedis } from '../common/redis.js';
+import { SubmissionStore } from '../common/submissions-store.js';
+import { ApiKeys } from './api/api-keys.js';
+import type { ApiContext } from './api/context.js';
+import { LanguageDirectory } from './api/languages.js';
+import { NoticeHub } from './api/notices.js';
+import { QueueMonitor } from './api/queue-monitor.js';
+
+export interface WebappContext extends ApiContext {
+  /** Closes every connection; runs every step even when one fails. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Connects to Postgres and Redis and builds the parts the routes use. */
+export async function createWebappContext(
+  config: WebappConfig,
+  logger: Logger,
+  registry: Registry = new Registry(),
+): Promise<WebappContext> {
+  const keys = redisKeys(config.prefix);
+  const pool = createPool(config.databaseUrl, logger.child({ component: 'postgres' }), 20);
+  const redisOptions = { url: config.redisUrl, password: config.redisPassword };
+  const redisLog = logger.child({ component: 'redis' });
+  const redis = createRedis({ ...redisOptions, role: 'request', name: 'webapp' }, redisLog);
+  const queueConnection = createRedis({ ...redisOptions, role: 'blocking', name: 'webapp-queue' }, redisLog);
+  const subscriber = createRedis({ ...redisOptions, role: 'blocking', name: 'webapp-events' }, redisLog);
+  const queue = createSubmissionQueue(queueConnection, config.prefix);
+  queue.on('error', (error) => logger.warn({ err: error }, 'queue error'));
+  const hub = await NoticeHub.start(subscriber, keys.eventsChannel, logger.child({ component: 'notices' }));
+  const monitor = new QueueMonitor(queue, redis, keys, logger.child({ component: 'queue-monitor' }));
+  await monitor.started();
+  const ctx: ApiContext = {
+    config,
+    logger,
+    pool,
+    redis,
+    keys,
+    queue,
+    store: new SubmissionStore(pool),
+    hub,
+    languages: new LanguageDirectory(redis, keys),
+    monitor,
+    apiKeys: new ApiKeys(pool, redis, keys, {
+      mode: config.auth,
+      defaultRatePerMinute: config.rateLimitPerMinute,
+    }),
+    registry,
+  };
+  let closing: Promise<void> | undefined;
+  return {
+    ...ctx,
+    close() {
+      closing ??= (async () => {
+        const steps: (() => Promise<unknown>)[] = [
+          () => Promise.resolve(monitor.close()),
+          () => hub.close(),
+          () => queue.close(),
+          () => queueConnection.quit(),
+          () => redis.quit(),
+          () => pool.end(),
+        ];
+        for (const step of steps) {
+          await step().catch((error: unknown) => logger.warn({ err: error }, 'close step failed'));
+        }
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { ConfigError, parseWebappConfig, redactUrl } from '../common/config.js';
+import type { WebappConfig } from '../common/config.js';
+import { createPool, migrate } from '../common/db.js';
+import { createLogger } from '../common/logger.js';
+import type { Logger } from '../common/logger.js';
+import { createRegistry } from '../common/metrics.js';
+import { handleSignals } from '../common/signals.js';
+import type { ApiContext } from './api/context.js';
+import { Sweeper } from './api/sweeper.js';
+import { buildApp } from './app.js';
+import { createWebappContext } from './context.js';
+
+/** The browser UI registers itself from `webapp/ui/plugin` when it is present; the API runs without it. */
+async function loadUiPlugin(logger: Logger): Promise<FastifyPluginAsync<{ context: ApiContext }>[]> {
+  const specifier = './ui/plugin.js';
+  try {
+    const module = (await import(specifier)) as { default?: FastifyPluginAsync<{ context: ApiContext }> };
+    return module.default ? [module.default] : [];
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (
+      (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+      String(error).includes('ui/plugin')
+    ) {
+      logger.info('no browser UI plugin found; serving the API only');
+      return [];
+    }
+    throw error;
+  }
+}
+
+async function run(config: WebappConfig, logger: Logger): Promise<void> {
+  const migrationPool = createPool(config.databaseUrl, logger, 1);
+  try {
+    await migrate(migrationPool, logger.child({ component: 'migrate' }));
+  } finally {
+    await migrationPool.end();
+  }
+  const ctx = await createWebappContext(config, logger, createRegistry('webapp'));
+  const sweeper = new Sweeper(
+    ctx.store,
+    ctx.queue,
+    logger.child({ component: 'sweeper' }),
+    config.retentionMs,
+    config.sweepIntervalMs,
+  );
+  void sweeper.sweep();
+  const app = await buildApp(ctx, { plugins: await loadUiPlugin(logger) });
+  handleSignals(
+    logger,
+    async () => {
+      // Stop accepting first, then let waiting requests finish, then drop connections.
+      await app.close().catch((error: unknown) => logger.warn({ err: error }, 'http close failed'));
+      await sweeper.close();
+      await ctx.close();
+    },
+    config.waitTimeoutMs + 10_000,
+  );
+  const address = await app.listen({ port: config.port, host: config.host });
+  logger.info({ address }, `RemCode webapp listening on ${address}`);
+}
+
+const bootLogger = createLogger('webapp', 'info');
+let config: WebappConfig;
+try {
+  config = parseWebappConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    bootLogger.fatal(error.message);
+    process.exit(78);
+  }
+  throw error;
+}
+const logger = createLogger('webapp', config.logLevel);
+run(config, logger).catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  if (
+    /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(message) ||
+    (error as { code?: string }).code === 'ECONNREFUSED'
+  ) {
+    logger.fatal(
+      `cannot reach Postgres at ${redactUrl(config.databaseUrl)} or Redis at ${redactUrl(config.redisUrl)}: ${message}`,
+    );
+  } else {
+    logger.fatal({ err: error }, 'webapp failed to start');
+  }
+  process.exit(1);
+});
