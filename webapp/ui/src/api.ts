@@ -1,0 +1,332 @@
+/**
+ * The browser's view of the RemCode HTTP API (`/api/v1`). Responses are read defensively: the page must
+ * keep working when the server adds fields, and must turn every failure into a sentence a person can act on.
+ */
+import { decodeBase64, showBytes, showText, type ShownOutput } from './text.js';
+
+type Json = Record<string, unknown>;
+
+export interface Language {
+  readonly id: string;
+  readonly name: string;
+  readonly version: string | null;
+  readonly available: boolean;
+  readonly editorMode: string | null;
+  readonly starter: string | null;
+}
+
+export interface RunResult {
+  readonly verdict: string | null;
+  readonly stdout: ShownOutput;
+  readonly stderr: ShownOutput;
+  readonly stdoutTruncated: boolean;
+  readonly stderrTruncated: boolean;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly cpuTimeMs: number | null;
+  readonly wallTimeMs: number | null;
+  readonly memoryBytes: number | null;
+  /** Which clock ran out, when the verdict is a time limit. */
+  readonly timeLimit: string | null;
+}
+
+export interface Submission {
+  readonly id: string;
+  readonly state: string;
+  readonly verdict: string | null;
+  readonly language: string;
+  readonly version: string | null;
+  readonly source: string;
+  readonly stdin: string;
+  readonly args: readonly string[];
+  readonly compileOutput: ShownOutput | null;
+  readonly compileOutputTruncated: boolean;
+  readonly tests: readonly RunResult[];
+  readonly createdAt: string | null;
+  readonly finishedAt: string | null;
+  readonly executor: string | null;
+  /** A message from the service when the run failed on its side (internal error). */
+  readonly message: string | null;
+}
+
+export interface NewSubmission {
+  readonly language: string;
+  readonly version?: string;
+  readonly source: string;
+  readonly stdin: string;
+  readonly args: readonly string[];
+  readonly limits?: Readonly<Record<string, string>>;
+}
+
+export interface ServiceStatus {
+  readonly queueDepth: number | null;
+  readonly running: number | null;
+  readonly executorsOnline: number | null;
+  readonly oldestJobAgeSeconds: number | null;
+  readonly slots: number | null;
+  readonly busySlots: number | null;
+}
+
+/** An API failure, already described for a person. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly retryAfterSeconds: number | null = null,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+function pick(obj: Json, ...names: string[]): unknown {
+  for (const name of names) if (obj[name] !== undefined && obj[name] !== null) return obj[name];
+  return undefined;
+}
+
+function str(value: unknown): string | null {
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null;
+}
+
+function num(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+function obj(value: unknown): Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
+}
+
+function output(value: unknown, base64: boolean): ShownOutput {
+  const text = typeof value === 'string' ? value : '';
+  if (base64) {
+    try {
+      return showBytes(decodeBase64(text));
+    } catch {
+      return showText(text);
+    }
+  }
+  return showText(text);
+}
+
+function decodeInput(value: unknown, base64: boolean): string {
+  const text = typeof value === 'string' ? value : '';
+  if (!base64) return text;
+  try {
+    return new TextDecoder().decode(decodeBase64(text));
+  } catch {
+    return text;
+  }
+}
+
+function parseRun(raw: Json, base64: boolean): RunResult {
+  const truncated = obj(raw['truncated']);
+  return {
+    verdict: str(raw['verdict']),
+    stdout: output(raw['stdout'], base64),
+    stderr: output(raw['stderr'], base64),
+    stdoutTruncated: Boolean(pick(raw, 'stdout_truncated', 'stdoutTruncated') ?? truncated['stdout']),
+    stderrTruncated: Boolean(pick(raw, 'stderr_truncated', 'stderrTruncated') ?? truncated['stderr']),
+    exitCode: num(pick(raw, 'exit_code', 'exitCode')),
+    signal: str(raw['signal']),
+    cpuTimeMs: num(pick(raw, 'cpu_time_ms', 'time_ms', 'cpu_time', 'time', 'cpuTimeMs')),
+    wallTimeMs: num(pick(raw, 'wall_time_ms', 'wall_time', 'wallTimeMs')),
+    memoryBytes: num(pick(raw, 'memory_bytes', 'memory', 'memoryBytes')),
+    timeLimit: str(raw['time_limit']),
+  };
+}
+
+export function parseSubmission(value: unknown): Submission {
+  const raw = obj(value);
+  const base64 = raw['encoding'] === 'base64';
+  const files = Array.isArray(raw['files']) ? raw['files'].map(obj) : [];
+  const compile = obj(raw['compile']);
+  const compileParts = [compile['stdout'], compile['stderr']].filter(
+    (p): p is string => typeof p === 'string' && p !== '',
+  );
+  const compileText =
+    pick(raw, 'compile_output', 'compileOutput') ??
+    (base64 ? compileParts[compileParts.length - 1] : compileParts.join(''));
+  let tests = Array.isArray(raw['tests']) ? raw['tests'].map((t) => parseRun(obj(t), base64)) : [];
+  if (tests.length === 0 && (raw['stdout'] !== undefined || raw['exit_code'] !== undefined))
+    tests = [parseRun(raw, base64)];
+  const args = Array.isArray(raw['args'])
+    ? raw['args'].filter((a): a is string => typeof a === 'string')
+    : [];
+  return {
+    id: str(raw['id']) ?? '',
+    state: str(raw['state']) ?? 'queued',
+    verdict: str(raw['verdict']),
+    language: str(raw['language']) ?? '',
+    version: str(raw['version']),
+    source: decodeInput(raw['source'] ?? files[0]?.['content'], base64),
+    stdin: decodeInput(raw['stdin'], base64),
+    args,
+    compileOutput: typeof compileText === 'string' && compileText !== '' ? output(compileText, base64) : null,
+    compileOutputTruncated: Boolean(
+      pick(raw, 'compile_output_truncated') ??
+      (compile['stdout_truncated'] === true || compile['stderr_truncated'] === true),
+    ),
+    tests,
+    createdAt: str(pick(raw, 'created_at', 'createdAt')),
+    finishedAt: str(pick(raw, 'finished_at', 'finishedAt')),
+    executor: str(raw['executor']),
+    message: str(pick(raw, 'message', 'error')),
+  };
+}
+
+export function parseLanguages(value: unknown): Language[] {
+  const list = Array.isArray(value) ? value : obj(value)['languages'];
+  if (!Array.isArray(list)) return [];
+  return list.map((item) => {
+    const raw = obj(item);
+    const id = str(raw['id']) ?? '';
+    return {
+      id,
+      name: str(raw['name']) ?? id,
+      version: str(pick(raw, 'version', 'installed_version', 'installedVersion')),
+      available: raw['available'] !== false,
+      editorMode: str(pick(raw, 'editor_mode', 'editorMode')),
+      starter: str(raw['starter']),
+    };
+  });
+}
+
+function retryAfter(response: Response): number | null {
+  const header = response.headers.get('retry-after');
+  if (!header) return null;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+function sentence(text: string): string {
+  const t = text.trim();
+  if (t === '') return t;
+  const first = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(first) ? first : `${first}.`;
+}
+
+/** Builds the sentence shown for a failed request: what happened, then what to do next. */
+export function describeFailure(status: number, code: string, detail: string, wait: number | null): string {
+  const what = sentence(detail);
+  const later =
+    wait !== null ? `Try again in ${wait} second${wait === 1 ? '' : 's'}.` : 'Try again in a moment.';
+  if (status === 429 || code.includes('rate'))
+    return `${what || 'You have sent too many runs in a short time.'} ${later}`;
+  if (status === 503 || code.includes('queue')) {
+    return `${what || 'The service is busy and is not accepting new runs right now.'} ${later}`;
+  }
+  if (status === 413) return `${what || 'The code or input is too large.'} Make it smaller and run it again.`;
+  if (status === 404)
+    return `${what || 'This was not found.'} It may have been deleted; start a new run instead.`;
+  if (status === 401 || status === 403)
+    return `${what || 'This service needs an API key.'} Ask its operator for access.`;
+  if (status >= 400 && status < 500)
+    return `${what || 'The service did not accept this run.'} Correct it and press Run again.`;
+  return 'The service had a problem on its side. Try again in a moment; if it keeps happening, tell its operator.';
+}
+
+async function request(path: string, init?: RequestInit): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(path, { ...init, headers: { accept: 'application/json', ...init?.headers } });
+  } catch (cause) {
+    throw new ApiError(
+      0,
+      'network',
+      'The RemCode service could not be reached. Check your connection and try again.',
+      null,
+      {
+        cause,
+      },
+    );
+  }
+  const text = await response.text();
+  let body: unknown = null;
+  try {
+    body = text === '' ? null : JSON.parse(text);
+  } catch {
+    body = null;
+  }
+  if (!response.ok) {
+    const problem = obj(body);
+    const code = str(problem['code']) ?? `http_${response.status}`;
+    const title = str(pick(problem, 'title', 'message')) ?? '';
+    const more = str(problem['detail']) ?? '';
+    const detail = [title, more]
+      .filter((x) => x !== '')
+      .map(sentence)
+      .join(' ');
+    const wait = retryAfter(response);
+    throw new ApiError(response.status, code, describeFailure(response.status, code, detail, wait), wait);
+  }
+  return body;
+}
+
+export async function listLanguages(): Promise<Language[]> {
+  return parseLanguages(await request('/api/v1/languages'));
+}
+
+export async function createSubmission(input: NewSubmission): Promise<string> {
+  const body: Json = { language: input.language, source: input.source, stdin: input.stdin, args: input.args };
+  if (input.version) body['version'] = input.version;
+  if (input.limits && Object.keys(input.limits).length > 0) body['limits'] = input.limits;
+  const created = obj(
+    await request('/api/v1/submissions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }),
+  );
+  const id = str(created['id']);
+  if (!id)
+    throw new ApiError(
+      502,
+      'bad_response',
+      'The service answered without a submission id. Try again in a moment.',
+    );
+  return id;
+}
+
+export async function getSubmission(id: string): Promise<Submission> {
+  return parseSubmission(await request(`/api/v1/submissions/${encodeURIComponent(id)}`));
+}
+
+export async function getStatus(): Promise<ServiceStatus> {
+  const raw = obj(await request('/api/v1/status'));
+  const queue = obj(raw['queue']);
+  const executors = raw['executors'];
+  return {
+    queueDepth: num(pick(raw, 'queue_depth', 'queueDepth') ?? pick(queue, 'depth', 'waiting')),
+    running: num(pick(raw, 'running', 'running_jobs', 'runningJobs') ?? pick(queue, 'active', 'running')),
+    executorsOnline: num(
+      pick(raw, 'executors_online', 'executorsOnline') ??
+        (Array.isArray(executors) ? executors.length : pick(obj(executors), 'online')),
+    ),
+    oldestJobAgeSeconds: num(pick(raw, 'oldest_job_age_seconds') ?? pick(queue, 'oldest_age_seconds')),
+    slots: num(pick(raw, 'executor_slots', 'slots')),
+    busySlots: num(pick(raw, 'busy_slots', 'busySlots')),
+  };
+}
+
+export interface SubmittedSource {
+  readonly language: string;
+  readonly source: string;
+  readonly stdin: string;
+  readonly args: readonly string[];
+}
+
+export async function getSource(id: string): Promise<SubmittedSource> {
+  const raw = obj(await request(`/api/v1/submissions/${encodeURIComponent(id)}/source`));
+  const base64 = raw['encoding'] === 'base64';
+  const files = Array.isArray(raw['files']) ? raw['files'].map(obj) : [];
+  return {
+    language: str(raw['language']) ?? '',
+    source: decodeInput(raw['source'] ?? files[0]?.['content'], base64),
+    stdin: decodeInput(raw['stdin'], base64),
+    args: Array.isArray(raw['args']) ? raw['args'].filter((a): a is string => typeof a === 'string') : [],
+  };
+}
