@@ -11,9 +11,9 @@ import { Sweeper } from './api/sweeper.js';
 import { buildApp } from './app.js';
 import { createWebappContext } from './context.js';
 
-/** The browser UI registers itself from `webapp/ui/plugin` when it is present; the API runs without it. */
+/** The browser UI registers itself from `webapp/ui-server/plugin` when it is present; the API runs without it. */
 async function loadUiPlugin(logger: Logger): Promise<FastifyPluginAsync<{ context: ApiContext }>[]> {
-  const specifier = './ui/plugin.js';
+  const specifier = './ui-server/plugin.js';
   try {
     const module = (await import(specifier)) as { default?: FastifyPluginAsync<{ context: ApiContext }> };
     return module.default ? [module.default] : [];
@@ -21,7 +21,7 @@ async function loadUiPlugin(logger: Logger): Promise<FastifyPluginAsync<{ contex
     const code = (error as { code?: string }).code;
     if (
       (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
-      String(error).includes('ui/plugin')
+      String(error).includes('ui-server/plugin')
     ) {
       logger.info('no browser UI plugin found; serving the API only');
       return [];
