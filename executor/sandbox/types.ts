@@ -127,5 +127,11 @@ export interface SandboxOptions {
   readonly helperPath?: string;
   /** Name of the cgroup (under each controller's root) that holds every run. Default `remcode`. */
   readonly cgroupName?: string;
-  readonly onLog?: (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+  /** Names directly under the host's /etc mirrored read-only into every box. Default: `DEFAULT_ETC`. */
+  readonly etc?: readonly string[];
+  readonly onLog?: (
+    level: 'debug' | 'info' | 'warn' | 'error',
+    message: string,
+    fields?: Record<string, unknown>,
+  ) => void;
 }

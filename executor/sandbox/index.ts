@@ -1,0 +1,9 @@
+export { createSandbox, DEFAULT_ETC, DEFAULT_UID_BASE } from './sandbox.js';
+export { HARD_CEILINGS } from './validate.js';
+export {
+  SandboxClosedError,
+  SandboxCrashedError,
+  SandboxRequestError,
+  SandboxUnavailableError,
+} from './errors.js';
+export type * from './types.js';

@@ -1,0 +1,251 @@
+/*
+ * Per-run cgroups, on cgroup v1 (memory, pids and cpuacct hierarchies) or v2 (one unified directory).
+ * Each run gets a fresh cgroup, so peak memory and CPU usage need no reset and a run cannot inherit
+ * anything from the previous one.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sandboxd.h"
+
+static int version;
+static char v1_memory[256], v1_pids[256], v1_cpuacct[256];
+static char v2_base[512]; /* the directory that holds our runs */
+
+int cgroup_version(void) { return version; }
+
+static int has_token(const char *list, const char *token) {
+  size_t n = strlen(token);
+  for (const char *p = list; (p = strstr(p, token)) != NULL; p += n) {
+    int start_ok = p == list || p[-1] == ',';
+    int end_ok = p[n] == '\0' || p[n] == ',' || p[n] == '\n';
+    if (start_ok && end_ok) return 1;
+  }
+  return 0;
+}
+
+/* mountinfo: "id parent maj:min root mountpoint opts [optional...] - fstype source superopts" */
+static void scan_mounts(char *v2_mount, size_t v2len) {
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f) return;
+  char line[4096];
+  while (fgets(line, sizeof line, f)) {
+    char *fields[16] = {0};
+    int nf = 0;
+    for (char *save = NULL, *tok = strtok_r(line, " \n", &save); tok && nf < 16; tok = strtok_r(NULL, " \n", &save))
+      fields[nf++] = tok;
+    int dash = -1;
+    for (int i = 6; i < nf; i++)
+      if (strcmp(fields[i], "-") == 0) {
+        dash = i;
+        break;
+      }
+    if (dash < 0 || dash + 3 >= nf) continue;
+    const char *mountpoint = fields[4], *fstype = fields[dash + 1], *super = fields[dash + 3];
+    if (strcmp(fstype, "cgroup") == 0) {
+      if (has_token(super, "memory")) snprintf(v1_memory, sizeof v1_memory, "%s", mountpoint);
+      if (has_token(super, "pids")) snprintf(v1_pids, sizeof v1_pids, "%s", mountpoint);
+      if (has_token(super, "cpuacct")) snprintf(v1_cpuacct, sizeof v1_cpuacct, "%s", mountpoint);
+    } else if (strcmp(fstype, "cgroup2") == 0 && v2_mount[0] == '\0') {
+      snprintf(v2_mount, v2len, "%s", mountpoint);
+    }
+  }
+  fclose(f);
+}
+
+static int mkdir_ok(const char *path) { return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -errno; }
+
+/* v2 forbids processes in a cgroup whose children have controllers enabled; in a container the
+ * executor usually sits in the namespace root, so it moves itself and its siblings to a leaf first. */
+static int v2_enable(const char *dir, char *err, size_t errlen) {
+  char path[600];
+  snprintf(path, sizeof path, "%s/cgroup.subtree_control", dir);
+  int rc = write_file(path, "+memory +pids");
+  if (rc == -EBUSY) {
+    char leaf[600], procs[600], buf[65536];
+    snprintf(leaf, sizeof leaf, "%s/%s-supervisor", dir, cfg.cgroup_name);
+    if ((rc = mkdir_ok(leaf)) < 0) goto fail;
+    snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
+    int n = read_file(procs, buf, sizeof buf);
+    if (n < 0) {
+      rc = n;
+      goto fail;
+    }
+    snprintf(path, sizeof path, "%s/cgroup.procs", leaf);
+    for (char *save = NULL, *pid = strtok_r(buf, "\n", &save); pid; pid = strtok_r(NULL, "\n", &save))
+      write_file(path, pid); /* a process may have exited meanwhile */
+    snprintf(path, sizeof path, "%s/cgroup.subtree_control", dir);
+    rc = write_file(path, "+memory +pids");
+  }
+  if (rc == 0) {
+    snprintf(path, sizeof path, "%s/cgroup.subtree_control", dir);
+    write_file(path, "+cpu"); /* optional: cpu.stat usage works without it */
+    return 0;
+  }
+fail:
+  snprintf(err, errlen, "cannot enable the memory and pids controllers in %s: %s", dir, strerror(-rc));
+  return -1;
+}
+
+int cgroup_detect(char *err, size_t errlen) {
+  char v2_mount[256] = "";
+  scan_mounts(v2_mount, sizeof v2_mount);
+
+  if (v2_mount[0]) {
+    char buf[1024], path[600], own[512] = "";
+    snprintf(path, sizeof path, "%s/cgroup.controllers", v2_mount);
+    if (read_file(path, buf, sizeof buf) >= 0) {
+      for (char *c = buf; *c; c++) /* a space-separated list: commas let has_token match whole words */
+        if (*c == ' ' || *c == '\n') *c = ',';
+      if (has_token(buf, "memory") && has_token(buf, "pids")) {
+        /* "0::/path" is our own cgroup, relative to the cgroup namespace root that is mounted here */
+        char self[1024];
+        if (read_file("/proc/self/cgroup", self, sizeof self) > 0) {
+          for (char *save = NULL, *l = strtok_r(self, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+            if (strncmp(l, "0::", 3) == 0) snprintf(own, sizeof own, "%s", l + 3);
+        }
+        char parent[600];
+        snprintf(parent, sizeof parent, "%s%s", v2_mount, strcmp(own, "/") == 0 ? "" : own);
+        if (v2_enable(parent, err, errlen) < 0) return 0;
+        snprintf(v2_base, sizeof v2_base, "%s/%s", parent, cfg.cgroup_name);
+        int rc = mkdir_ok(v2_base);
+        if (rc < 0) {
+          snprintf(err, errlen, "cannot create %s: %s", v2_base, strerror(-rc));
+          return 0;
+        }
+        if (v2_enable(v2_base, err, errlen) < 0) return 0;
+        version = 2;
+        return 2;
+      }
+    }
+  }
+  if (v1_memory[0] && v1_pids[0] && v1_cpuacct[0]) {
+    const char *roots[3] = {v1_memory, v1_pids, v1_cpuacct};
+    for (int i = 0; i < 3; i++) {
+      char path[600];
+      snprintf(path, sizeof path, "%s/%s", roots[i], cfg.cgroup_name);
+      int rc = mkdir_ok(path);
+      if (rc < 0) {
+        snprintf(err, errlen, "cannot create %s: %s (is the cgroup filesystem mounted read-write?)", path,
+                 strerror(-rc));
+        return 0;
+      }
+    }
+    version = 1;
+    return 1;
+  }
+  snprintf(err, errlen,
+           "no usable cgroup hierarchy: need cgroup v2 with the memory and pids controllers, or cgroup v1 "
+           "with memory, pids and cpuacct mounted (found v2 at '%s', v1 memory '%s', pids '%s', cpuacct '%s')",
+           v2_mount, v1_memory, v1_pids, v1_cpuacct);
+  return 0;
+}
+
+int cgroup_create(struct run_cgroup *cg, unsigned long seq, char *err, size_t errlen) {
+  char leaf[128];
+  snprintf(leaf, sizeof leaf, "%s-s%d-r%lu", cfg.instance, cfg.slot, seq);
+  if (version == 2) {
+    snprintf(cg->mem, sizeof cg->mem, "%s/%s", v2_base, leaf);
+    snprintf(cg->pids, sizeof cg->pids, "%s", cg->mem);
+    snprintf(cg->cpu, sizeof cg->cpu, "%s", cg->mem);
+  } else {
+    snprintf(cg->mem, sizeof cg->mem, "%s/%s/%s", v1_memory, cfg.cgroup_name, leaf);
+    snprintf(cg->pids, sizeof cg->pids, "%s/%s/%s", v1_pids, cfg.cgroup_name, leaf);
+    snprintf(cg->cpu, sizeof cg->cpu, "%s/%s/%s", v1_cpuacct, cfg.cgroup_name, leaf);
+  }
+  const char *dirs[3] = {cg->mem, cg->pids, cg->cpu};
+  for (int i = 0; i < (version == 2 ? 1 : 3); i++) {
+    if (mkdir(dirs[i], 0755) < 0 && errno != EEXIST) {
+      snprintf(err, errlen, "cannot create cgroup %s: %s", dirs[i], strerror(errno));
+      return -1;
+    }
+  }
+  return 0;
+}
+
+int cgroup_attach(const struct run_cgroup *cg, pid_t pid) {
+  char path[600], text[32];
+  snprintf(text, sizeof text, "%d", (int)pid);
+  const char *dirs[3] = {cg->mem, cg->pids, cg->cpu};
+  for (int i = 0; i < (version == 2 ? 1 : 3); i++) {
+    snprintf(path, sizeof path, "%s/cgroup.procs", dirs[i]);
+    int rc = write_file(path, text);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+static int write_in(const char *dir, const char *file, uint64_t value) {
+  char path[600], text[32];
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  snprintf(text, sizeof text, "%" PRIu64, value);
+  return write_file(path, text);
+}
+
+int cgroup_set_limits(const struct run_cgroup *cg, uint64_t memory, uint64_t processes) {
+  int rc;
+  if (version == 2) {
+    if ((rc = write_in(cg->mem, "memory.max", memory)) < 0) return rc;
+    rc = write_in(cg->mem, "memory.swap.max", 0);
+    if (rc < 0 && rc != -ENOENT) return rc; /* absent when the kernel does not account swap */
+    /* the box's init counts as one process */
+    return write_in(cg->pids, "pids.max", processes + 1);
+  }
+  if ((rc = write_in(cg->mem, "memory.limit_in_bytes", memory)) < 0) return rc;
+  rc = write_in(cg->mem, "memory.memsw.limit_in_bytes", memory);
+  if (rc < 0 && rc != -ENOENT) return rc;
+  write_in(cg->mem, "memory.swappiness", 0);
+  return write_in(cg->pids, "pids.max", processes + 1);
+}
+
+static uint64_t read_u64_file(const char *dir, const char *file) {
+  char path[600], buf[64];
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  if (read_file(path, buf, sizeof buf) <= 0) return 0;
+  return strtoull(buf, NULL, 10);
+}
+
+static uint64_t read_keyed(const char *dir, const char *file, const char *key) {
+  char path[600], buf[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  if (read_file(path, buf, sizeof buf) <= 0) return 0;
+  size_t klen = strlen(key);
+  for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+    if (strncmp(l, key, klen) == 0 && l[klen] == ' ') return strtoull(l + klen + 1, NULL, 10);
+  return 0;
+}
+
+uint64_t cgroup_cpu_ns(const struct run_cgroup *cg) {
+  if (version == 2) return read_keyed(cg->cpu, "cpu.stat", "usage_usec") * 1000ull;
+  return read_u64_file(cg->cpu, "cpuacct.usage");
+}
+
+uint64_t cgroup_peak_memory(const struct run_cgroup *cg) {
+  return read_u64_file(cg->mem, version == 2 ? "memory.peak" : "memory.max_usage_in_bytes");
+}
+
+uint64_t cgroup_oom_kills(const struct run_cgroup *cg) {
+  if (version == 2) return read_keyed(cg->mem, "memory.events", "oom_kill");
+  return read_keyed(cg->mem, "memory.oom_control", "oom_kill");
+}
+
+void cgroup_remove(const struct run_cgroup *cg) {
+  const char *dirs[3] = {cg->mem, cg->pids, cg->cpu};
+  for (int i = 0; i < (version == 2 ? 1 : 3); i++) {
+    /* Right after the last process is reaped the kernel may still report the cgroup busy briefly. */
+    for (int attempt = 0; attempt < 200; attempt++) {
+      if (rmdir(dirs[i]) == 0 || errno == ENOENT) break;
+      if (errno != EBUSY) break;
+      struct timespec ts = {0, 1000000};
+      nanosleep(&ts, NULL);
+    }
+  }
+}

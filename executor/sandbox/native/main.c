@@ -1,0 +1,611 @@
+/*
+ * remcode-sandboxd: one sandbox slot. The executor starts one per slot and speaks the protocol in
+ * protocol.h over our stdin and stdout. Between runs we fork the next box ahead of time, so that a run
+ * pays only for handing over its request and execve; namespace and mount setup happen while idle.
+ *
+ * usage: remcode-sandboxd --slot N --uid U --gid G --instance ID --cgroup NAME [--etc NAME]...
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "protocol.h"
+#include "sandboxd.h"
+
+#define MAX_FRAME (256u << 20)
+#define MAX_ARGV_ENV (1u << 20)
+
+struct config cfg = {.slot = -1, .cgroup_name = "remcode"};
+
+/* ---------- frames to and from the executor ---------- */
+
+static void send_frame(unsigned char type, const void *a, size_t alen, const void *b, size_t blen) {
+  unsigned char head[5];
+  put_u32(head, (uint32_t)(1 + alen + blen));
+  head[4] = type;
+  if (write_all(1, head, 5) < 0 || (alen && write_all(1, a, alen) < 0) || (blen && write_all(1, b, blen) < 0))
+    exit(0); /* the executor is gone */
+}
+
+static void send_error(int code, const char *msg) {
+  unsigned char c = (unsigned char)code;
+  send_frame(RES_ERROR, &c, 1, msg, strlen(msg));
+}
+
+static void send_ok(void) { send_frame(RES_OK, NULL, 0, NULL, 0); }
+
+/* Incoming frames are read with a growable buffer so that a CANCEL can arrive while a run streams. */
+static unsigned char *inbuf;
+static size_t inlen, incap;
+
+/* Returns 1 when a whole frame is buffered (type and payload set), 0 when more input is needed. */
+static int take_frame(unsigned char *type, unsigned char **payload, size_t *plen) {
+  if (inlen < 5) return 0;
+  uint32_t len = get_u32(inbuf);
+  if (len == 0 || len > MAX_FRAME) die("protocol error: frame of %u bytes", len);
+  if (inlen < 4 + (size_t)len) return 0;
+  *type = inbuf[4];
+  *payload = inbuf + 5;
+  *plen = len - 1;
+  return 1;
+}
+
+static void drop_frame(void) {
+  size_t used = 4 + get_u32(inbuf);
+  memmove(inbuf, inbuf + used, inlen - used);
+  inlen -= used;
+}
+
+/* Reads what is available from stdin; returns 0 on EOF. */
+static int fill_input(void) {
+  if (incap - inlen < 65536) {
+    size_t want = incap ? incap * 2 : 1 << 20;
+    if (inlen >= 5) {
+      size_t need = 4 + (size_t)get_u32(inbuf);
+      if (need > want) want = need;
+    }
+    unsigned char *p = realloc(inbuf, want);
+    if (!p) die("out of memory");
+    inbuf = p;
+    incap = want;
+  }
+  ssize_t n;
+  do n = read(0, inbuf + inlen, incap - inlen);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) die("read stdin: %s", strerror(errno));
+  if (n == 0) return 0;
+  inlen += (size_t)n;
+  return 1;
+}
+
+/* ---------- boxes, forked ahead ---------- */
+
+struct box {
+  pid_t pid;
+  int ctl;
+  unsigned long seq;
+  struct run_cgroup cg;
+};
+
+static struct box ready = {.pid = -1, .ctl = -1};
+static unsigned long seq;
+
+static void box_discard(struct box *b) {
+  if (b->pid > 0) {
+    kill(b->pid, SIGKILL);
+    while (waitpid(b->pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+    cgroup_remove(&b->cg);
+  }
+  if (b->ctl >= 0) close(b->ctl);
+  b->pid = -1;
+  b->ctl = -1;
+}
+
+static int box_prepare(char *err, size_t errlen) {
+  struct box b = {.pid = -1, .ctl = -1, .seq = ++seq};
+  if (cgroup_create(&b.cg, b.seq, err, errlen) < 0) return -1;
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+    snprintf(err, errlen, "socketpair: %s", strerror(errno));
+    cgroup_remove(&b.cg);
+    return -1;
+  }
+  /* fork-like clone straight into new namespaces; the child's stack is a copy-on-write of ours */
+  long pid = syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | SIGCHLD,
+                     NULL, NULL, NULL, NULL);
+  if (pid < 0) {
+    snprintf(err, errlen, "clone: %s", strerror(errno));
+    close(sv[0]);
+    close(sv[1]);
+    cgroup_remove(&b.cg);
+    return -1;
+  }
+  if (pid == 0) {
+    close(sv[0]);
+    box_main(sv[1]);
+  }
+  close(sv[1]);
+  b.pid = (pid_t)pid;
+  b.ctl = sv[0];
+  int rc = cgroup_attach(&b.cg, b.pid);
+  if (rc < 0) {
+    snprintf(err, errlen, "join cgroup: %s", strerror(-rc));
+    box_discard(&b);
+    return -1;
+  }
+  ready = b;
+  return 0;
+}
+
+static const char *step_name(int step) {
+  static const char *names[] = {"?", "mounts", "root", "etc", "dev", "proc", "pivot_root", "receive", "box", "tmp", "fork"};
+  return step > 0 && step < (int)(sizeof names / sizeof names[0]) ? names[step] : "?";
+}
+
+/* ---------- one run ---------- */
+
+struct stream {
+  int fd;
+  uint64_t sent;
+  int truncated;
+  unsigned char id;
+};
+
+struct run_state {
+  uint64_t limit_cpu_ns, limit_wall_ns, limit_output;
+  uint64_t start;
+  int kill_reason;
+  int end_kind, end_code;
+  int killed;
+  pid_t pid;
+};
+
+static void kill_run(struct run_state *r, int reason) {
+  if (!r->killed) {
+    r->killed = 1;
+    if (r->kill_reason == KILL_NONE) r->kill_reason = reason;
+    kill(r->pid, SIGKILL); /* pid 1 of the box: its death takes the whole PID namespace with it */
+  }
+}
+
+static void pump_output(struct run_state *r, struct stream *s) {
+  unsigned char buf[65536];
+  ssize_t n = read(s->fd, buf, sizeof buf);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EINTR) return;
+    n = 0;
+  }
+  if (n == 0) {
+    close(s->fd);
+    s->fd = -1;
+    return;
+  }
+  uint64_t room = r->limit_output - s->sent;
+  size_t keep = (uint64_t)n > room ? (size_t)room : (size_t)n;
+  if (keep) send_frame(RES_OUTPUT, &s->id, 1, buf, keep);
+  s->sent += keep;
+  if ((size_t)n > keep) {
+    s->truncated = 1;
+    kill_run(r, KILL_OUTPUT);
+  }
+}
+
+struct run_input {
+  uint64_t cpu_ms, wall_ms, memory, processes, output, file_size, open_files, stack, tmp;
+  const unsigned char *stdin_data;
+  size_t stdin_len;
+  char *blob;
+  size_t blob_len;
+  uint32_t argc, envc;
+};
+
+static int parse_run(const unsigned char *p, size_t len, struct run_input *in, char *err, size_t errlen) {
+  memset(in, 0, sizeof *in);
+  size_t cwd_len = 0, argv_len = 0, env_len = 0;
+  const unsigned char *cwd = NULL;
+  /* first pass: sizes and numbers */
+  for (size_t off = 0; off < len;) {
+    if (len - off < 5) goto bad;
+    unsigned char tag = p[off];
+    uint32_t flen = get_u32(p + off + 1);
+    const unsigned char *v = p + off + 5;
+    if (flen > len - off - 5) goto bad;
+    switch (tag) {
+      case TAG_ARG:
+      case TAG_ENV:
+      case TAG_CWD:
+        if (memchr(v, '\0', flen)) {
+          snprintf(err, errlen, "argument, environment or cwd contains a NUL byte");
+          return -1;
+        }
+        if (tag == TAG_ARG) in->argc++, argv_len += flen + 1;
+        else if (tag == TAG_ENV) {
+          if (!memchr(v, '=', flen)) {
+            snprintf(err, errlen, "environment entry without '='");
+            return -1;
+          }
+          in->envc++, env_len += flen + 1;
+        } else cwd = v, cwd_len = flen;
+        break;
+      case TAG_STDIN:
+        in->stdin_data = v;
+        in->stdin_len = flen;
+        break;
+      default:
+        if (tag >= TAG_CPU_MS && tag <= TAG_TMP) {
+          if (flen != 8) goto bad;
+          uint64_t x = get_u64(v);
+          uint64_t *dst[] = {&in->cpu_ms, &in->wall_ms, &in->memory, &in->processes, &in->output,
+                             &in->file_size, &in->open_files, &in->stack, &in->tmp};
+          *dst[tag - TAG_CPU_MS] = x;
+        } else {
+          goto bad;
+        }
+    }
+    off += 5 + flen;
+  }
+  if (in->argc == 0) {
+    snprintf(err, errlen, "empty argv");
+    return -1;
+  }
+  if (!cwd || cwd_len == 0) cwd = (const unsigned char *)"/box", cwd_len = 4;
+  if (cwd_len < 4 || memcmp(cwd, "/box", 4) != 0 || (cwd_len > 4 && cwd[4] != '/')) {
+    snprintf(err, errlen, "cwd must be /box or below it");
+    return -1;
+  }
+  if (argv_len + env_len + cwd_len + 1 > MAX_ARGV_ENV) {
+    snprintf(err, errlen, "argv and environment exceed %u bytes", MAX_ARGV_ENV);
+    return -1;
+  }
+  if (!in->cpu_ms || !in->wall_ms || !in->memory || !in->processes || !in->output || !in->open_files ||
+      !in->stack || !in->tmp) {
+    snprintf(err, errlen, "every limit must be given and positive");
+    return -1;
+  }
+  /* second pass: the blob of cwd, argv, env */
+  in->blob_len = cwd_len + 1 + argv_len + env_len;
+  in->blob = malloc(in->blob_len);
+  if (!in->blob) die("out of memory");
+  char *w = in->blob;
+  memcpy(w, cwd, cwd_len);
+  w += cwd_len;
+  *w++ = '\0';
+  for (int pass = TAG_ARG; pass <= TAG_ENV; pass++)
+    for (size_t off = 0; off < len;) {
+      uint32_t flen = get_u32(p + off + 1);
+      if (p[off] == pass) {
+        memcpy(w, p + off + 5, flen);
+        w += flen;
+        *w++ = '\0';
+      }
+      off += 5 + flen;
+    }
+  return 0;
+bad:
+  snprintf(err, errlen, "malformed run request");
+  return -1;
+}
+
+static void send_done(struct run_state *r, uint64_t cpu, uint64_t wall, uint64_t mem, uint64_t oom,
+                      struct stream *out, struct stream *errs, const char *msg) {
+  unsigned char d[DONE_PAYLOAD_SIZE];
+  put_u32(d, (uint32_t)r->end_kind);
+  put_u32(d + 4, (uint32_t)r->end_code);
+  put_u32(d + 8, (uint32_t)r->kill_reason);
+  put_u64(d + 12, cpu);
+  put_u64(d + 20, wall);
+  put_u64(d + 28, mem);
+  put_u64(d + 36, oom);
+  d[44] = (unsigned char)out->truncated;
+  d[45] = (unsigned char)errs->truncated;
+  send_frame(RES_DONE, d, sizeof d, msg, msg ? strlen(msg) : 0);
+}
+
+static void handle_run(const unsigned char *payload, size_t plen) {
+  char err[512] = "";
+  struct run_input in;
+  if (!workspace_present()) {
+    send_error(ERR_INVALID, "no workspace: send a workspace request first");
+    return;
+  }
+  if (parse_run(payload, plen, &in, err, sizeof err) < 0) {
+    send_error(ERR_INVALID, err);
+    return;
+  }
+  struct run_state r = {.limit_cpu_ns = in.cpu_ms * 1000000ull,
+                        .limit_wall_ns = in.wall_ms * 1000000ull,
+                        .limit_output = in.output,
+                        .kill_reason = KILL_NONE,
+                        .end_kind = END_UNKNOWN};
+  struct stream out = {.fd = -1, .id = 1}, errs = {.fd = -1, .id = 2};
+
+  /* A box that died while idle, or was never prepared, is replaced now (the slow path). */
+  for (int attempt = 0;; attempt++) {
+    if (ready.pid < 0 && box_prepare(err, sizeof err) < 0) goto internal;
+    struct box_msg m;
+    int rc = read_exact(ready.ctl, &m, sizeof m);
+    if (rc == 1 && m.kind == BOX_READY) break;
+    if (rc == 1 && m.kind == BOX_SETUP_FAILED)
+      snprintf(err, sizeof err, "sandbox setup failed at step %s: %s", step_name(m.b), strerror(m.a));
+    else snprintf(err, sizeof err, "sandbox died before it was ready");
+    box_discard(&ready);
+    if (attempt == 1) goto internal;
+  }
+  struct box b = ready;
+  ready.pid = -1;
+  ready.ctl = -1;
+  r.pid = b.pid;
+
+  int rc = cgroup_set_limits(&b.cg, in.memory, in.processes);
+  if (rc < 0) {
+    snprintf(err, sizeof err, "set cgroup limits: %s", strerror(-rc));
+    box_discard(&b);
+    goto internal;
+  }
+  int pin[2], pout[2], perr[2];
+  if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0) {
+    snprintf(err, sizeof err, "pipe: %s", strerror(errno));
+    box_discard(&b);
+    goto internal;
+  }
+  int ws = workspace_clone_fd();
+  if (ws < 0) {
+    snprintf(err, sizeof err, "clone workspace: %s", strerror(-ws));
+    close(pin[0]), close(pin[1]), close(pout[0]), close(pout[1]), close(perr[0]), close(perr[1]);
+    box_discard(&b);
+    goto internal;
+  }
+  struct run_spec spec = {.cpu_ms = in.cpu_ms,
+                          .file_size = in.file_size,
+                          .open_files = in.open_files,
+                          .stack = in.stack,
+                          .tmp_bytes = in.tmp,
+                          .argc = in.argc,
+                          .envc = in.envc,
+                          .blob_len = (uint32_t)in.blob_len};
+  int pass[4] = {ws, pin[0], pout[1], perr[1]};
+  union {
+    char buf[CMSG_SPACE(sizeof pass)];
+    struct cmsghdr align;
+  } u;
+  struct iovec iov = {&spec, sizeof spec};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof pass);
+  memcpy(CMSG_DATA(c), pass, sizeof pass);
+
+  r.start = now_ns();
+  ssize_t sent = sendmsg(b.ctl, &msg, MSG_NOSIGNAL);
+  int send_ok = sent == (ssize_t)sizeof spec && write_all(b.ctl, in.blob, in.blob_len) == 0;
+  close(ws), close(pin[0]), close(pout[1]), close(perr[1]);
+  free(in.blob);
+  out.fd = pout[0];
+  errs.fd = perr[0];
+  int in_fd = pin[1];
+  fcntl(out.fd, F_SETFL, O_NONBLOCK);
+  fcntl(errs.fd, F_SETFL, O_NONBLOCK);
+  fcntl(in_fd, F_SETFL, O_NONBLOCK);
+  size_t in_off = 0;
+  if (in.stdin_len == 0) close(in_fd), in_fd = -1;
+  if (!send_ok) {
+    snprintf(err, sizeof err, "hand the run to the sandbox: %s", strerror(errno));
+    kill_run(&r, KILL_INTERNAL);
+  }
+
+  /* CPU is polled from the cgroup: the next check is when the budget could run out at full parallelism. */
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  if (ncpu < 1) ncpu = 1;
+  uint64_t next_cpu_check = r.start + r.limit_cpu_ns / (uint64_t)ncpu;
+  int ctl_open = 1;
+  while (ctl_open || out.fd >= 0 || errs.fd >= 0) {
+    struct pollfd pf[5];
+    int n = 0, i_ctl = -1, i_out = -1, i_err = -1, i_in = -1, i_cmd = -1;
+    if (ctl_open) pf[i_ctl = n++] = (struct pollfd){b.ctl, POLLIN, 0};
+    if (out.fd >= 0) pf[i_out = n++] = (struct pollfd){out.fd, POLLIN, 0};
+    if (errs.fd >= 0) pf[i_err = n++] = (struct pollfd){errs.fd, POLLIN, 0};
+    if (in_fd >= 0) pf[i_in = n++] = (struct pollfd){in_fd, POLLOUT, 0};
+    pf[i_cmd = n++] = (struct pollfd){0, POLLIN, 0};
+
+    uint64_t now = now_ns();
+    uint64_t wall_deadline = r.start + r.limit_wall_ns;
+    uint64_t wake = next_cpu_check < wall_deadline ? next_cpu_check : wall_deadline;
+    int timeout = -1;
+    if (!r.killed) timeout = wake <= now ? 0 : (int)((wake - now + 999999) / 1000000);
+    int pr = poll(pf, (nfds_t)n, timeout);
+    if (pr < 0 && errno != EINTR) die("poll: %s", strerror(errno));
+
+    now = now_ns();
+    if (!r.killed && now >= wall_deadline) kill_run(&r, KILL_WALL);
+    if (!r.killed && now >= next_cpu_check) {
+      uint64_t used = cgroup_cpu_ns(&b.cg);
+      if (used >= r.limit_cpu_ns) {
+        kill_run(&r, KILL_CPU);
+      } else {
+        uint64_t step = (r.limit_cpu_ns - used) / (uint64_t)ncpu;
+        next_cpu_check = now + (step < 1000000 ? 1000000 : step);
+      }
+    }
+    if (pr <= 0) continue;
+    if (i_out >= 0 && pf[i_out].revents) pump_output(&r, &out);
+    if (i_err >= 0 && pf[i_err].revents) pump_output(&r, &errs);
+    if (i_in >= 0 && pf[i_in].revents) {
+      if (pf[i_in].revents & (POLLERR | POLLHUP)) {
+        close(in_fd), in_fd = -1;
+      } else {
+        ssize_t w = write(in_fd, in.stdin_data + in_off, in.stdin_len - in_off);
+        if (w > 0) in_off += (size_t)w;
+        if ((w < 0 && errno != EAGAIN && errno != EINTR) || in_off == in.stdin_len) close(in_fd), in_fd = -1;
+      }
+    }
+    if (i_ctl >= 0 && pf[i_ctl].revents) {
+      struct box_msg m;
+      int rr = read_exact(b.ctl, &m, sizeof m);
+      if (rr == 1 && m.kind == BOX_STATUS) {
+        r.end_kind = m.a;
+        r.end_code = m.b;
+      } else if (rr == 1 && m.kind == BOX_SETUP_FAILED) {
+        snprintf(err, sizeof err, "sandbox setup failed at step %s: %s", step_name(m.b), strerror(m.a));
+        kill_run(&r, KILL_INTERNAL);
+      } else {
+        ctl_open = 0;
+        /* The box's init is exiting: every process of the run is being killed with it. */
+        kill(b.pid, SIGKILL);
+      }
+    }
+    if (pf[i_cmd].revents) {
+      if (!fill_input()) kill_run(&r, KILL_CANCEL), exit(0);
+      unsigned char type, *payload;
+      size_t flen;
+      while (take_frame(&type, &payload, &flen)) {
+        if (type == REQ_CANCEL) kill_run(&r, KILL_CANCEL);
+        else die("protocol error: request '%c' during a run", type);
+        drop_frame();
+      }
+    }
+  }
+  if (in_fd >= 0) close(in_fd);
+  while (waitpid(b.pid, NULL, 0) < 0 && errno == EINTR) {
+  }
+  uint64_t wall = now_ns() - r.start;
+  uint64_t cpu = cgroup_cpu_ns(&b.cg), mem = cgroup_peak_memory(&b.cg), oom = cgroup_oom_kills(&b.cg);
+  close(b.ctl);
+  cgroup_remove(&b.cg);
+  send_done(&r, cpu, wall, mem, oom, &out, &errs, err[0] ? err : NULL);
+  if (box_prepare(err, sizeof err) < 0) ready.pid = -1; /* retried, and reported, at the next run */
+  return;
+
+internal:
+  r.kill_reason = KILL_INTERNAL;
+  send_done(&r, 0, 0, 0, 0, &out, &errs, err);
+}
+
+/* ---------- main loop ---------- */
+
+static void handle(unsigned char type, const unsigned char *p, size_t len) {
+  char err[512] = "";
+  switch (type) {
+    case REQ_WORKSPACE:
+      if (len != 8) return send_error(ERR_INVALID, "workspace request needs a u64 size");
+      if (workspace_create(get_u64(p), err, sizeof err) < 0) return send_error(ERR_SYSTEM, err);
+      return send_ok();
+    case REQ_FILE: {
+      if (len < 8) return send_error(ERR_INVALID, "malformed file request");
+      uint32_t mode = get_u32(p), plen = get_u32(p + 4);
+      if (plen == 0 || plen > 4096 || plen > len - 8) return send_error(ERR_INVALID, "malformed file path");
+      char path[4097];
+      memcpy(path, p + 8, plen);
+      path[plen] = '\0';
+      if (strlen(path) != plen) return send_error(ERR_INVALID, "file path contains a NUL byte");
+      int rc = workspace_put(path, mode, p + 8 + plen, len - 8 - plen, err, sizeof err);
+      if (rc < 0) return send_error(-rc, err);
+      return send_ok();
+    }
+    case REQ_RUN:
+      return handle_run(p, len);
+    case REQ_SNAPSHOT: {
+      if (len != 8) return send_error(ERR_INVALID, "snapshot request needs a u64 size");
+      int rc = workspace_snapshot(get_u64(p), 1, err, sizeof err);
+      if (rc < 0) return send_error(-rc, err);
+      return send_ok();
+    }
+    case REQ_RELEASE:
+      workspace_release();
+      return send_ok();
+    case REQ_CANCEL:
+      return; /* the run it meant has already ended; cancels never get an answer */
+    default:
+      die("protocol error: unknown request type 0x%02x", type);
+  }
+}
+
+static void parse_args(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!v) die("option %s needs a value", a);
+    if (strcmp(a, "--slot") == 0) cfg.slot = atoi(v);
+    else if (strcmp(a, "--uid") == 0) cfg.uid = (uid_t)strtoul(v, NULL, 10);
+    else if (strcmp(a, "--gid") == 0) cfg.gid = (gid_t)strtoul(v, NULL, 10);
+    else if (strcmp(a, "--instance") == 0) cfg.instance = v;
+    else if (strcmp(a, "--cgroup") == 0) cfg.cgroup_name = v;
+    else if (strcmp(a, "--etc") == 0) {
+      if (cfg.etc_count == MAX_ETC_ENTRIES) die("too many --etc entries");
+      if (strchr(v, '/') || strcmp(v, ".") == 0 || strcmp(v, "..") == 0) die("--etc takes a name directly under /etc: %s", v);
+      cfg.etc[cfg.etc_count++] = v;
+    } else die("unknown option %s", a);
+    i++;
+  }
+  if (cfg.slot < 0 || !cfg.instance || cfg.uid == 0 || cfg.gid == 0)
+    die("usage: remcode-sandboxd --slot N --uid U --gid G --instance ID [--cgroup NAME] [--etc NAME]...");
+  for (const char *c = cfg.instance; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9'))) die("--instance must be lowercase letters and digits");
+  for (const char *c = cfg.cgroup_name; *c; c++)
+    if (*c == '/' || *c == '.') die("--cgroup must be a plain name");
+}
+
+int main(int argc, char **argv) {
+  parse_args(argc, argv);
+  if (geteuid() != 0) die("must run as root: it creates namespaces, mounts and cgroups");
+  /* If the executor dies, so do we, and our boxes follow through their own death signal. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  signal(SIGPIPE, SIG_IGN);
+
+  char buf[32];
+  cfg.cap_last_cap = read_file("/proc/sys/kernel/cap_last_cap", buf, sizeof buf) > 0 ? atoi(buf) : 40;
+
+  /* A private mount namespace keeps workspaces invisible to the host and gone when we exit. */
+  if (unshare(CLONE_NEWNS) < 0) die("unshare(CLONE_NEWNS): %s (needs CAP_SYS_ADMIN)", strerror(errno));
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("make mounts private: %s", strerror(errno));
+  if (mount("remcode-staging", STAGING_PATH, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,mode=0700") < 0)
+    die("mount staging tmpfs: %s", strerror(errno));
+  if (mkdir(WORKSPACE_PATH, 0700) < 0) die("mkdir %s: %s", WORKSPACE_PATH, strerror(errno));
+
+  char err[1024] = "";
+  int version = cgroup_detect(err, sizeof err);
+  if (!version) die("%s", err);
+
+  if (box_prepare(err, sizeof err) < 0) die("%s", err);
+  struct box_msg m;
+  if (read_exact(ready.ctl, &m, sizeof m) != 1) die("the first sandbox died during setup");
+  if (m.kind == BOX_SETUP_FAILED) die("sandbox setup failed at step %s: %s", step_name(m.b), strerror(m.a));
+  unsigned char info[2] = {(unsigned char)version, (unsigned char)(m.a ? 1 : 0)};
+  /* That box proved the setup works; it is replaced so that every box starts unread. */
+  box_discard(&ready);
+  if (box_prepare(err, sizeof err) < 0) die("%s", err);
+  send_frame(RES_READY, info, sizeof info, NULL, 0);
+
+  for (;;) {
+    unsigned char type, *payload;
+    size_t len;
+    while (take_frame(&type, &payload, &len)) {
+      /* A run reads further frames (CANCEL) into the input buffer, so it must not point into it. */
+      unsigned char *copy = malloc(len ? len : 1);
+      if (!copy) die("out of memory");
+      memcpy(copy, payload, len);
+      drop_frame();
+      handle(type, copy, len);
+      free(copy);
+    }
+    if (!fill_input()) break;
+  }
+  box_discard(&ready);
+  workspace_release();
+  return 0;
+}

@@ -1,0 +1,63 @@
+import { constants } from 'node:os';
+import { EndKind, KillReason, type DoneFrame } from './protocol.js';
+import type { RunResult } from './types.js';
+
+const signalNames = new Map<number, string>(
+  Object.entries(constants.signals).map(([name, num]) => [num, name]),
+);
+const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([name, num]) => [num, name]));
+
+const SIGXCPU = constants.signals.SIGXCPU;
+
+/**
+ * Turns the helper's raw facts into a verdict. Order matters: the helper's own reasons for ending a run
+ * come first (they are certain), then the kernel's OOM count (a killed child is still a memory verdict),
+ * then how the main process ended.
+ */
+export function toRunResult(done: DoneFrame, argv0: string, stdout: Buffer, stderr: Buffer): RunResult {
+  const base = {
+    cpuTimeMs: Number(done.cpuNs / 1000n) / 1000,
+    wallTimeMs: Number(done.wallNs / 1000n) / 1000,
+    memoryBytes: Number(done.memoryBytes),
+    stdout,
+    stderr,
+    stdoutTruncated: done.stdoutTruncated,
+    stderrTruncated: done.stderrTruncated,
+    exitCode: done.endKind === EndKind.exited ? done.endCode : null,
+    signal:
+      done.endKind === EndKind.signaled ? (signalNames.get(done.endCode) ?? `SIG${done.endCode}`) : null,
+  };
+  const verdict = (
+    v: RunResult['verdict'],
+    timeLimit: RunResult['timeLimit'] = null,
+    error: string | null = null,
+  ) => ({ ...base, verdict: v, timeLimit, error }) satisfies RunResult;
+
+  switch (done.killReason) {
+    case KillReason.internal:
+      return verdict('internal_error', null, done.message ?? 'the sandbox failed');
+    case KillReason.cancel:
+      return verdict('internal_error', null, 'cancelled');
+    case KillReason.output:
+      return verdict('output_limit_exceeded');
+    case KillReason.cpu:
+      return verdict('time_limit_exceeded', 'cpu');
+    case KillReason.wall:
+      return verdict('time_limit_exceeded', 'wall');
+    default:
+      break;
+  }
+  if (done.endKind === EndKind.execFailed) {
+    const name = errnoNames.get(done.endCode) ?? `errno ${done.endCode}`;
+    const reason = name === 'ENOENT' ? 'no such file' : name === 'EACCES' ? 'permission denied' : name;
+    return verdict('internal_error', null, `cannot execute '${argv0}': ${reason}`);
+  }
+  if (done.oomKills > 0n) return verdict('memory_limit_exceeded');
+  if (done.endKind === EndKind.signaled && done.endCode === SIGXCPU)
+    return verdict('time_limit_exceeded', 'cpu');
+  if (done.endKind === EndKind.signaled) return verdict('runtime_error');
+  if (done.endKind === EndKind.exited && done.endCode !== 0) return verdict('runtime_error');
+  if (done.endKind === EndKind.unknown)
+    return verdict('internal_error', null, done.message ?? 'the run ended without a status');
+  return verdict('ok');
+}

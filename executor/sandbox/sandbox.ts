@@ -1,0 +1,304 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import {
+  SandboxClosedError,
+  SandboxCrashedError,
+  SandboxRequestError,
+  SandboxUnavailableError,
+} from './errors.js';
+import { encodeFile, encodeFrame, encodeRun, encodeSnapshot, encodeWorkspace, Request } from './protocol.js';
+import { toRunResult } from './result.js';
+import { Slot, type SlotConfig } from './slot.js';
+import type {
+  CgroupVersion,
+  RunRequest,
+  RunResult,
+  Sandbox,
+  SandboxInfo,
+  SandboxOptions,
+  Workspace,
+  WorkspaceFile,
+  WorkspaceOptions,
+} from './types.js';
+import { checkFile, checkRun } from './validate.js';
+
+/**
+ * Entries of the host's /etc that language runtimes read, mirrored read-only into every box. Nothing
+ * here holds a secret; the box's passwd, group and hosts are generated instead.
+ */
+export const DEFAULT_ETC: readonly string[] = [
+  'alternatives',
+  'ld.so.cache',
+  'ld.so.conf',
+  'ld.so.conf.d',
+  'localtime',
+  'ssl',
+  'java-17-openjdk',
+  'java-21-openjdk',
+  'mono',
+  'php',
+  'python3',
+  'python3.11',
+  'perl',
+];
+
+export const DEFAULT_UID_BASE = 61000;
+const MAX_WORKSPACE_BYTES = 16 * 1024 ** 3;
+
+function defaultHelperPath(): string {
+  // Both the TypeScript sources and the compiled dist/ tree sit two levels below the package root.
+  const fromHere = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
+  const candidates = [
+    fromHere('./native/build/remcode-sandboxd'),
+    fromHere('../../../executor/sandbox/native/build/remcode-sandboxd'),
+  ];
+  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
+}
+
+interface Waiter {
+  resolve(slot: Slot): void;
+  reject(error: Error): void;
+}
+
+class SlotPool implements Sandbox {
+  readonly info: SandboxInfo;
+  readonly #configs: SlotConfig[];
+  readonly #free: Slot[];
+  readonly #waiters: Waiter[] = [];
+  #busy = 0;
+  #closed = false;
+  readonly #all = new Set<Slot>();
+  readonly #onLog: NonNullable<SandboxOptions['onLog']>;
+
+  constructor(
+    configs: SlotConfig[],
+    slots: Slot[],
+    cgroup: CgroupVersion,
+    onLog: NonNullable<SandboxOptions['onLog']>,
+  ) {
+    this.#configs = configs;
+    this.#free = [...slots];
+    for (const s of slots) this.#all.add(s);
+    this.info = { cgroup, slots: slots.length };
+    this.#onLog = onLog;
+  }
+
+  busySlots(): number {
+    return this.#busy;
+  }
+
+  async acquire(options: WorkspaceOptions, signal?: AbortSignal): Promise<Workspace> {
+    if (
+      !Number.isSafeInteger(options.sizeBytes) ||
+      options.sizeBytes <= 0 ||
+      options.sizeBytes > MAX_WORKSPACE_BYTES
+    ) {
+      throw new SandboxRequestError(`workspace size must be 1..${MAX_WORKSPACE_BYTES} bytes`, 'invalid');
+    }
+    const slot = await this.#takeSlot(signal);
+    this.#busy++;
+    try {
+      await slot.simple(encodeWorkspace(options.sizeBytes));
+    } catch (error) {
+      await this.#giveBack(slot);
+      throw error;
+    }
+    return new SlotWorkspace(slot, (s) => this.#giveBack(s));
+  }
+
+  #takeSlot(signal?: AbortSignal): Promise<Slot> {
+    if (this.#closed) return Promise.reject(new SandboxClosedError());
+    signal?.throwIfAborted();
+    const slot = this.#free.shift();
+    if (slot) return Promise.resolve(slot);
+    return new Promise<Slot>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve: (s) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(s);
+        },
+        reject,
+      };
+      const onAbort = () => {
+        const i = this.#waiters.indexOf(waiter);
+        if (i >= 0) this.#waiters.splice(i, 1);
+        reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(waiter);
+    });
+  }
+
+  async #giveBack(slot: Slot): Promise<void> {
+    this.#busy--;
+    let usable: Slot | null = slot;
+    if (!slot.alive) {
+      this.#all.delete(slot);
+      usable = null;
+      if (!this.#closed) {
+        // A crashed helper is replaced so that the pool keeps its size.
+        const config = this.#configs[slot.number]!;
+        try {
+          usable = (await Slot.start(config)).slot;
+          this.#all.add(usable);
+          this.#onLog('warn', 'sandbox slot restarted after its helper stopped', { slot: slot.number });
+        } catch (error) {
+          this.#onLog('error', 'sandbox slot could not be restarted', {
+            slot: slot.number,
+            error: String(error),
+          });
+        }
+      }
+    }
+    if (!usable) return;
+    if (this.#closed) {
+      await usable.close();
+      return;
+    }
+    const waiter = this.#waiters.shift();
+    if (waiter) waiter.resolve(usable);
+    else this.#free.push(usable);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const w of this.#waiters.splice(0)) w.reject(new SandboxClosedError());
+    await Promise.allSettled([...this.#all].map((s) => s.close()));
+  }
+}
+
+class SlotWorkspace implements Workspace {
+  readonly #slot: Slot;
+  readonly #giveBack: (slot: Slot) => Promise<void>;
+  #runs = 0;
+  #released = false;
+  #chain: Promise<unknown> = Promise.resolve();
+
+  constructor(slot: Slot, giveBack: (slot: Slot) => Promise<void>) {
+    this.#slot = slot;
+    this.#giveBack = giveBack;
+  }
+
+  /** Workspace calls run one after another even when the caller does not await each. */
+  #serial<T>(op: () => Promise<T>): Promise<T> {
+    const next = this.#chain.then(op, op);
+    this.#chain = next.catch(() => undefined);
+    return next;
+  }
+
+  #checkOpen(): void {
+    if (this.#released) throw new SandboxRequestError('the workspace was released', 'invalid');
+  }
+
+  writeFiles(files: readonly WorkspaceFile[]): Promise<void> {
+    return this.#serial(async () => {
+      this.#checkOpen();
+      // Once code has run, the tree may hold symlinks and FIFOs it planted: the host writes no more.
+      if (this.#runs > 0)
+        throw new SandboxRequestError('files can only be placed before the first run', 'invalid');
+      for (const f of files) checkFile(f);
+      for (const f of files) await this.#slot.simple(encodeFile(f.path, f.mode ?? 0o644, f.content));
+    });
+  }
+
+  run(request: RunRequest): Promise<RunResult> {
+    return this.#serial(async () => {
+      this.#checkOpen();
+      const checked = checkRun(request);
+      request.signal?.throwIfAborted();
+      this.#runs++;
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      const onAbort = () => this.#slot.cancel();
+      request.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        const done = await this.#slot.run(
+          encodeRun({ ...checked, stdin: request.stdin ?? new Uint8Array(), limits: request.limits }),
+          (stream, chunk) => {
+            (stream === 'stdout' ? out : err).push(chunk);
+            request.onOutput?.(stream, chunk);
+          },
+        );
+        return toRunResult(done, checked.argv[0]!, Buffer.concat(out), Buffer.concat(err));
+      } finally {
+        request.signal?.removeEventListener('abort', onAbort);
+      }
+    });
+  }
+
+  snapshot(maxBytes: number): Promise<WorkspaceFile[]> {
+    return this.#serial(async () => {
+      this.#checkOpen();
+      const files = await this.#slot.snapshot(encodeSnapshot(maxBytes));
+      return files.map((f) => ({ path: f.path, mode: f.mode, content: f.content }));
+    });
+  }
+
+  release(): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#released) return;
+      this.#released = true;
+      try {
+        if (this.#slot.alive) await this.#slot.simple(encodeFrame(Request.release));
+      } catch (error) {
+        if (!(error instanceof SandboxCrashedError)) this.#slot.kill();
+      } finally {
+        await this.#giveBack(this.#slot);
+      }
+    });
+  }
+}
+
+/**
+ * Starts one helper per slot and checks that each can build a box. Fails with SandboxUnavailableError
+ * (with the helper's own explanation) when the host lacks root, namespaces or usable cgroups: there is
+ * no fallback to weaker isolation.
+ */
+export async function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const slots = options.slots ?? availableParallelism();
+  if (!Number.isInteger(slots) || slots < 1 || slots > 512) {
+    throw new SandboxUnavailableError('invalid slot count', String(slots));
+  }
+  if (process.getuid?.() !== 0) {
+    throw new SandboxUnavailableError(
+      'the sandbox needs root',
+      'it creates namespaces, mounts and cgroups; run the executor as root (in a container: see docs/sandbox.md)',
+    );
+  }
+  const helperPath = options.helperPath ?? defaultHelperPath();
+  if (!existsSync(helperPath)) {
+    throw new SandboxUnavailableError(
+      'the sandbox helper is not built',
+      `${helperPath} is missing; run npm run build:native`,
+    );
+  }
+  const uidBase = options.uidBase ?? DEFAULT_UID_BASE;
+  const instance = randomBytes(4).toString('hex');
+  const configs: SlotConfig[] = Array.from({ length: slots }, (_, slot) => ({
+    helperPath,
+    slot,
+    uid: uidBase + slot,
+    instance,
+    cgroupName: options.cgroupName ?? 'remcode',
+    etc: options.etc ?? DEFAULT_ETC,
+  }));
+  const started = await Promise.allSettled(configs.map((c) => Slot.start(c)));
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  if (failed) {
+    await Promise.allSettled(ok.map((s) => s.slot.close()));
+    throw failed.reason instanceof Error ? failed.reason : new SandboxUnavailableError(String(failed.reason));
+  }
+  const onLog = options.onLog ?? (() => undefined);
+  const first = ok[0]!;
+  if (!first.loopback) onLog('warn', 'sandbox boxes have no loopback interface (CAP_NET_ADMIN missing)');
+  return new SlotPool(
+    configs,
+    ok.map((s) => s.slot),
+    first.cgroup,
+    onLog,
+  );
+}
