@@ -1,0 +1,126 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { formatIssue, loadDesired, parseDesired } from './load.js';
+import { SCHEMA_FILE, renderSchema } from './write-schema.js';
+
+const header = 'version: 1\nstack: demo\n';
+
+function issues(source: string): string[] {
+  const result = parseDesired(source, 'demo.yaml');
+  return result.ok ? [] : result.issues.map(formatIssue);
+}
+
+describe('desired-state file', () => {
+  it('accepts the shipped manifests/remcode.yaml', async () => {
+    const file = fileURLToPath(new URL('../../manifests/remcode.yaml', import.meta.url));
+    const result = await loadDesired(file);
+    expect(result.ok ? [] : result.issues.map(formatIssue)).toEqual([]);
+  });
+
+  it('keeps the committed JSON Schema in step with the TypeBox source', async () => {
+    // Regenerate with `npm run controller:schema` when this fails.
+    expect(await readFile(SCHEMA_FILE, 'utf8')).toBe(await renderSchema());
+  });
+
+  it.each([
+    [
+      'an unknown key, at the key',
+      `${header}services:\n  web:\n    image: x\n    imgae: y\n`,
+      'demo.yaml:6: services.web.imgae: unknown key "imgae"',
+    ],
+    [
+      'a wrong type',
+      `${header}services:\n  web:\n    image: x\n    replicas: "two"\n`,
+      'demo.yaml:6: services.web.replicas: Expected integer',
+    ],
+    [
+      'an impossible value',
+      `${header}services:\n  web:\n    image: x\n    replicas: -1\n`,
+      'demo.yaml:6: services.web.replicas: Expected integer to be greater or equal to 0',
+    ],
+    [
+      'an invalid service name',
+      `${header}services:\n  Web_Server:\n    image: x\n`,
+      'demo.yaml:4: services.Web_Server: "Web_Server" is not a valid name (lower-case letters, digits, - and _)',
+    ],
+    [
+      'a nested unknown key inside a list item',
+      `${header}services:\n  web:\n    image: x\n    ports:\n      - target: 80\n        published: 8080\n        host: 1.2.3.4\n`,
+      'demo.yaml:9: services.web.ports[0].host: unknown key "host"',
+    ],
+    [
+      'a dangling network reference',
+      `${header}services:\n  web:\n    image: x\n    networks: [backend]\n`,
+      'demo.yaml:6: services.web.networks[0]: network "backend" is not declared under networks',
+    ],
+    [
+      'a dangling secret reference in the long form',
+      `${header}secrets:\n  a: { generate: true }\nservices:\n  web:\n    image: x\n    secrets:\n      - source: b\n`,
+      'demo.yaml:9: services.web.secrets[0].source: secret "b" is not declared under secrets',
+    ],
+    [
+      'an undeclared volume',
+      `${header}services:\n  web:\n    image: x\n    mounts:\n      - { type: volume, source: data, target: /data }\n`,
+      'demo.yaml:7: services.web.mounts[0]: volume "data" is not declared under volumes',
+    ],
+    [
+      'a reservation above the limit',
+      `${header}services:\n  web:\n    image: x\n    resources:\n      limits: { memory: 64MiB }\n      reservations: { memory: 1GiB }\n`,
+      'demo.yaml:8: services.web.resources.reservations.memory: the memory reservation is larger than the limit',
+    ],
+    [
+      'a dependency cycle',
+      `${header}services:\n  a:\n    image: x\n    depends_on: [b]\n  b:\n    image: x\n    depends_on: [a]\n`,
+      'demo.yaml:6: services.a.depends_on: dependency cycle: a -> b -> a',
+    ],
+    [
+      'a port published twice',
+      `${header}services:\n  a:\n    image: x\n    ports: [{ target: 80, published: 8080 }]\n  b:\n    image: x\n    ports: [{ target: 80, published: 8080 }]\n`,
+      'demo.yaml:9: services.b.ports[0].published: port tcp/8080 is already published by a',
+    ],
+    [
+      'an autoscale policy, which a later version supports',
+      `${header}services:\n  a:\n    image: x\n    autoscale: { min: 1, max: 4 }\n`,
+      'demo.yaml:6: services.a.autoscale: autoscaling is not supported yet; set replicas instead',
+    ],
+    [
+      'a secret with neither a file nor generate',
+      `${header}secrets:\n  a: {}\nservices:\n  web:\n    image: x\n`,
+      'demo.yaml:4: secrets.a: a secret needs exactly one of "generate: true" or "file"',
+    ],
+    ['a YAML syntax error', `${header}services:\n  web: [\n`, 'demo.yaml:5: (root): '],
+    ['a missing stack', 'version: 1\nservices: {}\n', 'demo.yaml:1: stack: Expected required property'],
+  ])('rejects %s with file, line and path', (_name, source, expected) => {
+    const found = issues(source);
+    expect(
+      found.some((issue) => issue.startsWith(expected)),
+      found.join('\n'),
+    ).toBe(true);
+  });
+
+  it('accepts a complete service definition', () => {
+    const source = `${header}networks:\n  net: { internal: true }\nsecrets:\n  s: { generate: true }\nvolumes:\n  v: {}\nservices:
+  web:
+    image: example/web:1@sha256:${'a'.repeat(64)}
+    command: [node, main.js]
+    environment: { A: "1" }
+    secrets: [s, { source: s, target: other, mode: 0o400 }]
+    networks: [net]
+    replicas: 2
+    resources: { limits: { cpus: 1.5, memory: 512MiB }, reservations: { cpus: 0.25, memory: 64MiB } }
+    placement: { constraints: [node.role==manager], preferences: [{ spread: node.labels.zone }], max_replicas_per_node: 2 }
+    update_config: { parallelism: 1, delay: 5s, failure_action: rollback, order: start-first }
+    rollback_config: { parallelism: 0 }
+    healthcheck: { test: [CMD, "true"], interval: 5s, timeout: 2s, retries: 3, start_period: 10s }
+    stop_grace_period: 30s
+    ports: [{ target: 8080, published: 8080 }]
+    mounts: [{ type: volume, source: v, target: /data }, { type: tmpfs, target: /tmp }]
+    cap_add: [SYS_ADMIN]
+    cap_drop: [NET_RAW]
+    seccomp: unconfined
+    labels: { team: a }
+`;
+    expect(issues(source)).toEqual([]);
+  });
+});

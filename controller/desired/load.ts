@@ -1,0 +1,212 @@
+/**
+ * Reads and validates the desired-state file. Every mistake becomes a `DesiredIssue` naming the file,
+ * the line and the path; a file with any issue is rejected whole, so the controller keeps applying the
+ * last good state.
+ */
+import { readFile } from 'node:fs/promises';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { ValueErrorType } from '@sinclair/typebox/errors';
+import { parseBytes, parseDurationMs } from '../../common/limits.js';
+import { DesiredSchema } from './schema.js';
+import type { DesiredFile, ServiceDef } from './schema.js';
+import { YamlSyntaxError, lineFor, parseYamlWithLines } from './yaml-positions.js';
+
+export interface DesiredIssue {
+  readonly file: string;
+  readonly line: number;
+  /** Dotted path such as `services.webapp.ports[0].published`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export class DesiredStateError extends Error {
+  override readonly name = 'DesiredStateError';
+  constructor(readonly issues: readonly DesiredIssue[]) {
+    super(issues.map(formatIssue).join('\n'));
+  }
+}
+
+export function formatIssue(issue: DesiredIssue): string {
+  return `${issue.file}:${issue.line}: ${issue.path || '(root)'}: ${issue.message}`;
+}
+
+export type LoadResult =
+  | { readonly ok: true; readonly desired: DesiredFile; readonly source: string }
+  | { readonly ok: false; readonly issues: readonly DesiredIssue[] };
+
+const checker = TypeCompiler.Compile(DesiredSchema);
+
+function pointerToPath(pointer: string): string {
+  let path = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (/^\d+$/.test(segment)) path += `[${segment}]`;
+    else path += path === '' ? segment : `.${segment}`;
+  }
+  return path;
+}
+
+/** Parses and validates `source` as the contents of `file`. */
+export function parseDesired(source: string, file: string): LoadResult {
+  let located;
+  try {
+    located = parseYamlWithLines(source, file);
+  } catch (error) {
+    if (error instanceof YamlSyntaxError) {
+      return { ok: false, issues: [{ file, line: error.line, path: '', message: error.reason }] };
+    }
+    throw error;
+  }
+  const { value, lines } = located;
+  const issues: DesiredIssue[] = [];
+  const add = (pointer: string, message: string, preferKey = false): void => {
+    issues.push({ file, line: lineFor(lines, pointer, preferKey), path: pointerToPath(pointer), message });
+  };
+  if (!checker.Check(value)) {
+    const seen = new Set<string>();
+    for (const error of checker.Errors(value)) {
+      if (seen.has(error.path)) continue;
+      seen.add(error.path);
+      // An unknown key is reported at the key itself, by name, so a typo is easy to spot.
+      if (error.type === ValueErrorType.ObjectAdditionalProperties) {
+        const key = error.path.slice(error.path.lastIndexOf('/') + 1);
+        const isName = (error.schema as { patternProperties?: object }).patternProperties !== undefined;
+        add(
+          error.path,
+          isName
+            ? `"${key}" is not a valid name (lower-case letters, digits, - and _)`
+            : `unknown key "${key}"`,
+          true,
+        );
+        continue;
+      }
+      add(error.path, error.message);
+    }
+    return { ok: false, issues };
+  }
+  const desired = value;
+  checkSemantics(desired, add);
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, desired, source };
+}
+
+export async function loadDesired(file: string): Promise<LoadResult> {
+  let source: string;
+  try {
+    source = await readFile(file, 'utf8');
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { ok: false, issues: [{ file, line: 1, path: '', message: `cannot read the file: ${message}` }] };
+  }
+  return parseDesired(source, file);
+}
+
+function checkSemantics(
+  desired: DesiredFile,
+  add: (pointer: string, message: string, preferKey?: boolean) => void,
+): void {
+  const networks = new Set(Object.keys(desired.networks ?? {}));
+  const secrets = new Set(Object.keys(desired.secrets ?? {}));
+  const volumes = new Set(Object.keys(desired.volumes ?? {}));
+  const services = desired.services;
+  const published = new Map<string, string>();
+
+  for (const [name, secret] of Object.entries(desired.secrets ?? {})) {
+    if ((secret.generate === true) === (secret.file !== undefined)) {
+      add(`/secrets/${name}`, 'a secret needs exactly one of "generate: true" or "file"');
+    }
+  }
+  for (const [name, service] of Object.entries(services)) {
+    const at = `/services/${name}`;
+    if (service.autoscale !== undefined) {
+      add(`${at}/autoscale`, 'autoscaling is not supported yet; set replicas instead', true);
+    }
+    service.networks?.forEach((network, i) => {
+      if (!networks.has(network))
+        add(`${at}/networks/${i}`, `network "${network}" is not declared under networks`);
+    });
+    service.secrets?.forEach((use, i) => {
+      const source = typeof use === 'string' ? use : use.source;
+      const pointer = typeof use === 'string' ? `${at}/secrets/${i}` : `${at}/secrets/${i}/source`;
+      if (!secrets.has(source)) add(pointer, `secret "${source}" is not declared under secrets`);
+    });
+    service.depends_on?.forEach((dependency, i) => {
+      if (dependency === name) add(`${at}/depends_on/${i}`, 'a service cannot depend on itself');
+      else if (!(dependency in services))
+        add(`${at}/depends_on/${i}`, `service "${dependency}" is not declared`);
+    });
+    service.mounts?.forEach((mount, i) => {
+      const pointer = `${at}/mounts/${i}`;
+      if (mount.type === 'volume' && (mount.source === undefined || !volumes.has(mount.source))) {
+        add(pointer, `volume "${mount.source ?? ''}" is not declared under volumes`);
+      }
+      if (mount.type === 'bind' && !mount.source?.startsWith('/'))
+        add(pointer, 'a bind mount needs an absolute source');
+      if (mount.type === 'tmpfs' && mount.source !== undefined) add(pointer, 'a tmpfs mount takes no source');
+    });
+    service.ports?.forEach((port, i) => {
+      const key = `${port.protocol ?? 'tcp'}/${port.published}`;
+      const other = published.get(key);
+      if (other !== undefined)
+        add(`${at}/ports/${i}/published`, `port ${key} is already published by ${other}`);
+      published.set(key, name);
+    });
+    checkResources(service, at, add);
+  }
+  const cycle = findCycle(services);
+  if (cycle) add(`/services/${cycle[0]}/depends_on`, `dependency cycle: ${cycle.join(' -> ')}`);
+}
+
+function checkResources(
+  service: ServiceDef,
+  at: string,
+  add: (pointer: string, message: string) => void,
+): void {
+  const limits = service.resources?.limits;
+  const reservations = service.resources?.reservations;
+  const memory = (value: string | number | undefined): number | undefined =>
+    value === undefined ? undefined : parseBytes(value);
+  const limitMemory = memory(limits?.memory);
+  const reservedMemory = memory(reservations?.memory);
+  if (limitMemory !== undefined && limitMemory < 4 * 1024 * 1024) {
+    add(`${at}/resources/limits/memory`, 'a memory limit below 4MiB cannot start a container');
+  }
+  if (limitMemory !== undefined && reservedMemory !== undefined && reservedMemory > limitMemory) {
+    add(`${at}/resources/reservations/memory`, 'the memory reservation is larger than the limit');
+  }
+  if (limits?.cpus !== undefined && reservations?.cpus !== undefined && reservations.cpus > limits.cpus) {
+    add(`${at}/resources/reservations/cpus`, 'the CPU reservation is larger than the limit');
+  }
+  const health = service.healthcheck;
+  if (health && health.test[0] !== 'NONE' && health.test[0] !== 'CMD' && health.test[0] !== 'CMD-SHELL') {
+    add(`${at}/healthcheck/test/0`, 'the test starts with "CMD", "CMD-SHELL" or "NONE"');
+  }
+  if (health?.timeout !== undefined && health.interval !== undefined) {
+    if (parseDurationMs(health.timeout) > parseDurationMs(health.interval)) {
+      add(`${at}/healthcheck/timeout`, 'the timeout is longer than the interval');
+    }
+  }
+}
+
+function findCycle(services: DesiredFile['services']): string[] | undefined {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (name: string): string[] | undefined => {
+    if (state.get(name) === 'done') return undefined;
+    if (state.get(name) === 'visiting') return [...stack.slice(stack.indexOf(name)), name];
+    state.set(name, 'visiting');
+    stack.push(name);
+    for (const dependency of services[name]?.depends_on ?? []) {
+      if (!(dependency in services) || dependency === name) continue;
+      const cycle = visit(dependency);
+      if (cycle) return cycle;
+    }
+    stack.pop();
+    state.set(name, 'done');
+    return undefined;
+  };
+  for (const name of Object.keys(services)) {
+    const cycle = visit(name);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}

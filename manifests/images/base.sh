@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Offline base image: a minimal Debian root built with debootstrap from the Debian mirror and imported
+# into Docker, for machines that reach a Debian mirror but no image registry. The tag carries a hash of
+# this script and its inputs, so a machine (or CI cache) that already has it skips the ~25 s build.
+# Prints the image reference. Usage: base.sh [suite]
+set -euo pipefail
+suite=${1:-trixie}
+mirror=${REMCODE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+key=$( (cat "$0"; echo "$suite $mirror") | sha256sum | cut -c1-12)
+ref="remcode-base:$suite-$key"
+if docker image inspect "$ref" >/dev/null 2>&1; then
+  echo "$ref"
+  exit 0
+fi
+command -v debootstrap >/dev/null || {
+  echo "debootstrap is missing: apt-get install debootstrap" >&2
+  exit 1
+}
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+echo "building $ref with debootstrap (about 25 s)" >&2
+debootstrap --variant=minbase "$suite" "$root" "$mirror" >&2
+# Keep images small: no apt caches, no docs, no recommends.
+cat >"$root/etc/apt/apt.conf.d/90remcode" <<'CONF'
+APT::Install-Recommends "false";
+APT::Install-Suggests "false";
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/*.bin || true"; };
+CONF
+cat >"$root/etc/dpkg/dpkg.cfg.d/90remcode-nodoc" <<'CONF'
+path-exclude /usr/share/doc/*
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/doc/*/copyright
+CONF
+rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/usr/share/doc/* "$root"/usr/share/man/*
+tar -C "$root" -c . | docker import -c 'CMD ["/bin/bash"]' -c 'ENV LANG=C.UTF-8' - "$ref" >/dev/null
+echo "$ref"
