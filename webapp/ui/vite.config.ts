@@ -57,6 +57,8 @@ const config: UserConfig = {
     sourcemap: false,
     modulePreload: { polyfill: false },
     reportCompressedSize: false,
+    // The precompression step is slow on purpose (maximum brotli level); no need to warn about it.
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
   plugins: [precompress(outDir)],
   server: {

@@ -1,0 +1,157 @@
+/**
+ * Starts a real RemCode service for the browser tests: the webapp and one executor as child processes,
+ * on a free port, with their own Postgres database and Redis prefix so nothing leaks between runs.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+const ADMIN_URL = process.env['TEST_DATABASE_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface Service {
+  readonly url: string;
+  /** The Redis key prefix of this service. */
+  readonly prefix: string;
+  readonly logs: () => string;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function deleteKeys(url: string, pattern: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Builds dist/ui when it is missing, so the test can run on its own as well as after `npm run build`. */
+export async function ensureUiBuilt(): Promise<void> {
+  if (existsSync(join(ROOT, 'dist', 'ui', 'index.html'))) return;
+  await run('npm', ['run', '-s', 'build:ui']);
+}
+
+async function run(command: string, args: string[]): Promise<void> {
+  const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${code}`);
+}
+
+function start(entry: string, env: NodeJS.ProcessEnv, log: string[]): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (chunk: Buffer): void => {
+    log.push(`[${entry}] ${chunk.toString()}`);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function startService(options: { executor?: boolean } = {}): Promise<Service> {
+  const suffix = randomBytes(4).toString('hex');
+  const database = `remcode_ui_${suffix}`;
+  await adminQuery(`CREATE DATABASE ${database}`);
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: ADMIN_URL.replace(/\/[^/]*$/, `/${database}`),
+    REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+    REMCODE_PREFIX: `remcode-ui-${suffix}`,
+    EXECUTOR_SLOTS: '2',
+    EXECUTOR_METRICS_PORT: String(await freePort()),
+    LOG_LEVEL: 'warn',
+  };
+  const log: string[] = [];
+  const children: ChildProcess[] = [start('webapp/main.ts', env, log)];
+  if (options.executor !== false) children.push(start('executor/main.ts', env, log));
+  const url = `http://127.0.0.1:${port}`;
+  const close = async (): Promise<void> => {
+    await Promise.allSettled(children.map(stop));
+    await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await deleteKeys(env['REDIS_URL'] ?? '', `${env['REMCODE_PREFIX']}:*`);
+  };
+  try {
+    await waitUntil(url, children, log, options.executor !== false);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { url, prefix: env['REMCODE_PREFIX'] ?? '', logs: () => log.join(''), close };
+}
+
+async function waitUntil(
+  url: string,
+  children: ChildProcess[],
+  log: string[],
+  needLanguages: boolean,
+): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    const dead = children.find((c) => c.exitCode !== null);
+    if (dead) throw new Error(`a service process exited with ${dead.exitCode}:\n${log.join('')}`);
+    try {
+      const ready = await fetch(`${url}/readyz`);
+      if (ready.ok) {
+        if (!needLanguages) return;
+        const languages = (await (await fetch(`${url}/api/v1/languages`)).json()) as {
+          id: string;
+          available: boolean;
+        }[];
+        if (languages.some((l) => l.available)) return;
+      }
+    } catch {
+      // not listening yet
+    }
+    await sleep(200);
+  }
+  throw new Error(`the service did not become ready:\n${log.join('')}`);
+}
