@@ -17,4 +17,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-process.exitCode = await runCommand(process.argv.slice(2), process, { createSandbox, signal: controller.signal });
+process.exitCode = await runCommand(process.argv.slice(2), process, {
+  createSandbox,
+  signal: controller.signal,
+});
