@@ -1,0 +1,158 @@
+/**
+ * npm run bench:sandbox — what the sandbox costs over a bare spawn of the same program.
+ *
+ * For a static C hello and a Python hello, interleaves (a) child_process.spawn from this process and
+ * (b) a run in the sandbox, and prints p50/p90 wall time of each, the overhead (b - a) and the ratio.
+ * It also times a whole job (acquire a workspace, place the file, run, release), which is what one
+ * submission without a compile step costs. Interleaving keeps both sides under the same machine noise.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSandbox, type RunLimits, type Sandbox } from '../executor/sandbox/index.js';
+
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 300);
+const WARMUP = 20;
+
+const limits: RunLimits = {
+  cpuTimeMs: 2000,
+  wallTimeMs: 5000,
+  memoryBytes: 256 * 1024 * 1024,
+  processes: 32,
+  outputBytes: 1024 * 1024,
+  fileSizeBytes: 16 * 1024 * 1024,
+  openFiles: 256,
+  stackBytes: 8 * 1024 * 1024,
+  tmpBytes: 64 * 1024 * 1024,
+};
+
+function bareSpawn(argv: string[], cwd: string): Promise<number> {
+  const start = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) reject(new Error(`bare ${argv[0]} exited ${code}`));
+      else resolve(Number(process.hrtime.bigint() - start) / 1e6);
+    });
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+interface Case {
+  name: string;
+  file: string;
+  content: Buffer;
+  mode: number;
+  argv: string[];
+}
+
+async function measure(sandbox: Sandbox, c: Case, hostDir: string) {
+  const bare: number[] = [];
+  const boxed: number[] = [];
+  const job: number[] = [];
+  const ws = await sandbox.acquire({ sizeBytes: 64 * 1024 * 1024 });
+  await ws.writeFiles([{ path: c.file, content: c.content, mode: c.mode }]);
+  const env = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' };
+  for (let i = 0; i < WARMUP + ITERATIONS; i++) {
+    const b = await bareSpawn(c.argv, hostDir);
+    const start = process.hrtime.bigint();
+    const r = await ws.run({ argv: c.argv, env, limits });
+    const s = Number(process.hrtime.bigint() - start) / 1e6;
+    if (r.verdict !== 'ok')
+      throw new Error(`sandboxed ${c.name}: ${r.verdict} ${r.error ?? ''} ${r.stderr.toString()}`);
+    const jobStart = process.hrtime.bigint();
+    const w2 = await sandbox.acquire({ sizeBytes: 64 * 1024 * 1024 });
+    await w2.writeFiles([{ path: c.file, content: c.content, mode: c.mode }]);
+    const r2 = await w2.run({ argv: c.argv, env, limits });
+    await w2.release();
+    const j = Number(process.hrtime.bigint() - jobStart) / 1e6;
+    if (r2.verdict !== 'ok') throw new Error(`job ${c.name}: ${r2.verdict}`);
+    if (i >= WARMUP) {
+      bare.push(b);
+      boxed.push(s);
+      job.push(j);
+    }
+  }
+  await ws.release();
+  return {
+    bare: bare.sort((a, b) => a - b),
+    boxed: boxed.sort((a, b) => a - b),
+    job: job.sort((a, b) => a - b),
+  };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'remcode-bench-'));
+  try {
+    writeFileSync(join(dir, 'hello.c'), '#include <stdio.h>\nint main(void){puts("hello");return 0;}\n');
+    execFileSync('gcc', ['-O2', '-static', '-o', join(dir, 'hello'), join(dir, 'hello.c')]);
+    writeFileSync(join(dir, 'hello.py'), 'print("hello")\n');
+    const cases: Case[] = [
+      {
+        name: 'static C hello',
+        file: 'hello',
+        content: readFileSync(join(dir, 'hello')),
+        mode: 0o755,
+        argv: ['./hello'],
+      },
+      {
+        name: 'python3 hello',
+        file: 'hello.py',
+        content: readFileSync(join(dir, 'hello.py')),
+        mode: 0o644,
+        argv: ['/usr/bin/python3', 'hello.py'],
+      },
+    ];
+    const sandbox = await createSandbox({ slots: 2 });
+    console.log(
+      `sandbox: cgroup ${sandbox.info.cgroup}, ${ITERATIONS} interleaved iterations per case after ${WARMUP} warm-up\n`,
+    );
+    const rows: string[][] = [
+      [
+        'case',
+        'bare p50',
+        'bare p90',
+        'sandbox p50',
+        'sandbox p90',
+        'overhead p50',
+        'ratio p50',
+        'whole job p50',
+      ],
+    ];
+    try {
+      for (const c of cases) {
+        const m = await measure(sandbox, c, dir);
+        const bp50 = percentile(m.bare, 50);
+        const sp50 = percentile(m.boxed, 50);
+        rows.push([
+          c.name,
+          `${bp50.toFixed(2)} ms`,
+          `${percentile(m.bare, 90).toFixed(2)} ms`,
+          `${sp50.toFixed(2)} ms`,
+          `${percentile(m.boxed, 90).toFixed(2)} ms`,
+          `${(sp50 - bp50).toFixed(2)} ms`,
+          `${(sp50 / bp50).toFixed(2)}x`,
+          `${percentile(m.job, 50).toFixed(2)} ms`,
+        ]);
+      }
+    } finally {
+      await sandbox.close();
+    }
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    for (const r of rows) console.log(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  '));
+    console.log(
+      '\noverhead = sandbox p50 - bare p50 (target: at most 2 ms); whole job = acquire + place file + run + release',
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
