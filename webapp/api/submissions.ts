@@ -47,6 +47,15 @@ export function submissionRoutes(ctx: ApiContext): FastifyPluginCallbackTypebox 
           querystring: WaitQuery,
           response: { 200: SubmissionView, 201: CreatedView, 202: CreatedView, ...problems },
         },
+        // fastify would parse text/plain into a string and report a schema error; say what is wrong instead.
+        onRequest: (request, _reply, next) => {
+          const type = request.headers['content-type'] ?? '';
+          next(
+            /^application\/json\b/i.test(type)
+              ? undefined
+              : new ProblemError(415, 'unsupported_media_type', 'Send the body as application/json'),
+          );
+        },
       },
       async (request, reply) => {
         const apiKey = await ctx.apiKeys.authenticate(request);

@@ -1,0 +1,74 @@
+import type { Redis } from 'ioredis';
+import { publishEvent } from '../../common/events.js';
+import type { SubmissionEvent } from '../../common/events.js';
+import type { RedisKeys } from '../../common/keys.js';
+import type { Logger } from '../../common/logger.js';
+
+/** Output is gathered this long (or up to FLUSH_BYTES) before it becomes one stream entry. */
+const FLUSH_MS = 25;
+const FLUSH_BYTES = 32 * 1024;
+
+/**
+ * Publishes one submission's live events in order. Output chunks of the same test and stream are merged
+ * for a few milliseconds, so a program printing line by line costs a few entries, not thousands. Live
+ * events are best effort: a Redis failure is logged and never fails the run (the result is in Postgres).
+ */
+export class EventPublisher {
+  private chain: Promise<void> = Promise.resolve();
+  private pending: { test: number; stream: 'stdout' | 'stderr'; chunks: Buffer[]; bytes: number } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private failed = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly id: string,
+    private readonly logger: Logger,
+  ) {}
+
+  private send(event: SubmissionEvent): void {
+    this.chain = this.chain.then(async () => {
+      if (this.failed && event.type === 'output') return;
+      try {
+        await publishEvent(this.redis, this.keys, this.id, event);
+      } catch (error) {
+        if (!this.failed) this.logger.warn({ err: error }, 'live event not published');
+        this.failed = true;
+      }
+    });
+  }
+
+  private flushOutput(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const p = this.pending;
+    if (!p) return;
+    this.pending = undefined;
+    this.send({
+      type: 'output',
+      test: p.test,
+      stream: p.stream,
+      data: Buffer.concat(p.chunks).toString('base64'),
+    });
+  }
+
+  output(test: number, stream: 'stdout' | 'stderr', chunk: Buffer): void {
+    if (this.pending && (this.pending.test !== test || this.pending.stream !== stream)) this.flushOutput();
+    this.pending ??= { test, stream, chunks: [], bytes: 0 };
+    this.pending.chunks.push(Buffer.from(chunk));
+    this.pending.bytes += chunk.length;
+    if (this.pending.bytes >= FLUSH_BYTES) this.flushOutput();
+    else this.timer ??= setTimeout(() => this.flushOutput(), FLUSH_MS);
+  }
+
+  event(event: Exclude<SubmissionEvent, { type: 'output' }>): void {
+    this.flushOutput();
+    this.send(event);
+  }
+
+  /** Resolves when everything given so far has been published (or given up on). */
+  async flush(): Promise<void> {
+    this.flushOutput();
+    await this.chain;
+  }
+}

@@ -1,0 +1,208 @@
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { Registry } from 'prom-client';
+import type { PublishedLanguage } from '../../common/languages.js';
+import { SUBMISSION_QUEUE, redisKeys } from '../../common/keys.js';
+import type { Logger } from '../../common/logger.js';
+import { LATENCY_BUCKETS_SECONDS } from '../../common/metrics.js';
+import type { SubmissionJobData } from '../../common/submission.js';
+import type { SubmissionStore } from '../../common/submissions-store.js';
+import type { InstalledLanguage } from '../languages/types.js';
+import type { Sandbox } from '../sandbox/types.js';
+import { Heartbeat } from './heartbeat.js';
+import type { JudgeFunction } from './judge-contract.js';
+import { createProcessor } from './processor.js';
+
+export type ExecutorState = 'starting' | 'running' | 'draining' | 'stopped';
+
+export interface ExecutorOptions<Cache> {
+  readonly id: string;
+  readonly prefix: string;
+  /** Concurrent jobs; should equal the sandbox's slots. */
+  readonly slots: number;
+  /** How soon the job of a killed executor is delivered again. */
+  readonly lockDurationMs: number;
+  readonly store: SubmissionStore;
+  /** Fails fast; for events, heartbeats and the language list. */
+  readonly redis: Redis;
+  /** Retries forever; the worker duplicates it for its blocking reads. */
+  readonly workerRedis: Redis;
+  /** Retries forever; subscribed to cancel notices. */
+  readonly subscriber: Redis;
+  readonly sandbox: Sandbox;
+  readonly languages: {
+    list(): InstalledLanguage[];
+    resolve(idOrAlias: string): InstalledLanguage | undefined;
+  };
+  readonly judge: JudgeFunction<Cache>;
+  readonly cache: Cache | undefined;
+  readonly registry: Registry;
+  readonly logger: Logger;
+}
+
+export function publishedLanguages(list: readonly InstalledLanguage[]): PublishedLanguage[] {
+  return list.map((l) => ({
+    id: l.id,
+    name: l.name,
+    aliases: [...l.aliases],
+    version: l.installedVersion,
+    available: l.available,
+    unavailableReason: l.unavailableReason,
+    sourceFile: l.sourceFile,
+    compiled: l.compile !== null,
+    editorMode: l.editorMode,
+    starter: l.starter,
+  }));
+}
+
+/**
+ * One executor process's worker: takes submission jobs with N concurrent slots, stops runs that are
+ * cancelled, announces itself, and drains on shutdown (finish within the grace, else hand jobs back).
+ */
+export class Executor<Cache> {
+  private stateValue: ExecutorState = 'starting';
+  private worker: Worker<SubmissionJobData, void, 'run'> | undefined;
+  private readonly running = new Map<string, AbortController>();
+  private readonly heartbeat: Heartbeat;
+  private readonly keys;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: ExecutorOptions<Cache>) {
+    this.keys = redisKeys(options.prefix);
+    this.heartbeat = new Heartbeat(
+      options.redis,
+      this.keys,
+      { id: options.id, slots: options.slots, busy: () => this.running.size, state: () => this.stateValue },
+      options.logger.child({ component: 'heartbeat' }),
+    );
+  }
+
+  get state(): ExecutorState {
+    return this.stateValue;
+  }
+
+  get busySlots(): number {
+    return this.running.size;
+  }
+
+  private transition(state: ExecutorState): void {
+    this.options.logger.info({ from: this.stateValue, to: state }, 'executor state');
+    this.stateValue = state;
+  }
+
+  async start(): Promise<void> {
+    const { options } = this;
+    const registry = options.registry;
+    new Gauge({
+      name: 'remcode_executor_slots',
+      help: 'Concurrent runs this executor offers',
+      registers: [registry],
+    }).set(options.slots);
+    const busy = new Gauge({
+      name: 'remcode_executor_busy_slots',
+      help: 'Slots running a submission now',
+      registers: [registry],
+    });
+    const metrics = {
+      submissions: new Counter({
+        name: 'remcode_submissions_total',
+        help: 'Submissions finished, by verdict',
+        labelNames: ['verdict'] as const,
+        registers: [registry],
+      }),
+      runSeconds: new Histogram({
+        name: 'remcode_run_duration_seconds',
+        help: 'From taking a job to storing its result',
+        labelNames: ['verdict'] as const,
+        buckets: LATENCY_BUCKETS_SECONDS,
+        registers: [registry],
+      }),
+      queueWaitSeconds: new Histogram({
+        name: 'remcode_queue_wait_seconds',
+        help: 'From submission to the start of its first run',
+        buckets: LATENCY_BUCKETS_SECONDS,
+        registers: [registry],
+      }),
+    };
+    const languageList = publishedLanguages(options.languages.list());
+    await options.redis.set(this.keys.languages, JSON.stringify(languageList));
+
+    options.subscriber.on('message', (_channel: string, id: string) => {
+      this.running.get(id)?.abort('cancelled');
+    });
+    await options.subscriber.subscribe(this.keys.cancelChannel);
+
+    const processor = createProcessor({
+      executorId: options.id,
+      store: options.store,
+      redis: options.redis,
+      keys: this.keys,
+      sandbox: options.sandbox,
+      resolveLanguage: (id) => options.languages.resolve(id),
+      judge: options.judge,
+      cache: options.cache,
+      logger: options.logger.child({ component: 'job' }),
+      metrics,
+      running: this.running,
+    });
+    this.worker = new Worker<SubmissionJobData, void, 'run'>(
+      SUBMISSION_QUEUE,
+      async (job, token) => {
+        busy.set(this.running.size + 1);
+        try {
+          await processor(job, token);
+        } finally {
+          busy.set(this.running.size);
+        }
+      },
+      {
+        connection: options.workerRedis,
+        prefix: options.prefix,
+        concurrency: options.slots,
+        lockDuration: options.lockDurationMs,
+        stalledInterval: Math.max(1_000, Math.floor(options.lockDurationMs / 2)),
+        // A job whose executors keep dying is more likely a machine problem than the job's; allow two.
+        maxStalledCount: 2,
+        autorun: false,
+      },
+    );
+    this.worker.on('error', (error) => options.logger.warn({ err: error }, 'worker error'));
+    this.worker.on('failed', (job, error) => {
+      if (job && error.name !== 'WaitingError')
+        options.logger.warn({ err: error, submission: job.id }, 'job attempt failed');
+    });
+    await this.heartbeat.start();
+    void this.worker.run().catch((error: unknown) => options.logger.error({ err: error }, 'worker stopped'));
+    await this.worker.waitUntilReady();
+    this.transition('running');
+  }
+
+  /**
+   * Stops taking jobs, lets running ones finish for up to `graceMs`, then hands the rest back to the
+   * queue, and closes. Idempotent.
+   */
+  drain(graceMs: number): Promise<void> {
+    this.closing ??= (async () => {
+      this.transition('draining');
+      const worker = this.worker;
+      if (worker) {
+        const closed = worker.close();
+        const timer = setTimeout(() => {
+          if (this.running.size > 0)
+            this.options.logger.warn({ jobs: this.running.size }, 'grace over: handing jobs back');
+          for (const controller of this.running.values()) controller.abort('shutdown');
+        }, graceMs);
+        await closed.finally(() => clearTimeout(timer));
+      }
+      const steps: (() => Promise<unknown>)[] = [
+        () => this.heartbeat.stop(),
+        () => this.options.subscriber.quit(),
+      ];
+      for (const step of steps)
+        await step().catch((error: unknown) => this.options.logger.warn({ err: error }, 'close step failed'));
+      this.transition('stopped');
+    })();
+    return this.closing;
+  }
+}
