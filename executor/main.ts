@@ -1,0 +1,105 @@
+import { ConfigError, parseExecutorConfig, redactUrl } from '../common/config.js';
+import type { ExecutorConfig } from '../common/config.js';
+import { createPool, migrate } from '../common/db.js';
+import { createLogger } from '../common/logger.js';
+import type { Logger } from '../common/logger.js';
+import { createRegistry } from '../common/metrics.js';
+import { createRedis } from '../common/redis.js';
+import { handleSignals } from '../common/signals.js';
+import { SubmissionStore } from '../common/submissions-store.js';
+import { CompileCache } from './judge/compile-cache.js';
+import { judge } from './judge/judge.js';
+import { loadCatalogue } from './languages/catalogue.js';
+import { createSandbox } from './sandbox/index.js';
+import { Executor } from './worker/executor.js';
+import { startHealthServer } from './worker/health-server.js';
+
+async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
+  const pool = createPool(
+    config.databaseUrl,
+    logger.child({ component: 'postgres' }),
+    Math.max(4, config.slots + 2),
+  );
+  await migrate(pool, logger.child({ component: 'migrate' }));
+  const catalogue = await loadCatalogue(
+    config.catalogueFile === undefined ? {} : { file: config.catalogueFile },
+  );
+  const available = catalogue.list().filter((l) => l.available);
+  logger.info({ languages: available.map((l) => `${l.id} ${l.installedVersion ?? ''}`.trim()) }, 'languages');
+  const sandboxLog = logger.child({ component: 'sandbox' });
+  const sandbox = await createSandbox({
+    slots: config.slots,
+    onLog: (level, message, fields) => sandboxLog[level](fields ?? {}, message),
+  });
+  logger.info({ cgroup: sandbox.info.cgroup, slots: sandbox.info.slots }, 'sandbox ready');
+
+  const redisOptions = { url: config.redisUrl, password: config.redisPassword };
+  const redisLog = logger.child({ component: 'redis' });
+  const redis = createRedis({ ...redisOptions, role: 'request', name: 'executor' }, redisLog);
+  const workerRedis = createRedis({ ...redisOptions, role: 'blocking', name: 'executor-worker' }, redisLog);
+  const subscriber = createRedis({ ...redisOptions, role: 'blocking', name: 'executor-cancel' }, redisLog);
+  const registry = createRegistry('executor');
+  const executor = new Executor({
+    id: config.executorId,
+    prefix: config.prefix,
+    slots: config.slots,
+    lockDurationMs: config.lockDurationMs,
+    store: new SubmissionStore(pool),
+    redis,
+    workerRedis,
+    subscriber,
+    sandbox,
+    languages: catalogue,
+    judge,
+    cache: new CompileCache({ maxBytes: config.compileCacheBytes }),
+    registry,
+    logger: logger.child({ component: 'executor', executor: config.executorId }),
+  });
+  const health = await startHealthServer(
+    { ready: () => executor.state === 'running', registry },
+    config.metricsPort,
+    config.metricsHost,
+  );
+  handleSignals(
+    logger,
+    async () => {
+      await executor.drain(config.shutdownGraceMs);
+      const steps: (() => Promise<unknown>)[] = [
+        () => new Promise((resolve) => health.server.close(resolve)),
+        () => sandbox.close(),
+        () => workerRedis.quit(),
+        () => redis.quit(),
+        () => pool.end(),
+      ];
+      for (const step of steps)
+        await step().catch((error: unknown) => logger.warn({ err: error }, 'close step failed'));
+    },
+    config.shutdownGraceMs + 5_000,
+  );
+  await executor.start();
+  logger.info({ id: config.executorId, slots: config.slots, metricsPort: health.port }, 'executor running');
+}
+
+const bootLogger = createLogger('executor', 'info');
+let config: ExecutorConfig;
+try {
+  config = parseExecutorConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    bootLogger.fatal(error.message);
+    process.exit(78);
+  }
+  throw error;
+}
+const logger = createLogger('executor', config.logLevel);
+run(config, logger).catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(message)) {
+    logger.fatal(
+      `cannot reach Postgres at ${redactUrl(config.databaseUrl)} or Redis at ${redactUrl(config.redisUrl)}: ${message}`,
+    );
+  } else {
+    logger.fatal({ err: error }, 'executor failed to start');
+  }
+  process.exit(1);
+});
