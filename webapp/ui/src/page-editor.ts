@@ -154,11 +154,8 @@ export function editorPage(main: HTMLElement): void {
           verdict: null,
         });
         share.replaceChildren(
-          h(
-            'a',
-            { href: permalink(id), class: 'permalink' },
-            `Permanent link: ${location.host}${permalink(id)}`,
-          ),
+          h('span', { class: 'label' }, 'Permanent link:'),
+          h('a', { href: permalink(id), class: 'permalink' }, `${location.host}${permalink(id)}`),
           copyLinkButton(id),
         );
         share.hidden = false;

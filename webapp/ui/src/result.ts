@@ -13,7 +13,8 @@ const PHASE_TEXT: Record<Phase, string> = {
   queued: 'Queued: waiting for a free executor…',
   compiling: 'Compiling…',
   running: 'Running…',
-  testing: 'Running the tests…',
+  // The executor reports each run as a test, including the single run of a plain submission.
+  testing: 'Running…',
 };
 
 const VERDICT_TEXT: Record<string, string> = {

@@ -1,0 +1,281 @@
+/**
+ * The web UI end to end: Debian's Chromium against a real webapp and executor started by this file.
+ * Every test leaves a screenshot in test-output/browser/ so a person can see what the page showed.
+ */
+import { writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, screenshot, SCREENSHOTS, type Browser } from './browser.js';
+import { ensureUiBuilt, startService, type Service } from './service.js';
+
+const STREAMING_PYTHON = [
+  'import sys, time',
+  'name = sys.stdin.readline().strip()',
+  'print(f"Hello, {name}!", flush=True)',
+  'time.sleep(1.5)',
+  'print("Goodbye")',
+  '',
+].join('\n');
+
+let service: Service;
+let browser: Browser;
+
+async function openEditor(page: Page, path = '/'): Promise<void> {
+  await page.goto(service.url + path);
+  await page.waitForSelector('#language:not([disabled])');
+}
+
+/** Replaces the editor's text the way a person would: focus, select all, type (as one input event). */
+async function setCode(page: Page, code: string): Promise<void> {
+  await page.click('.cm-content');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(code);
+}
+
+const status = (page: Page) => page.locator('#result-status');
+
+async function waitForVerdict(page: Page): Promise<string> {
+  await page.waitForSelector(
+    '#result[data-state="finished"], #result[data-state="error"], #result[data-state="cancelled"]',
+    {
+      timeout: 30_000,
+    },
+  );
+  return (await status(page).textContent()) ?? '';
+}
+
+beforeAll(async () => {
+  await ensureUiBuilt();
+  service = await startService();
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await service?.close();
+});
+
+describe('the web UI', () => {
+  let permalink = '';
+
+  it('runs a Python program that reads stdin, streams its output, then shows the verdict', async () => {
+    const page = await browser.newPage();
+    await openEditor(page);
+    await page.selectOption('#language', 'python');
+    await setCode(page, STREAMING_PYTHON);
+    await page.fill('#stdin', 'Ada');
+    await page.click('#run');
+
+    // The first line arrives through the event stream while the program is still sleeping.
+    const live = page.locator('pre[data-live="true"][data-stream="stdout"]');
+    await live.waitFor({ timeout: 30_000 });
+    await expect.poll(() => live.textContent(), { timeout: 10_000 }).toContain('Hello, Ada!');
+    expect(await status(page).textContent()).toBe('Running…');
+    await screenshot(page, '01-python-streaming');
+
+    expect(await waitForVerdict(page)).toBe('Accepted');
+    expect(await page.locator('pre[data-stream="stdout"]').textContent()).toBe('Hello, Ada!\nGoodbye\n');
+    expect(await page.locator('[data-fact="exit-code"] dd').textContent()).toBe('0');
+    permalink = (await page.locator('a.permalink').getAttribute('href')) ?? '';
+    expect(permalink).toMatch(/^\/s\/[\w-]+$/);
+    await screenshot(page, '02-python-accepted');
+    await page.close();
+  });
+
+  it('opens the permanent link in a fresh browser with the code, input and result, and edits a copy', async () => {
+    expect(permalink).not.toBe('');
+    const other = await launchBrowser();
+    try {
+      const page = await other.newPage();
+      await page.goto(service.url + permalink);
+      expect(await waitForVerdict(page)).toBe('Accepted');
+      await expect.poll(() => page.locator('#code .cm-content').textContent()).toContain('time.sleep(1.5)');
+      expect(await page.locator('pre[data-stream="stdout"]').textContent()).toBe('Hello, Ada!\nGoodbye\n');
+      expect(await page.getByRole('heading', { name: 'Input (stdin)' }).isVisible()).toBe(true);
+      await expect.poll(() => page.locator('.inputs pre').first().textContent()).toBe('Ada');
+      await screenshot(page, '03-permalink-fresh-browser');
+
+      await page.getByRole('button', { name: 'Edit a copy' }).click();
+      await page.waitForURL(`${service.url}/`);
+      await page.waitForSelector('#language:not([disabled])');
+      expect(await page.locator('#language').inputValue()).toBe('python');
+      await expect.poll(() => page.locator('#editor .cm-content').textContent()).toContain('time.sleep(1.5)');
+      expect(await page.locator('#stdin').inputValue()).toBe('Ada');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('shows a C compile error with the compiler message', async () => {
+    const page = await browser.newPage();
+    await openEditor(page);
+    await page.selectOption('#language', 'c');
+    await setCode(page, 'int main(void) {\n  return undeclared_thing;\n}\n');
+    await page.click('#run');
+    expect(await waitForVerdict(page)).toBe('Compile error');
+    const compiler = page.locator('pre[data-stream="compile"]');
+    expect(await compiler.textContent()).toContain('undeclared_thing');
+    await screenshot(page, '04-c-compile-error');
+    await page.close();
+  });
+
+  it('shows a time limit verdict for a program that never ends', async () => {
+    const page = await browser.newPage();
+    await openEditor(page);
+    await page.selectOption('#language', 'python');
+    await setCode(page, 'while True:\n    pass\n');
+    await page.fill('#stdin', '');
+    await page.locator('details.limits summary').click();
+    await page.fill('#limit-cpu_time', '1s');
+    await page.click('#run');
+    expect(await waitForVerdict(page)).toMatch(/^Time limit exceeded/);
+    await screenshot(page, '05-time-limit');
+    // The limit stays in the draft; clear it for the tests that follow.
+    await page.fill('#limit-cpu_time', '');
+    await page.close();
+  });
+
+  it('shows an API error as a sentence that says what to do next', async () => {
+    const page = await browser.newPage();
+    await openEditor(page);
+    await page.selectOption('#language', 'python');
+    await setCode(page, 'print("never runs")\n');
+    await page.locator('details.limits summary').click();
+    await page.fill('#limit-cpu_time', 'a while');
+    await page.click('#run');
+    expect(await waitForVerdict(page)).toBe(
+      'A limit is not valid. Cpu_time "a while" is not understood; write it like "2s" or "500ms". Correct it and press Run again.',
+    );
+    expect(await status(page).getAttribute('role')).toBe('alert');
+    await screenshot(page, '06-api-error');
+    await page.fill('#limit-cpu_time', '');
+    await page.close();
+  });
+
+  it('can be used with the keyboard alone', async () => {
+    const page = await browser.newPage();
+    await openEditor(page);
+    await page.selectOption('#language', 'python');
+    await setCode(page, '');
+    await page.fill('#stdin', '');
+    await page.goto(service.url + '/');
+    await page.waitForSelector('#language:not([disabled])');
+
+    // Page-side code is passed as text: this file is compiled without the DOM library.
+    const focused = () =>
+      page.evaluate<string>("document.activeElement?.id || String(document.activeElement?.className ?? '')");
+    const tabTo = async (want: (f: string) => boolean): Promise<void> => {
+      for (let i = 0; i < 20 && !want(await focused()); i++) await page.keyboard.press('Tab');
+      expect(want(await focused())).toBe(true);
+    };
+    await tabTo((f) => f.includes('cm-content'));
+    await page.keyboard.type('print("Hello, " + input() + "!")');
+    await tabTo((f) => f === 'stdin');
+    await page.keyboard.type('Bob');
+    await page.keyboard.press('Control+Enter');
+    expect(await waitForVerdict(page)).toBe('Accepted');
+    expect(await page.locator('pre[data-stream="stdout"]').textContent()).toBe('Hello, Bob!\n');
+    await tabTo((f) => f === 'run');
+    // The focused control carries a visible outline.
+    const outline = await page.evaluate<string>('getComputedStyle(document.activeElement).outlineStyle');
+    expect(outline).toBe('solid');
+    await screenshot(page, '07-keyboard-only');
+    await page.close();
+  });
+
+  it('holds its layout on a phone in the dark theme', async () => {
+    const phone = await launchBrowser({ colorScheme: 'dark', mobile: true });
+    try {
+      const page = await phone.newPage();
+      await openEditor(page);
+      await page.fill('#stdin', 'Grace');
+      await page.click('#run');
+      expect(await waitForVerdict(page)).toBe('Accepted');
+      const overflow = await page.evaluate<number>(
+        'document.documentElement.scrollWidth - window.innerWidth',
+      );
+      expect(overflow).toBeLessThanOrEqual(0);
+      const background = await page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
+      expect(background).toBe('rgb(13, 17, 23)');
+      await screenshot(page, '08-phone-dark');
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('shows the history of runs and the service status', async () => {
+    const page = await browser.newPage();
+    await page.goto(service.url + '/history');
+    expect(await page.locator('ol.history li').count()).toBeGreaterThanOrEqual(4);
+    await screenshot(page, '09-history');
+    await page.goto(service.url + '/status');
+    await page.waitForSelector('[data-fact="executors"]');
+    expect(await page.locator('[data-fact="executors"] dd').textContent()).toBe('1');
+    await page.waitForSelector('ul.languages li strong');
+    await screenshot(page, '10-status');
+    await page.close();
+  });
+
+  it('loads in under 300 KB compressed, and records how soon a result is painted after the API answers', async () => {
+    const fresh = await launchBrowser();
+    try {
+      const page = await fresh.newPage();
+      await openEditor(page);
+      // Python highlighting is loaded lazily; wait for it so its chunk counts as part of the first load.
+      await page.waitForSelector('#editor .cm-content span');
+      await page.waitForLoadState('networkidle');
+      interface Loaded {
+        url: string;
+        transfer: number;
+        body: number;
+        decoded: number;
+      }
+      const load = await page.evaluate<Loaded[]>(`
+        [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')].map((e) => ({
+          url: new URL(e.name).pathname,
+          transfer: e.transferSize,
+          body: e.encodedBodySize,
+          decoded: e.decodedBodySize,
+        }))`);
+      const total = load.reduce((sum, e) => sum + e.transfer, 0);
+
+      const timings: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        await page.fill('#stdin', `run ${i}`);
+        await page.click('#run');
+        await page.waitForFunction(
+          () => performance.getEntriesByName('remcode:result-painted').length > 0,
+          null,
+          {
+            timeout: 30_000,
+          },
+        );
+        timings.push(
+          await page.evaluate(() => {
+            const received = performance.getEntriesByName('remcode:result-received')[0];
+            const painted = performance.getEntriesByName('remcode:result-painted')[0];
+            return (painted?.startTime ?? NaN) - (received?.startTime ?? NaN);
+          }),
+        );
+      }
+      const report = {
+        firstLoad: { totalTransferBytes: total, resources: load },
+        resultPaintAfterAnswerMs: timings,
+      };
+      await mkdir(SCREENSHOTS, { recursive: true });
+      await writeFile(join(SCREENSHOTS, 'performance.json'), `${JSON.stringify(report, null, 2)}\n`);
+      console.log(
+        `first load: ${(total / 1024).toFixed(1)} KiB transferred in ${load.length} requests; ` +
+          `result painted after the API answer: ${timings.map((t) => t.toFixed(1)).join(', ')} ms`,
+      );
+      expect(total).toBeLessThan(300 * 1024);
+      expect(load.every((e) => e.url.startsWith('/api/') || e.transfer < e.decoded || e.decoded < 1024)).toBe(
+        true,
+      );
+    } finally {
+      await fresh.close();
+    }
+  });
+});
