@@ -256,6 +256,26 @@ describe('the pool', () => {
 });
 
 describe('startup and shutdown', () => {
+  it('removes the empty cgroups that a killed helper left behind', async () => {
+    const cgroupDirs = () => [
+      ...(sandbox.info.cgroup === 'v1' ? ['memory', 'pids', 'cpuacct'] : ['']).flatMap((h) => {
+        const dir = `/sys/fs/cgroup/${h}/remcode`.replace('//', '/');
+        return readdirSync(dir).map((name) => `${dir}/${name}`);
+      }),
+    ];
+    const others = new Set(helperPids());
+    const doomed = await createSandbox({ slots: 1 });
+    const pid = helperPids().find((p) => !others.has(p))!;
+    process.kill(pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 300));
+    const leftovers = cgroupDirs().filter((d) => d.includes(`-p${pid}-`));
+    expect(leftovers.length).toBeGreaterThan(0);
+    await doomed.close();
+    const next = await createSandbox({ slots: 1 });
+    await next.close();
+    expect(cgroupDirs().filter((d) => d.includes(`-p${pid}-`))).toEqual([]);
+  });
+
   it('fails with a clear message when the helper binary is missing', async () => {
     await expect(
       createSandbox({ slots: 1, helperPath: '/nonexistent/remcode-sandboxd' }),

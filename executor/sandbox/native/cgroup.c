@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -151,7 +153,8 @@ int cgroup_detect(char *err, size_t errlen) {
 
 int cgroup_create(struct run_cgroup *cg, unsigned long seq, char *err, size_t errlen) {
   char leaf[128];
-  snprintf(leaf, sizeof leaf, "%s-s%d-r%lu", cfg.instance, cfg.slot, seq);
+  /* The helper's pid in the name lets a later helper tell a stale leaf from a live one. */
+  snprintf(leaf, sizeof leaf, "%s-s%d-p%d-r%lu", cfg.instance, cfg.slot, (int)getpid(), seq);
   if (version == 2) {
     snprintf(cg->mem, sizeof cg->mem, "%s/%s", v2_base, leaf);
     snprintf(cg->pids, sizeof cg->pids, "%s", cg->mem);
@@ -247,5 +250,36 @@ void cgroup_remove(const struct run_cgroup *cg) {
       struct timespec ts = {0, 1000000};
       nanosleep(&ts, NULL);
     }
+  }
+}
+
+/* Leaves left by a helper that was killed (SIGKILL skips our cleanup). Only leaves whose helper pid
+ * is gone are touched, and rmdir refuses a cgroup that still holds a process. */
+static void sweep_dir(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    const char *p = strstr(e->d_name, "-p");
+    if (!p || !strstr(p, "-r")) continue;
+    long pid = strtol(p + 2, NULL, 10);
+    if (pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno == EPERM)) continue;
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    rmdir(path);
+  }
+  closedir(d);
+}
+
+void cgroup_sweep_stale(void) {
+  char dir[600];
+  if (version == 2) {
+    sweep_dir(v2_base);
+    return;
+  }
+  const char *roots[3] = {v1_memory, v1_pids, v1_cpuacct};
+  for (int i = 0; i < 3; i++) {
+    snprintf(dir, sizeof dir, "%s/%s", roots[i], cfg.cgroup_name);
+    sweep_dir(dir);
   }
 }

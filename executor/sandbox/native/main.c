@@ -580,6 +580,7 @@ int main(int argc, char **argv) {
   char err[1024] = "";
   int version = cgroup_detect(err, sizeof err);
   if (!version) die("%s", err);
+  cgroup_sweep_stale();
 
   if (box_prepare(err, sizeof err) < 0) die("%s", err);
   struct box_msg m;
