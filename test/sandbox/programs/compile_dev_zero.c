@@ -1,0 +1,2 @@
+/* The preprocessor reads an endless file. */
+#include </dev/zero>

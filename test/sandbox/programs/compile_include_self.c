@@ -1,0 +1,2 @@
+/* Includes itself until the preprocessor's nesting limit. */
+#include "compile_include_self.c"
