@@ -5,6 +5,8 @@ set -euo pipefail
 [[ ${REMCODE_SETUP_FOR:-} == test ]] || exit 0
 source "$(dirname "$0")/lib.bash"
 command -v dockerd >/dev/null || apt_install docker.io
+# The offline base image (manifests/images/base.sh) is built from Debian packages.
+command -v debootstrap >/dev/null || apt_install debootstrap
 # A client newer than the engine refuses to talk unless told which API version to speak.
 docker_ok() { docker info >/dev/null 2>&1; }
 if ! docker_ok; then
