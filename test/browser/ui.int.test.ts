@@ -146,7 +146,7 @@ describe('the web UI', () => {
     await page.fill('#limit-cpu_time', 'a while');
     await page.click('#run');
     expect(await waitForVerdict(page)).toBe(
-      'A limit is not valid. Cpu_time "a while" is not understood; write it like "2s" or "500ms". Correct it and press Run again.',
+      'A limit is not valid. cpu_time "a while" is not understood; write it like "2s" or "500ms". Correct it and press Run again.',
     );
     expect(await status(page).getAttribute('role')).toBe('alert');
     await screenshot(page, '06-api-error');

@@ -205,8 +205,8 @@ function retryAfter(response: Response): number | null {
 function sentence(text: string): string {
   const t = text.trim();
   if (t === '') return t;
-  const first = t.charAt(0).toUpperCase() + t.slice(1);
-  return /[.!?]$/.test(first) ? first : `${first}.`;
+  // Not capitalised: a detail often starts with a field name such as cpu_time.
+  return /[.!?]$/.test(t) ? t : `${t}.`;
 }
 
 /** Builds the sentence shown for a failed request: what happened, then what to do next. */

@@ -224,8 +224,12 @@ export function editorPage(main: HTMLElement): void {
         { class: 'hint', id: 'limits-hint' },
         'Leave empty for the defaults. Values above the server maximum are lowered to it.',
       ),
-      ...limitInputs.map((l) =>
-        h('div', { class: 'field' }, h('label', { for: l.input.id }, l.field.label), l.input),
+      h(
+        'div',
+        { class: 'limit-fields' },
+        ...limitInputs.map((l) =>
+          h('div', { class: 'field' }, h('label', { for: l.input.id }, l.field.label), l.input),
+        ),
       ),
     ),
     formError,
@@ -248,7 +252,7 @@ export function editorPage(main: HTMLElement): void {
       }
       select.replaceChildren(
         ...languages.map((l) =>
-          h('option', { value: l.id }, l.version ? `${l.name} (${l.version})` : l.name),
+          h('option', { value: l.id }, l.version ? `${l.name} · ${l.version}` : l.name),
         ),
       );
       select.disabled = false;

@@ -153,6 +153,8 @@ export class ResultPanel {
         outputBlock('Compiler output', sub.compileOutput, sub.compileOutputTruncated, 'compile'),
       );
     }
+    // After a failed compile nothing ran, so there are no run figures to show.
+    if (sub.verdict === 'compile_error') return;
     const single = sub.tests.length === 1;
     sub.tests.forEach((run, index) => {
       const container = single
