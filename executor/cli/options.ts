@@ -4,8 +4,13 @@
  */
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_LIMITS, LimitParseError, parseBytes, parseDurationMs } from '../../common/limits.js';
-import type { SubmissionRunLimits } from '../languages/limits.js';
+import {
+  DEFAULT_LIMITS,
+  LimitParseError,
+  parseBytes,
+  parseDurationMs,
+  type SubmissionLimits,
+} from '../../common/limits.js';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -39,7 +44,7 @@ export interface CliOptions {
   readonly files: readonly string[];
   readonly args: readonly string[];
   readonly compilerArgs: readonly string[];
-  readonly limits: SubmissionRunLimits;
+  readonly limits: SubmissionLimits;
   readonly stdinFile: string | null;
   readonly expectFile: string | null;
   readonly base64: boolean;
@@ -148,7 +153,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     values.time === undefined
       ? DEFAULT_LIMITS.cpuTimeMs
       : limit(() => parseDurationMs(values.time, '--time'));
-  const limits: SubmissionRunLimits = {
+  const limits: SubmissionLimits = {
     cpuTimeMs,
     wallTimeMs:
       values.wall === undefined

@@ -6,10 +6,10 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { loadCatalogue } from '../languages/catalogue.js';
-import { toRunLimits } from '../languages/limits.js';
 import { judge, type JudgeResult } from '../judge/judge.js';
 import type { RunResult, Sandbox, SandboxOptions } from '../sandbox/types.js';
 import { parseCommandLine, USAGE, UsageError } from './options.js';
+import { runLimits } from '../worker/run-limits.js';
 
 export const EXIT_COMPLETED = 0;
 export const EXIT_INTERNAL = 1;
@@ -138,7 +138,7 @@ export async function runCommand(argv: readonly string[], io: CommandIo, deps: C
       files,
       args: options.args,
       compilerArgs: options.compilerArgs,
-      limits: toRunLimits(options.limits),
+      limits: runLimits(options.limits),
       tests: [{ stdin, expectedOutput }],
       ...(deps.signal ? { signal: deps.signal } : {}),
     });

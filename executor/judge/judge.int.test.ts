@@ -5,11 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../common/limits.js';
 import { loadCatalogue, type LanguageCatalogue } from '../languages/catalogue.js';
-import { toRunLimits } from '../languages/limits.js';
 import { createSandbox } from '../sandbox/index.js';
 import type { RunRequest, Sandbox } from '../sandbox/types.js';
 import { CompileCache } from './compile-cache.js';
 import { judge, type JudgeEvent, type JudgeRequest } from './judge.js';
+import { runLimits } from '../worker/run-limits.js';
 
 /** Wraps the real sandbox to record every argv it runs, so a test can prove a compiler did not run. */
 function recording(inner: Sandbox): Sandbox & { argvs: string[][] } {
@@ -47,7 +47,7 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-const limits = toRunLimits({ ...DEFAULT_LIMITS, wallTimeMs: 15_000 });
+const limits = runLimits({ ...DEFAULT_LIMITS, wallTimeMs: 15_000 });
 const text = (value: string) => Buffer.from(value);
 
 function request(

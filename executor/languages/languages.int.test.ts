@@ -10,7 +10,7 @@ import { judge, type JudgeResult } from '../judge/judge.js';
 import { createSandbox } from '../sandbox/index.js';
 import type { Sandbox } from '../sandbox/types.js';
 import { loadCatalogue, type LanguageCatalogue } from './catalogue.js';
-import { toRunLimits } from './limits.js';
+import { runLimits } from '../worker/run-limits.js';
 
 interface LanguageCase {
   /** Copies stdin to stdout byte for byte. */
@@ -163,7 +163,7 @@ function run(id: string, source: string, stdin = ''): Promise<JudgeResult> {
     args: [],
     compilerArgs: [],
     // Generous wall time: the machine running the suite has two cores shared with other tests.
-    limits: toRunLimits({ ...DEFAULT_LIMITS, wallTimeMs: 15_000 }),
+    limits: runLimits({ ...DEFAULT_LIMITS, wallTimeMs: 15_000 }),
     tests: [{ stdin: Buffer.from(stdin), expectedOutput: null }],
   });
 }

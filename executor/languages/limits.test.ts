@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunLimits } from '../sandbox/types.js';
-import { adjustLimits, compileLimits, DEFAULT_COMPILE_LIMITS, toRunLimits } from './limits.js';
+import { adjustLimits, compileLimits, DEFAULT_COMPILE_LIMITS } from './limits.js';
 
 const base: RunLimits = {
   cpuTimeMs: 1000,
@@ -55,28 +55,5 @@ describe('compileLimits', () => {
       ...DEFAULT_COMPILE_LIMITS,
       cpuTimeMs: 60_000,
     });
-  });
-});
-
-describe('toRunLimits', () => {
-  it('keeps the submission limits and lets the stack grow to the memory limit', () => {
-    const run = toRunLimits({
-      cpuTimeMs: 1,
-      wallTimeMs: 2,
-      memoryBytes: 3 * 1024 ** 2,
-      processes: 4,
-      outputBytes: 5,
-      fileSizeBytes: 6,
-    });
-    expect(run).toMatchObject({
-      cpuTimeMs: 1,
-      wallTimeMs: 2,
-      memoryBytes: 3 * 1024 ** 2,
-      processes: 4,
-      outputBytes: 5,
-    });
-    expect(run.stackBytes).toBe(3 * 1024 ** 2);
-    expect(run.openFiles).toBeGreaterThan(0);
-    expect(run.tmpBytes).toBeGreaterThan(0);
   });
 });

@@ -46,37 +46,3 @@ export function adjustLimits(
 export function compileLimits(language: Pick<LanguageDefinition, 'compileLimits'>): RunLimits {
   return { ...DEFAULT_COMPILE_LIMITS, ...language.compileLimits };
 }
-
-/** The limits a submission carries (see common/limits.ts) completed with the sandbox-only fields. */
-export interface SubmissionRunLimits {
-  readonly cpuTimeMs: number;
-  readonly wallTimeMs: number;
-  readonly memoryBytes: number;
-  readonly processes: number;
-  readonly outputBytes: number;
-  readonly fileSizeBytes: number;
-}
-
-/** Defaults of the run limits a submission cannot set. */
-export const RUN_ONLY_DEFAULTS = {
-  openFiles: 256,
-  tmpBytes: 64 * MiB,
-} as const;
-
-/**
- * Completes a submission's limits into the sandbox's: the stack may grow to the memory limit (deep
- * recursion is legitimate in judged programs and every stack page is charged to the memory cgroup anyway).
- */
-export function toRunLimits(limits: SubmissionRunLimits): RunLimits {
-  return {
-    cpuTimeMs: limits.cpuTimeMs,
-    wallTimeMs: limits.wallTimeMs,
-    memoryBytes: limits.memoryBytes,
-    processes: limits.processes,
-    outputBytes: limits.outputBytes,
-    fileSizeBytes: limits.fileSizeBytes,
-    openFiles: RUN_ONLY_DEFAULTS.openFiles,
-    stackBytes: limits.memoryBytes,
-    tmpBytes: RUN_ONLY_DEFAULTS.tmpBytes,
-  };
-}
