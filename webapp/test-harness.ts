@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import type { WebappConfig } from '../common/config.js';
 import { parseWebappConfig } from '../common/config.js';
 import { createPool, migrate } from '../common/db.js';
+import { redisKeys } from '../common/keys.js';
 import { createLogger } from '../common/logger.js';
 import { createRedis } from '../common/redis.js';
 import { SubmissionStore } from '../common/submissions-store.js';
@@ -10,7 +11,7 @@ import { TEST_REDIS_URL, createTestDatabase, deleteRedisPrefix, testPrefix } fro
 import type { TestDatabase } from '../common/testing.js';
 import type { InstalledLanguage } from '../executor/languages/types.js';
 import type { RunResult, Sandbox } from '../executor/sandbox/types.js';
-import { Executor } from '../executor/worker/executor.js';
+import { Executor, publishedLanguages } from '../executor/worker/executor.js';
 import type { JudgeFunction } from '../executor/worker/judge-contract.js';
 import { buildApp } from './app.js';
 import { createWebappContext } from './context.js';
@@ -109,8 +110,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const redis = createRedis({ ...redisOptions, role: 'request', name: 'test-executor' }, logger);
   const workerRedis = createRedis({ ...redisOptions, role: 'blocking', name: 'test-worker' }, logger);
   const subscriber = createRedis({ ...redisOptions, role: 'blocking', name: 'test-cancel' }, logger);
+  const languages = options.languages ?? [fakeLanguage('python', false), fakeLanguage('c', true)];
+  // Without an executor the languages are published as an executor would, so submissions are accepted.
+  await redis.set(redisKeys(prefix).languages, JSON.stringify(publishedLanguages(languages)));
   if (options.judge) {
-    const languages = options.languages ?? [fakeLanguage('python', false), fakeLanguage('c', true)];
     executor = new Executor<undefined>({
       id: 'test-executor',
       prefix,

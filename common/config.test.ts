@@ -1,0 +1,69 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseExecutorConfig, parseWebappConfig, redactUrl } from './config.js';
+
+describe('parseWebappConfig', () => {
+  it('uses the documented defaults for an empty environment', () => {
+    const config = parseWebappConfig({});
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/remcode',
+      redisUrl: 'redis://127.0.0.1:6379',
+      prefix: 'remcode',
+      auth: 'open',
+      waitTimeoutMs: 10_000,
+      retentionMs: 7 * 86_400_000,
+    });
+  });
+
+  it('reads retention in days and limits from lists', () => {
+    const config = parseWebappConfig({ REMCODE_RETENTION: '2d', REMCODE_LIMIT_MAXIMA: 'cpu_time=3s' });
+    expect(config.retentionMs).toBe(2 * 86_400_000);
+    expect(config.limitMaxima.cpuTimeMs).toBe(3000);
+  });
+
+  it('puts the password file into the database URL without logging it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'remcode-config-'));
+    writeFileSync(join(dir, 'pw'), 's3cr/t\n');
+    const config = parseWebappConfig({ DATABASE_PASSWORD_FILE: join(dir, 'pw') });
+    expect(decodeURIComponent(new URL(config.databaseUrl).password)).toBe('s3cr/t');
+    expect(redactUrl(config.databaseUrl)).not.toContain('s3cr');
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['REDIS_URL', 'not a url'],
+    ['REMCODE_AUTH', 'maybe'],
+    ['REMCODE_PREFIX', 'a b'],
+    ['LOG_LEVEL', 'loud'],
+    ['REMCODE_WAIT_TIMEOUT', 'soon'],
+    ['REMCODE_LIMIT_DEFAULTS', 'memory=lots'],
+    ['DATABASE_PASSWORD_FILE', '/nonexistent/file'],
+  ])('names %s when its value %j is wrong', (variable, value) => {
+    expect(() => parseWebappConfig({ [variable]: value })).toThrow(ConfigError);
+    try {
+      parseWebappConfig({ [variable]: value });
+    } catch (error) {
+      expect((error as ConfigError).variable).toBe(variable);
+      expect((error as ConfigError).message).toContain(variable);
+    }
+  });
+});
+
+describe('parseExecutorConfig', () => {
+  it('defaults to one slot per core and port 9101', () => {
+    const config = parseExecutorConfig({});
+    expect(config.slots).toBeGreaterThan(0);
+    expect(config.metricsPort).toBe(9101);
+    expect(config.shutdownGraceMs).toBe(25_000);
+  });
+
+  it('rejects zero slots', () => {
+    expect(() => parseExecutorConfig({ EXECUTOR_SLOTS: '0' })).toThrow('EXECUTOR_SLOTS');
+  });
+});

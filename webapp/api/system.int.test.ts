@@ -1,0 +1,237 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../../common/limits.js';
+import { enqueueSubmission } from '../../common/queue.js';
+import type { JudgeFunction } from '../../executor/worker/judge-contract.js';
+import { fakeLanguage, fakeRun, startHarness } from '../test-harness.js';
+import type { Harness } from '../test-harness.js';
+import { createApiKey } from './api-keys.js';
+import { Sweeper } from './sweeper.js';
+
+const echoJudge: JudgeFunction<undefined> = (_sandbox, request) =>
+  Promise.resolve({
+    verdict: 'accepted',
+    compile: null,
+    tests: request.tests.map((t) => ({
+      verdict: 'accepted' as const,
+      result: fakeRun(Buffer.from(t.stdin)),
+    })),
+  });
+
+let h: Harness | undefined;
+
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const body = { language: 'python', source: 'x' };
+
+describe('languages, status, health, metrics and OpenAPI', () => {
+  it('lists the languages the executors published, with versions and availability', async () => {
+    h = await startHarness({
+      judge: echoJudge,
+      languages: [fakeLanguage('python', false), fakeLanguage('go', true, false)],
+    });
+    const list = (await h.app.inject({ url: '/api/v1/languages' })).json<
+      { id: string; version: string | null; available: boolean }[]
+    >();
+    expect(list.map((l) => [l.id, l.version, l.available])).toEqual([
+      ['python', '1.2.3', true],
+      ['go', null, false],
+    ]);
+    const refused = await h.app.inject({
+      method: 'POST',
+      url: '/api/v1/submissions',
+      payload: { language: 'go', source: 'x' },
+    });
+    expect(refused.json()).toMatchObject({ status: 422, code: 'language_unavailable' });
+  });
+
+  it('reports executors online and queue depth on /status, and health on /healthz and /readyz', async () => {
+    h = await startHarness({ judge: echoJudge });
+    await h.ctx.monitor.refresh();
+    expect((await h.app.inject({ url: '/api/v1/status' })).json()).toMatchObject({
+      executors_online: 1,
+      executor_slots: 2,
+      queue_depth: 0,
+    });
+    expect((await h.app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    expect((await h.app.inject({ url: '/readyz' })).json()).toEqual({
+      status: 'ok',
+      checks: { postgres: 'ok', redis: 'ok' },
+    });
+  });
+
+  it('exposes queue depth, oldest job age and latency on /metrics', async () => {
+    h = await startHarness();
+    for (let i = 0; i < 3; i++)
+      await h.app.inject({ method: 'POST', url: '/api/v1/submissions', payload: body });
+    await sleep(50);
+    await h.ctx.monitor.refresh();
+    const text = (await h.app.inject({ url: '/metrics' })).body;
+    expect(text).toMatch(/^remcode_queue_depth(\{[^}]*\})? 3$/m);
+    expect(text).toMatch(/^remcode_queue_oldest_job_age_seconds(\{[^}]*\})? 0\.\d+$/m);
+    expect(text).toContain('remcode_http_request_duration_seconds_bucket');
+    expect(text).toMatch(/^remcode_submissions_created_total(\{[^}]*\})? 3$/m);
+  });
+
+  it('publishes an OpenAPI document with every API route and its schemas', async () => {
+    h = await startHarness();
+    const doc = (await h.app.inject({ url: '/api/v1/openapi.json' })).json<{
+      openapi: string;
+      paths: Record<string, Record<string, { responses: Record<string, unknown>; requestBody?: unknown }>>;
+    }>();
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/api/v1/languages',
+      '/api/v1/status',
+      '/api/v1/submissions',
+      '/api/v1/submissions/{id}',
+      '/api/v1/submissions/{id}/events',
+      '/api/v1/submissions/{id}/source',
+      '/healthz',
+      '/readyz',
+    ]);
+    expect(Object.keys(doc.paths['/api/v1/submissions/{id}'] ?? {}).sort()).toEqual(['delete', 'get']);
+    expect(doc.paths['/api/v1/submissions']?.post?.requestBody).toBeDefined();
+    expect(Object.keys(doc.paths['/api/v1/submissions']?.post?.responses ?? {}).sort()).toEqual([
+      '200',
+      '201',
+      '202',
+      '4XX',
+      '5XX',
+    ]);
+  });
+});
+
+describe('admission control', () => {
+  it('answers 503 queue_full with Retry-After once the queue holds the configured maximum', async () => {
+    h = await startHarness({ env: { REMCODE_QUEUE_MAX: '2' } });
+    for (let i = 0; i < 2; i++)
+      expect(
+        (await h.app.inject({ method: 'POST', url: '/api/v1/submissions', payload: body })).statusCode,
+      ).toBe(201);
+    await h.ctx.monitor.refresh();
+    const full = await h.app.inject({ method: 'POST', url: '/api/v1/submissions', payload: body });
+    expect(full.statusCode).toBe(503);
+    expect(full.headers['retry-after']).toBe('5');
+    expect(full.json()).toMatchObject({ code: 'queue_full' });
+  });
+
+  it('requires a valid API key in required mode and rate-limits each key with 429 and Retry-After', async () => {
+    h = await startHarness({ judge: echoJudge, env: { REMCODE_AUTH: 'required' } });
+    const anonymous = await h.app.inject({ method: 'POST', url: '/api/v1/submissions', payload: body });
+    expect(anonymous.json()).toMatchObject({ status: 401, code: 'api_key_required' });
+    const wrong = await h.app.inject({
+      method: 'POST',
+      url: '/api/v1/submissions',
+      payload: body,
+      headers: { authorization: 'Bearer nope' },
+    });
+    expect(wrong.json()).toMatchObject({ status: 401, code: 'invalid_api_key' });
+    const { key } = await createApiKey(h.ctx.pool, 'test', 3);
+    const stored = await h.ctx.pool.query<{ key_hash: Buffer }>('SELECT key_hash FROM api_keys');
+    expect(stored.rows[0]?.key_hash.toString()).not.toContain(key);
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const response = await h.app.inject({
+        method: 'POST',
+        url: '/api/v1/submissions',
+        payload: body,
+        headers: { 'x-api-key': key },
+      });
+      statuses.push(response.statusCode);
+      if (response.statusCode === 429) {
+        expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+        expect(response.json()).toMatchObject({ code: 'rate_limited' });
+      }
+    }
+    // The fourth falls in the same minute window unless the minute turned over between requests.
+    expect(statuses.slice(0, 3)).toEqual([201, 201, 201]);
+    expect([429, 201]).toContain(statuses[3]);
+  });
+
+  it('accepts anonymous requests in open mode', async () => {
+    h = await startHarness();
+    expect(
+      (await h.app.inject({ method: 'POST', url: '/api/v1/submissions', payload: body })).statusCode,
+    ).toBe(201);
+  });
+});
+
+describe('durability', () => {
+  it('enqueues again a row that was stored but never reached the queue, and it finishes', async () => {
+    h = await startHarness({ judge: echoJudge });
+    const id = randomUUID();
+    await h.ctx.store.insert({
+      id,
+      language: 'python',
+      languageVersion: '1.2.3',
+      encoding: 'utf8',
+      input: {
+        files: [{ name: 'main.py', content: Buffer.from('x') }],
+        stdin: Buffer.from('kept'),
+        args: [],
+        compilerArgs: [],
+        tests: null,
+      },
+      limits: DEFAULT_LIMITS,
+      apiKeyId: null,
+    });
+    await h.ctx.pool.query("UPDATE submissions SET created_at = now() - interval '1 minute' WHERE id = $1", [
+      id,
+    ]);
+    const sweeper = new Sweeper(h.ctx.store, h.ctx.queue, h.ctx.logger, 7 * 86_400_000, 3_600_000);
+    await sweeper.sweep();
+    await sweeper.close();
+    let state = '';
+    for (let i = 0; i < 100 && state !== 'finished'; i++) {
+      await sleep(30);
+      state = (await h.ctx.store.get(id))?.state ?? '';
+    }
+    expect((await h.app.inject({ url: `/api/v1/submissions/${id}` })).json()).toMatchObject({
+      state: 'finished',
+      stdout: 'kept',
+    });
+  });
+
+  it('stores a result once even when a job is delivered twice', async () => {
+    h = await startHarness({ judge: echoJudge });
+    const created = (
+      await h.app.inject({
+        method: 'POST',
+        url: '/api/v1/submissions?wait=true',
+        payload: { ...body, stdin: 'once' },
+      })
+    ).json<{ id: string; finished_at: string }>();
+    await enqueueSubmission(h.ctx.queue, created.id);
+    await h.ctx.queue.add('run', { id: created.id }, { jobId: `${created.id}-again` });
+    await sleep(300);
+    const after = (await h.app.inject({ url: `/api/v1/submissions/${created.id}` })).json<{
+      finished_at: string;
+      stdout: string;
+    }>();
+    expect(after.finished_at).toBe(created.finished_at);
+    expect(after.stdout).toBe('once');
+  });
+
+  it('deletes finished submissions older than the retention and keeps the rest', async () => {
+    h = await startHarness({ judge: echoJudge });
+    const old = (
+      await h.app.inject({ method: 'POST', url: '/api/v1/submissions?wait=true', payload: body })
+    ).json<{ id: string }>();
+    const fresh = (
+      await h.app.inject({ method: 'POST', url: '/api/v1/submissions?wait=true', payload: body })
+    ).json<{ id: string }>();
+    await h.ctx.pool.query("UPDATE submissions SET finished_at = now() - interval '8 days' WHERE id = $1", [
+      old.id,
+    ]);
+    const sweeper = new Sweeper(h.ctx.store, h.ctx.queue, h.ctx.logger, 7 * 86_400_000, 3_600_000);
+    await sweeper.sweep();
+    await sweeper.close();
+    expect((await h.app.inject({ url: `/api/v1/submissions/${old.id}` })).statusCode).toBe(404);
+    expect((await h.app.inject({ url: `/api/v1/submissions/${fresh.id}` })).statusCode).toBe(200);
+  });
+});
