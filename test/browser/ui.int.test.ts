@@ -185,7 +185,47 @@ describe('the web UI', () => {
     await page.close();
   });
 
-  it('holds its layout on a phone in the dark theme', async () => {
+  it('shows terminal escapes, markup and binary output as inert text', async () => {
+    const page = await browser.newPage();
+    await openEditor(page);
+    await page.selectOption('#language', 'python');
+    await setCode(
+      page,
+      [
+        'import sys',
+        'sys.stdout.write("\\x1b[31mred\\x1b[0m <b>bold</b>\\n")',
+        'sys.stdout.flush()',
+        'sys.stdout.buffer.write(bytes(range(256)) * 4)',
+        '',
+      ].join('\n'),
+    );
+    await page.click('#run');
+    expect(await waitForVerdict(page)).toBe('Accepted');
+    const stdout = page.locator('pre[data-stream="stdout"]');
+    expect(await stdout.textContent()).toMatch(/^red <b>bold<\/b>\n/);
+    expect(await stdout.locator('b').count()).toBe(0);
+    expect(await page.locator('.output-stdout .note').textContent()).toMatch(/not text/);
+    await screenshot(page, '08-binary-output');
+    await page.close();
+  });
+
+  it('keeps the draft across a reload', async () => {
+    const page = await browser.newPage();
+    await openEditor(page);
+    await page.selectOption('#language', 'python');
+    await setCode(page, 'print("kept")\n');
+    await page.fill('#stdin', 'draft input');
+    await page.fill('#args', 'one "two words"');
+    await page.reload();
+    await page.waitForSelector('#language:not([disabled])');
+    await expect.poll(() => page.locator('#editor .cm-content').textContent()).toContain('print("kept")');
+    expect(await page.locator('#stdin').inputValue()).toBe('draft input');
+    expect(await page.locator('#args').inputValue()).toBe('one "two words"');
+    await page.fill('#args', '');
+    await page.close();
+  });
+
+  it('holds its layout on a phone in the dark theme, and the toggle switches to light', async () => {
     const phone = await launchBrowser({ colorScheme: 'dark', mobile: true });
     try {
       const page = await phone.newPage();
@@ -199,7 +239,15 @@ describe('the web UI', () => {
       expect(overflow).toBeLessThanOrEqual(0);
       const background = await page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
       expect(background).toBe('rgb(13, 17, 23)');
-      await screenshot(page, '08-phone-dark');
+      await screenshot(page, '09-phone-dark');
+      await page.getByRole('button', { name: 'Switch to the light theme' }).click();
+      expect(await page.evaluate<string>('getComputedStyle(document.body).backgroundColor')).toBe(
+        'rgb(255, 255, 255)',
+      );
+      await page.reload();
+      expect(await page.evaluate<string>('getComputedStyle(document.body).backgroundColor')).toBe(
+        'rgb(255, 255, 255)',
+      );
     } finally {
       await phone.close();
     }
@@ -209,12 +257,12 @@ describe('the web UI', () => {
     const page = await browser.newPage();
     await page.goto(service.url + '/history');
     expect(await page.locator('ol.history li').count()).toBeGreaterThanOrEqual(4);
-    await screenshot(page, '09-history');
+    await screenshot(page, '10-history');
     await page.goto(service.url + '/status');
     await page.waitForSelector('[data-fact="executors"]');
     expect(await page.locator('[data-fact="executors"] dd').textContent()).toBe('1');
     await page.waitForSelector('ul.languages li strong');
-    await screenshot(page, '10-status');
+    await screenshot(page, '11-status');
     await page.close();
   });
 
