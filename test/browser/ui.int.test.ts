@@ -189,22 +189,24 @@ describe('the web UI', () => {
     const page = await browser.newPage();
     await openEditor(page);
     await page.selectOption('#language', 'python');
-    await setCode(
-      page,
-      [
-        'import sys',
-        'sys.stdout.write("\\x1b[31mred\\x1b[0m <b>bold</b>\\n")',
-        'sys.stdout.flush()',
-        'sys.stdout.buffer.write(bytes(range(256)) * 4)',
-        '',
-      ].join('\n'),
-    );
+    await setCode(page, 'print("\\x1b[31mred\\x1b[0m <b>bold</b> \\x07done")\n');
     await page.click('#run');
     expect(await waitForVerdict(page)).toBe('Accepted');
     const stdout = page.locator('pre[data-stream="stdout"]');
-    expect(await stdout.textContent()).toMatch(/^red <b>bold<\/b>\n/);
+    expect(await stdout.textContent()).toBe('red <b>bold</b> \u2407done\n');
     expect(await stdout.locator('b').count()).toBe(0);
-    expect(await page.locator('.output-stdout .note').textContent()).toMatch(/not text/);
+    await screenshot(page, '08-escapes-and-markup');
+
+    await setCode(page, 'import sys\nsys.stdout.buffer.write(bytes(range(256)) * 4)\n');
+    await page.click('#run');
+    await page.waitForSelector('.output-stdout .note');
+    expect(await waitForVerdict(page)).toBe('Accepted');
+    expect(await page.locator('.output-stdout .note').textContent()).toBe(
+      'This output is not text (1024 bytes), so it is shown in hexadecimal.',
+    );
+    expect((await stdout.textContent())?.split('\n')[0]).toBe(
+      '00000000  00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f  ................',
+    );
     await screenshot(page, '08-binary-output');
     await page.close();
   });

@@ -2,7 +2,7 @@
  * The browser's view of the RemCode HTTP API (`/api/v1`). Responses are read defensively: the page must
  * keep working when the server adds fields, and must turn every failure into a sentence a person can act on.
  */
-import { decodeBase64, showBytes, showText, type ShownOutput } from './text.js';
+import { decodeBase64, encodeBase64, showBytes, showText, type ShownOutput } from './text.js';
 
 type Json = Record<string, unknown>;
 
@@ -36,6 +36,8 @@ export interface Submission {
   readonly verdict: string | null;
   readonly language: string;
   readonly version: string | null;
+  /** How the API sends this submission's text fields, chosen by whoever created it. */
+  readonly encoding: 'utf8' | 'base64';
   readonly source: string;
   readonly stdin: string;
   readonly args: readonly string[];
@@ -110,6 +112,21 @@ function output(value: unknown, base64: boolean): ShownOutput {
   return showText(text);
 }
 
+function joinedBytes(parts: readonly string[]): ShownOutput {
+  try {
+    const chunks = parts.map(decodeBase64);
+    const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) {
+      all.set(c, at);
+      at += c.length;
+    }
+    return showBytes(all);
+  } catch {
+    return showText(parts.join(''));
+  }
+}
+
 function decodeInput(value: unknown, base64: boolean): string {
   const text = typeof value === 'string' ? value : '';
   if (!base64) return text;
@@ -145,9 +162,9 @@ export function parseSubmission(value: unknown): Submission {
   const compileParts = [compile['stdout'], compile['stderr']].filter(
     (p): p is string => typeof p === 'string' && p !== '',
   );
-  const compileText =
-    pick(raw, 'compile_output', 'compileOutput') ??
-    (base64 ? compileParts[compileParts.length - 1] : compileParts.join(''));
+  // base64 parts cannot be joined as text; their bytes are joined instead.
+  const compileOutput =
+    compileParts.length === 0 ? null : base64 ? joinedBytes(compileParts) : showText(compileParts.join(''));
   let tests = Array.isArray(raw['tests']) ? raw['tests'].map((t) => parseRun(obj(t), base64)) : [];
   if (tests.length === 0 && (raw['stdout'] !== undefined || raw['exit_code'] !== undefined))
     tests = [parseRun(raw, base64)];
@@ -160,10 +177,11 @@ export function parseSubmission(value: unknown): Submission {
     verdict: str(raw['verdict']),
     language: str(raw['language']) ?? '',
     version: str(raw['version']),
+    encoding: base64 ? 'base64' : 'utf8',
     source: decodeInput(raw['source'] ?? files[0]?.['content'], base64),
     stdin: decodeInput(raw['stdin'], base64),
     args,
-    compileOutput: typeof compileText === 'string' && compileText !== '' ? output(compileText, base64) : null,
+    compileOutput,
     compileOutputTruncated: Boolean(
       pick(raw, 'compile_output_truncated') ??
       (compile['stdout_truncated'] === true || compile['stderr_truncated'] === true),
@@ -271,7 +289,15 @@ export async function listLanguages(): Promise<Language[]> {
 }
 
 export async function createSubmission(input: NewSubmission): Promise<string> {
-  const body: Json = { language: input.language, source: input.source, stdin: input.stdin, args: input.args };
+  // Sent and received as base64 so that output bytes arrive exactly as the program wrote them, and
+  // output that is not text can be shown in hexadecimal instead of as replacement characters.
+  const body: Json = {
+    language: input.language,
+    encoding: 'base64',
+    source: encodeBase64(new TextEncoder().encode(input.source)),
+    stdin: encodeBase64(new TextEncoder().encode(input.stdin)),
+    args: input.args,
+  };
   if (input.version) body['version'] = input.version;
   if (input.limits && Object.keys(input.limits).length > 0) body['limits'] = input.limits;
   const created = obj(

@@ -160,21 +160,25 @@ export function editorPage(main: HTMLElement): void {
         );
         share.hidden = false;
         panel.phase('queued');
-        stopWatching = watchSubmission(id, {
-          phase: (p) => panel.phase(p),
-          output: (stream, text) => panel.output(stream, text),
-          done: (sub) => {
-            panel.show(sub);
-            updateRunVerdict(id, sub.verdict);
-            finish();
-            // The next frame is when the result is on screen; the e2e test reads this mark.
-            requestAnimationFrame(() => performance.mark('remcode:result-painted'));
+        stopWatching = watchSubmission(
+          id,
+          {
+            phase: (p) => panel.phase(p),
+            output: (stream, text) => panel.output(stream, text),
+            done: (sub) => {
+              panel.show(sub);
+              updateRunVerdict(id, sub.verdict);
+              finish();
+              // The next frame is when the result is on screen; the e2e test reads this mark.
+              requestAnimationFrame(() => performance.mark('remcode:result-painted'));
+            },
+            failed: (message) => {
+              panel.error(message);
+              finish();
+            },
           },
-          failed: (message) => {
-            panel.error(message);
-            finish();
-          },
-        });
+          'base64',
+        );
       })
       .catch((error: unknown) => {
         panel.error(

@@ -108,15 +108,19 @@ export function submissionPage(main: HTMLElement, id: string): void {
         return;
       }
       panel.phase(sub.state === 'running' ? 'running' : 'queued');
-      watchSubmission(id, {
-        phase: (p) => panel.phase(p),
-        output: (stream, text) => panel.output(stream, text),
-        done: (done) => {
-          panel.show(done);
-          updateRunVerdict(id, done.verdict);
+      watchSubmission(
+        id,
+        {
+          phase: (p) => panel.phase(p),
+          output: (stream, text) => panel.output(stream, text),
+          done: (done) => {
+            panel.show(done);
+            updateRunVerdict(id, done.verdict);
+          },
+          failed: (message) => panel.error(message),
         },
-        failed: (message) => panel.error(message),
-      });
+        sub.encoding,
+      );
     })
     .catch((error: unknown) => {
       fail(error);

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { cleanTerminalText, hexDump, joinArgs, showBytes, showText, splitArgs } from './text.js';
+import {
+  cleanTerminalText,
+  decodeBase64,
+  encodeBase64,
+  hexDump,
+  joinArgs,
+  showBytes,
+  showText,
+  splitArgs,
+} from './text.js';
 
 describe('cleanTerminalText', () => {
   it.each([
@@ -31,6 +40,14 @@ describe('showText', () => {
   it('flags text full of replacement characters as binary', () => {
     expect(showText('\ufffd\ufffd\ufffdab').note).toMatch(/not text/);
     expect(showText('plain').note).toBeNull();
+  });
+});
+
+describe('encodeBase64', () => {
+  it('round-trips every byte value, also past its chunk size', () => {
+    const bytes = new Uint8Array(70_000).map((_, i) => i % 256);
+    expect(decodeBase64(encodeBase64(bytes))).toEqual(bytes);
+    expect(encodeBase64(new TextEncoder().encode('héllo'))).toBe(Buffer.from('héllo').toString('base64'));
   });
 });
 

@@ -67,10 +67,18 @@ export function showText(text: string): ShownOutput {
   if (looksBinary(text)) {
     return {
       text: cleanTerminalText(text),
-      note: 'This output contains bytes that are not text; they are shown as symbols (␀) or �.',
+      note: 'This output contains bytes that are not text; they are shown as control symbols or as �.',
     };
   }
   return { text: cleanTerminalText(text), note: null };
+}
+
+export function encodeBase64(bytes: Uint8Array): string {
+  let binary = '';
+  // Chunked so that large inputs do not overflow the argument list of fromCharCode.
+  for (let i = 0; i < bytes.length; i += 0x8000)
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
 }
 
 export function decodeBase64(value: string): Uint8Array {
