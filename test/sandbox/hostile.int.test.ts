@@ -5,7 +5,8 @@
  * docs/sandbox-tests.md lists the programs in a table.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { chown, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { networkInterfaces, hostname } from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +20,7 @@ import {
   RUN_LIMITS,
   SANDBOX_ENV,
   captureBaseline,
+  hostLeftovers,
   cProgram,
   compileCPrograms,
   lines,
@@ -78,8 +80,19 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await sandbox?.close();
-  await Promise.all(HOST_SECRET_FILES.map((f) => rm(f, { force: true })));
+  try {
+    await sandbox?.close();
+    // A closed sandbox keeps no cgroup below its own top-level one.
+    const leftover: string[] = [];
+    for (const controller of await readdir('/sys/fs/cgroup')) {
+      const top = `/sys/fs/cgroup/${controller}/${CGROUP_NAME}`;
+      const entries = await readdir(top, { withFileTypes: true }).catch(() => []);
+      leftover.push(...entries.filter((e) => e.isDirectory()).map((e) => `${top}/${e.name}`));
+    }
+    expect(leftover).toEqual([]);
+  } finally {
+    await Promise.all(HOST_SECRET_FILES.map((f) => rm(f, { force: true })));
+  }
 });
 
 afterEach(async () => {
@@ -104,6 +117,28 @@ function mismatches(stdout: Buffer, expected: Record<string, RegExp>): string[] 
 function sandboxUid(): (value: number) => boolean {
   return (value) => SLOT_UIDS.includes(value);
 }
+
+// The checks that run after every test must be able to fail: prove they see a process and a file of a
+// slot uid on the host.
+describe('host inspection', () => {
+  it('reports a host process and a host /tmp file of a slot uid as leftovers', async () => {
+    const uid = SLOT_UIDS[0] as number;
+    const file = `/tmp/remcode-hostile-selftest-${randomBytes(6).toString('hex')}`;
+    const child = spawn('/bin/sleep', ['30'], { uid, gid: uid, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      await writeFile(file, 'x');
+      await chown(file, uid, uid);
+      const found = await hostLeftovers(baseline, CGROUP_NAME);
+      expect(found).toContainEqual(expect.stringMatching(new RegExp(`^process ${child.pid} \\(sleep`)));
+      expect(found).toContain(`host file ${file} owned by uid ${uid}`);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+      await rm(file, { force: true });
+    }
+  });
+});
 
 // ---------------------------------------------------------------------------------------------------
 describe('process and thread limits', () => {
@@ -574,6 +609,32 @@ describe('network', () => {
     }
   });
 
+  it("cannot reach another slot's run over loopback TCP or an abstract unix socket", async () => {
+    const port = '7777';
+    const name = `remcode-peer-${randomBytes(6).toString('hex')}`;
+    const server = await scriptProgram('peer_server.py', port, name);
+    await withWorkspace(sandbox, async (ws) => {
+      await ws.writeFiles(server.files);
+      let ready!: () => void;
+      const listening = new Promise<void>((resolve) => (ready = resolve));
+      const serving = ws.run(
+        request(server.argv, {
+          onOutput: (stream, chunk) => {
+            if (stream === 'stdout' && chunk.toString().includes('listening')) ready();
+          },
+        }),
+      );
+      await listening;
+      const r = await runProgram(sandbox, await scriptProgram('peer_client.py', port, name));
+      expect(outcome(r)).toMatchObject({
+        verdict: 'ok',
+        exitCode: 0,
+        stdout: 'tcp: ECONNREFUSED\nabstract: ECONNREFUSED\n',
+      });
+      expect(outcome(await serving)).toMatchObject({ verdict: 'ok', exitCode: 0, stdout: 'listening\n' });
+    });
+  });
+
   it('still has a working loopback inside the run', async () => {
     const r = await runProgram(sandbox, await scriptProgram('net_loopback.py'));
     expect(outcome(r)).toMatchObject({ verdict: 'ok', exitCode: 0, stdout: 'loopback: ping\n' });
@@ -631,6 +692,15 @@ describe('privileges, processes outside the run, namespaces', () => {
     expect(report.at(-1)).toBe('mounted: False');
     for (const line of report.slice(0, -1)) expect(line).toMatch(/^\w+: (refused|absent)$/);
     expect(report.filter((l) => l.endsWith('refused')).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("cannot reach the sandbox's own init: memory, environment, control channel, signals", async () => {
+    const r = await runProgram(sandbox, c('init_probe'));
+    expect(outcome(r)).toMatchObject({ verdict: 'ok', exitCode: 0 });
+    const report = lines(r.stdout).filter((l) => !/^(pid |Name:|Uid:)/.test(l));
+    expect(report).toContain('open /proc/1/mem: EACCES');
+    expect(report.filter((l) => /\bok\b/.test(l))).toEqual([]);
+    for (const l of report) expect(l).toMatch(/(EACCES|EPERM)$/);
   });
 
   it('cannot ptrace or read the memory of another process', async () => {
@@ -922,6 +992,25 @@ describe('paths the host reads or writes later', () => {
     }
     await expect(readFile(victim)).rejects.toThrow(/ENOENT/);
     expect((await readFile('/etc/passwd')).equals(passwdBefore)).toBe(true);
+  });
+
+  it.each([
+    ['/etc', '/box/etc-link'],
+    ['/proc/1/fd', '/box/init-fds'],
+  ])('does not start a run in %s through a cwd symlink an earlier run planted', async (target, link) => {
+    await withWorkspace(sandbox, async (ws) => {
+      const plant = await ws.run(request(['/bin/ln', '-s', target, link]));
+      expect(outcome(plant)).toMatchObject({ verdict: 'ok', exitCode: 0 });
+      const attempt = await ws
+        .run(request(['/bin/pwd', '-P'], { cwd: link }))
+        .catch((error: unknown) => error);
+      if (attempt instanceof Error) {
+        expect(attempt).toBeInstanceOf(SandboxRequestError);
+      } else {
+        const r = attempt as RunResult;
+        if (r.verdict !== 'internal_error') expect(r.stdout.toString()).toMatch(/^\/box(\/|\n)/);
+      }
+    });
   });
 
   it('refuses writeFiles after the first run, when the run may have planted symlinks', async () => {
