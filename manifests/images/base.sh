@@ -19,7 +19,12 @@ command -v debootstrap >/dev/null || {
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 echo "building $ref with debootstrap (about 25 s)" >&2
-debootstrap --variant=minbase "$suite" "$root" "$mirror" >&2
+if ! debootstrap --variant=minbase "$suite" "$root" "$mirror" >"$root.log" 2>&1; then
+  tail -n 20 "$root.log" >&2
+  rm -f "$root.log"
+  exit 1
+fi
+rm -f "$root.log"
 # Keep images small: no apt caches, no docs, no recommends.
 cat >"$root/etc/apt/apt.conf.d/90remcode" <<'CONF'
 APT::Install-Recommends "false";

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Writes the password from the secret into a config file readable only by redis (never onto a
+# command line, where ps would show it), then runs redis-server as the redis user.
+set -eu
+: "${REDIS_PASSWORD_FILE:?REDIS_PASSWORD_FILE must name the Docker secret holding the password}"
+conf=/run/remcode-redis.conf
+umask 077
+{
+  echo "bind 0.0.0.0"
+  echo "protected-mode yes"
+  echo "port 6379"
+  echo "dir /var/lib/redis"
+  echo "save \"\""
+  echo "appendonly yes"
+  printf 'requirepass %s\n' "$(cat "$REDIS_PASSWORD_FILE")"
+} >"$conf"
+chown redis:redis "$conf"
+mkdir -p /var/lib/redis && chown redis:redis /var/lib/redis
+exec setpriv --reuid=redis --regid=redis --init-groups redis-server "$conf"

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Removes what swarm:up started: the controller first (so it does not recreate anything), then every
+# service, network and secret the controller manages for the stack. Volumes (Postgres data) stay
+# unless --volumes is given; the Swarm itself stays.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+stack=${REMCODE_STACK:-remcode}
+remove_volumes=0
+[[ ${1:-} == --volumes ]] && remove_volumes=1
+managed=(--filter "label=io.remcode.managed-by=remcode-controller" --filter "label=io.remcode.stack=$stack")
+
+docker service rm remcode-controller >/dev/null 2>&1 || true
+mapfile -t services < <(docker service ls -q "${managed[@]}")
+((${#services[@]})) && docker service rm "${services[@]}" >/dev/null
+# Networks and secrets stay in use until the tasks are gone.
+for _ in $(seq 1 60); do
+  [[ -z $(docker ps -aq --filter "label=com.docker.stack.namespace=$stack") ]] && break
+  sleep 1
+done
+mapfile -t secrets < <(docker secret ls -q "${managed[@]}")
+((${#secrets[@]})) && docker secret rm "${secrets[@]}" >/dev/null
+mapfile -t networks < <(docker network ls -q "${managed[@]}")
+((${#networks[@]})) && docker network rm "${networks[@]}" >/dev/null
+if ((remove_volumes)); then
+  mapfile -t volumes < <(docker volume ls -q "${managed[@]}")
+  ((${#volumes[@]})) && docker volume rm "${volumes[@]}" >/dev/null
+fi
+echo "stack $stack removed$( ((remove_volumes)) && echo ' with its volumes')"
