@@ -174,20 +174,28 @@ export function decodeError(payload: Buffer): { code: number; message: string } 
   return { code: payload[0] ?? 0, message: payload.subarray(1).toString('utf8') };
 }
 
-/** Splits a byte stream into frames; keeps partial frames across chunks. */
+/**
+ * Splits a byte stream into frames; keeps partial frames across chunks. Chunks are joined only once a
+ * whole frame is there, so a large frame arriving in pipe-sized pieces costs one copy, not one per piece.
+ */
 export class FrameDecoder {
   #pending: Buffer[] = [];
   #pendingBytes = 0;
+  #needed = 5;
 
   push(chunk: Buffer): Frame[] {
     this.#pending.push(chunk);
     this.#pendingBytes += chunk.length;
-    if (this.#pendingBytes < 5) return [];
+    if (this.#pendingBytes < this.#needed) return [];
     let buf = this.#pending.length === 1 ? chunk : Buffer.concat(this.#pending, this.#pendingBytes);
     const frames: Frame[] = [];
+    this.#needed = 5;
     while (buf.length >= 5) {
       const length = buf.readUInt32LE(0);
-      if (buf.length < 4 + length) break;
+      if (buf.length < 4 + length) {
+        this.#needed = 4 + length;
+        break;
+      }
       frames.push({ type: buf[4] ?? 0, payload: buf.subarray(5, 4 + length) });
       buf = buf.subarray(4 + length);
     }

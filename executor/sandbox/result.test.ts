@@ -19,7 +19,7 @@ function done(partial: Partial<DoneFrame>): DoneFrame {
   };
 }
 
-const { SIGKILL, SIGSEGV, SIGXCPU } = constants.signals;
+const { SIGABRT, SIGKILL, SIGSEGV, SIGXCPU } = constants.signals;
 
 describe('toRunResult', () => {
   it.each([
@@ -90,6 +90,16 @@ describe('toRunResult', () => {
       memoryBytes: 4096,
     });
     expect(r.stdout.toString()).toBe('o');
+  });
+
+  it('uses the usual name of a signal that has aliases', () => {
+    const r = toRunResult(
+      done({ endKind: EndKind.signaled, endCode: SIGABRT }),
+      'prog',
+      Buffer.alloc(0),
+      Buffer.alloc(0),
+    );
+    expect(r.signal).toBe('SIGABRT');
   });
 
   it('explains an exec failure without leaking anything but the program name', () => {

@@ -2,9 +2,10 @@ import { constants } from 'node:os';
 import { EndKind, KillReason, type DoneFrame } from './protocol.js';
 import type { RunResult } from './types.js';
 
-const signalNames = new Map<number, string>(
-  Object.entries(constants.signals).map(([name, num]) => [num, name]),
-);
+// Several names share a number (SIGIOT is SIGABRT, SIGPOLL is SIGIO); the first listed is the usual one.
+const signalNames = new Map<number, string>();
+for (const [name, num] of Object.entries(constants.signals))
+  if (!signalNames.has(num)) signalNames.set(num, name);
 const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([name, num]) => [num, name]));
 
 const SIGXCPU = constants.signals.SIGXCPU;
