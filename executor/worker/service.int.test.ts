@@ -1,0 +1,257 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_REDIS_URL, createTestDatabase, deleteRedisPrefix, testPrefix } from '../../common/testing.js';
+import type { TestDatabase } from '../../common/testing.js';
+import { startExecutor, startWebapp } from './processes.js';
+import type { ServiceProcess } from './processes.js';
+
+/**
+ * The real service: webapp and executor processes with the real sandbox and judge, against Redis and
+ * Postgres, killed and restarted the way production does it.
+ */
+
+let db: TestDatabase;
+let prefix: string;
+let pool: pg.Pool;
+const started: ServiceProcess[] = [];
+
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: db.url,
+    REDIS_URL: TEST_REDIS_URL,
+    REMCODE_PREFIX: prefix,
+    PORT: '0',
+    EXECUTOR_METRICS_PORT: '0',
+    EXECUTOR_METRICS_HOST: '127.0.0.1',
+    EXECUTOR_SLOTS: '2',
+    EXECUTOR_LOCK_DURATION: '2s',
+    REMCODE_SWEEP_INTERVAL: '1s',
+    REMCODE_QUEUE_MAX: '100000',
+    ...extra,
+  };
+}
+
+function track<T extends ServiceProcess | { process: ServiceProcess }>(value: T): T {
+  started.push('process' in value ? value.process : value);
+  return value;
+}
+
+async function submit(
+  url: string,
+  body: Record<string, unknown>,
+  query = '',
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(`${url}/api/v1/submissions${query}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+async function row(id: string): Promise<
+  | {
+      state: string;
+      executor: string | null;
+      attempts: number;
+      verdict: string | null;
+      result: { tests: { run: { stdout: string } }[] } | null;
+    }
+  | undefined
+> {
+  const { rows } = await pool.query(
+    'SELECT state, executor, attempts, verdict, result FROM submissions WHERE id = $1',
+    [id],
+  );
+  return rows[0] as never;
+}
+
+async function until(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+const SLOW_PYTHON = {
+  language: 'python',
+  source: 'import time\ntime.sleep(2.5)\nprint("done")',
+  limits: { wall_time: '20s' },
+};
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  prefix = testPrefix();
+  pool = new pg.Pool({ connectionString: db.url, max: 4 });
+});
+
+afterEach(async () => {
+  for (const p of started.splice(0)) {
+    p.kill('SIGKILL');
+    await p.exited;
+  }
+});
+
+afterAll(async () => {
+  await pool.end();
+  await db.drop();
+  await deleteRedisPrefix(prefix);
+});
+
+describe('executor failures', () => {
+  it('finishes on another executor, stored once, the job of an executor killed with SIGKILL mid-run', async () => {
+    const { url } = track(await startWebapp(env()));
+    const first = track(await startExecutor(env({ EXECUTOR_ID: 'first' })));
+    const { json } = await submit(url, SLOW_PYTHON);
+    const id = String(json.id);
+    await until(
+      async () => (await row(id))?.state === 'running',
+      20_000,
+      'the first executor to start the run',
+    );
+    first.kill('SIGKILL');
+    await first.exited;
+    track(await startExecutor(env({ EXECUTOR_ID: 'second' })));
+    await until(async () => (await row(id))?.state === 'finished', 40_000, 'the second executor to finish');
+    const finished = await row(id);
+    expect(finished).toMatchObject({ executor: 'second', attempts: 2, verdict: 'accepted' });
+    expect(Buffer.from(finished?.result?.tests[0]?.run.stdout ?? '', 'base64').toString()).toBe('done\n');
+  });
+
+  it('on SIGTERM finishes the run it holds within the grace and exits 0', async () => {
+    const { url } = track(await startWebapp(env()));
+    const executor = track(
+      await startExecutor(env({ EXECUTOR_ID: 'graceful', EXECUTOR_SHUTDOWN_GRACE: '20s' })),
+    );
+    const id = String((await submit(url, SLOW_PYTHON)).json.id);
+    await until(async () => (await row(id))?.state === 'running', 20_000, 'the run to start');
+    executor.kill('SIGTERM');
+    expect(await executor.exited).toBe(0);
+    expect(await row(id)).toMatchObject({ state: 'finished', executor: 'graceful', verdict: 'accepted' });
+  });
+
+  it('on SIGTERM hands back a run that outlasts the grace, exits 0, and another executor finishes it', async () => {
+    const { url } = track(await startWebapp(env()));
+    const executor = track(
+      await startExecutor(env({ EXECUTOR_ID: 'hasty', EXECUTOR_SHUTDOWN_GRACE: '300ms' })),
+    );
+    const id = String((await submit(url, SLOW_PYTHON)).json.id);
+    await until(async () => (await row(id))?.state === 'running', 20_000, 'the run to start');
+    executor.kill('SIGTERM');
+    expect(await executor.exited).toBe(0);
+    expect((await row(id))?.state).toBe('running');
+    track(await startExecutor(env({ EXECUTOR_ID: 'patient' })));
+    await until(async () => (await row(id))?.state === 'finished', 40_000, 'the second executor to finish');
+    expect(await row(id)).toMatchObject({ executor: 'patient', verdict: 'accepted' });
+  });
+});
+
+describe('load', () => {
+  it('loses no accepted submission when the webapp is killed and restarted under load', async () => {
+    const web = track(await startWebapp(env()));
+    const port = new URL(web.url).port;
+    track(await startExecutor(env({ EXECUTOR_ID: 'steady' })));
+    const accepted = new Map<string, number>();
+    let url = web.url;
+    let stop = false;
+    const client = async (worker: number): Promise<void> => {
+      for (let i = 0; !stop; i++) {
+        const n = worker * 100_000 + i;
+        try {
+          const { status, json } = await submit(url, {
+            language: 'python',
+            source: 'print(int(input()) * 2)',
+            stdin: String(n),
+          });
+          if (status === 201) accepted.set(String(json.id), n);
+        } catch {
+          await sleep(50); // The webapp is down: a refused request was never accepted.
+        }
+      }
+    };
+    const clients = Array.from({ length: 8 }, (_, w) => client(w));
+    await until(() => Promise.resolve(accepted.size >= 100), 30_000, '100 accepted submissions');
+    web.process.kill('SIGKILL');
+    await web.process.exited;
+    const restarted = track(await startWebapp(env({ PORT: port })));
+    url = restarted.url;
+    const before = accepted.size;
+    await until(() => Promise.resolve(accepted.size >= before + 100), 30_000, '100 more after the restart');
+    stop = true;
+    await Promise.all(clients);
+    await until(
+      async () =>
+        (
+          await pool.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM submissions WHERE state <> 'finished'",
+          )
+        ).rows[0]?.n === 0,
+      120_000,
+      'every stored submission to finish',
+    );
+    const { rows } = await pool.query<{
+      id: string;
+      verdict: string;
+      result: { tests: { run: { stdout: string } }[] };
+    }>('SELECT id, verdict, result FROM submissions');
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const [id, n] of accepted) {
+      const r = byId.get(id);
+      expect(r?.verdict, id).toBe('accepted');
+      expect(Buffer.from(r?.result.tests[0]?.run.stdout ?? '', 'base64').toString()).toBe(`${n * 2}\n`);
+    }
+  }, 180_000);
+
+  it('finishes a burst of 2,000 submissions, each with its own correct result', async () => {
+    const { url } = track(await startWebapp(env()));
+    track(await startExecutor(env({ EXECUTOR_ID: 'burst' })));
+    const ids: { id: string; n: number }[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        while (next < 2000) {
+          const n = next++;
+          const { status, json } = await submit(url, {
+            language: 'python',
+            source: 'print(int(input()) + 1)',
+            stdin: String(n),
+          });
+          expect(status).toBe(201);
+          ids.push({ id: String(json.id), n });
+        }
+      }),
+    );
+    expect(ids).toHaveLength(2000);
+    const all = ids.map((i) => i.id);
+    await until(
+      async () =>
+        (
+          await pool.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM submissions WHERE state = 'finished' AND id = ANY($1::uuid[])",
+            [all],
+          )
+        ).rows[0]?.n === 2000,
+      240_000,
+      'the burst to finish',
+    );
+    const { rows } = await pool.query<{
+      id: string;
+      verdict: string;
+      result: { tests: { run: { stdout: string } }[] };
+    }>('SELECT id, verdict, result FROM submissions WHERE id = ANY($1::uuid[])', [ids.map((i) => i.id)]);
+    expect(rows).toHaveLength(2000);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    let wrong = 0;
+    for (const { id, n } of ids) {
+      const r = byId.get(id);
+      if (
+        r?.verdict !== 'accepted' ||
+        Buffer.from(r.result.tests[0]?.run.stdout ?? '', 'base64').toString() !== `${n + 1}\n`
+      )
+        wrong++;
+    }
+    expect(wrong).toBe(0);
+  }, 300_000);
+});
