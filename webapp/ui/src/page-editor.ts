@@ -18,7 +18,7 @@ const LIMIT_FIELDS = [
 
 function starterFor(lang: Language | undefined): string {
   if (!lang) return '';
-  return lang.starter ?? fallbackStarter(modeName(lang.editorMode, lang.id));
+  return lang.starter || fallbackStarter(modeName(lang.editorMode, lang.id));
 }
 
 export function editorPage(main: HTMLElement): void {
@@ -197,7 +197,8 @@ export function editorPage(main: HTMLElement): void {
 
   // Ctrl/Cmd+Enter from any field of the form, not only the editor.
   form.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+    // The editor handles its own Mod-Enter and marks the event as handled.
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey) && !event.defaultPrevented) {
       event.preventDefault();
       run();
     }

@@ -46,7 +46,7 @@ function outputBlock(title: string, shown: ShownOutput, truncated: boolean, kind
     shown.note ? h('p', { class: 'note' }, shown.note) : null,
     h(
       'pre',
-      { tabindex: '0', 'data-stream': kind },
+      { tabindex: '0', 'data-stream': kind, class: shown.hex ? 'hex' : undefined },
       shown.text === '' ? h('span', { class: 'empty' }, '(empty)') : shown.text,
     ),
     truncated

@@ -21,6 +21,8 @@ export interface ShownOutput {
   readonly text: string;
   /** Why the text is not shown as the program wrote it, or null. */
   readonly note: string | null;
+  /** A hex dump is laid out in fixed columns and must not wrap. */
+  readonly hex?: boolean;
 }
 
 const HEX_LIMIT = 4096;
@@ -58,6 +60,7 @@ export function showBytes(bytes: Uint8Array): ShownOutput {
   const more = bytes.length > HEX_LIMIT ? `; the first ${HEX_LIMIT} are shown` : '';
   return {
     text: hexDump(bytes),
+    hex: true,
     note: `This output is not text (${bytes.length} bytes), so it is shown in hexadecimal${more}.`,
   };
 }
