@@ -49,7 +49,7 @@ describe.runIf(enabled)('swarm:up end to end', () => {
     await docker.getService('remcode_webapp').update({
       _query: { version: current.Version.Index },
       _body: { ...current.Spec, Mode: { Replicated: { Replicas: 3 } } },
-    } as unknown as Docker.ServiceSpec);
+    });
     await waitFor('the controller to restore replicas', async () => {
       const spec = (await inspectService('remcode_webapp')).Spec as {
         Mode: { Replicated: { Replicas: number } };
