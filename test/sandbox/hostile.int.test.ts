@@ -192,12 +192,28 @@ describe('memory limits', () => {
     expect(['', 'child killed by KILL\n']).toContain(r.stdout.toString());
   });
 
+  it('charges memfd files to the memory limit: many 8 MiB memfds are memory_limit_exceeded', async () => {
+    const r = await runProgram(sandbox, c('memfd_bomb'));
+    expect(outcome(r)).toMatchObject({ verdict: 'memory_limit_exceeded', stdout: '' });
+  });
+
   it('does not count address space that is never touched', async () => {
     const r = await runProgram(sandbox, c('mmap_untouched'));
     expect(outcome(r)).toMatchObject({
       verdict: 'ok',
       exitCode: 0,
       stdout: 'mapped 64 GiB, touched 2 pages\n',
+    });
+  });
+
+  it('reports abort() as SIGABRT and writes no core file into /box', async () => {
+    const program = c('abort_core');
+    await withWorkspace(sandbox, async (ws) => {
+      await ws.writeFiles(program.files);
+      const r = await ws.run(request(program.argv));
+      expect(outcome(r)).toMatchObject({ verdict: 'runtime_error', signal: 'SIGABRT', exitCode: null });
+      const listing = await ws.run(request(['/bin/ls', '-A', '/box']));
+      expect(outcome(listing)).toMatchObject({ verdict: 'ok', exitCode: 0, stdout: 'abort_core\n' });
     });
   });
 
