@@ -25,6 +25,33 @@ export function createPool(databaseUrl: string, logger: Logger, max = 10): pg.Po
   return pool;
 }
 
+/**
+ * Creates the database named in `databaseUrl` when it does not exist, connecting to the server's
+ * `postgres` database to do so. Returns true when it created it.
+ */
+export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.slice(1));
+  if (!/^[A-Za-z0-9_]{1,63}$/.test(name))
+    throw new MigrationError(name, `database name "${name}" must be letters, digits and "_"`);
+  url.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (rowCount === 1) return false;
+    // The name is checked above; identifiers cannot be bound as parameters.
+    await client.query(`CREATE DATABASE ${name}`);
+    return true;
+  } catch (error) {
+    // Another process created it between the check and the CREATE.
+    if ((error as { code?: string }).code === '42P04') return false;
+    throw error;
+  } finally {
+    await client.end();
+  }
+}
+
 /** The folder of the .sql migrations, found beside this module or, when built, in the source tree. */
 export function migrationsDir(): string {
   const candidates = [

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# npm start: install what is missing, build, prepare the database, then run the webapp and one executor in
+# the foreground until Ctrl-C, which stops both cleanly. Configuration comes from the environment (README).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh start
+npm run -s build
+npm run -s --if-present build:ui
+
+node dist/common/cli/prepare-database.js
+
+pids=()
+stop() {
+  trap - INT TERM
+  echo
+  echo "Stopping RemCode..."
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  exit 0
+}
+trap stop INT TERM
+
+node dist/executor/main.js &
+pids+=($!)
+node dist/webapp/main.js &
+pids+=($!)
+
+host=${HOST:-127.0.0.1}
+[[ $host == 0.0.0.0 ]] && host=127.0.0.1
+url="http://$host:${PORT:-8080}/"
+for _ in $(seq 1 100); do
+  if curl -fsS -o /dev/null "${url}readyz" 2>/dev/null; then break; fi
+  for pid in "${pids[@]}"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "RemCode failed to start; see the messages above." >&2
+      stop
+    fi
+  done
+  sleep 0.2
+done
+echo
+echo "RemCode is running at $url  (API: ${url}api/v1, Ctrl-C to stop)"
+echo
+
+# Either program ending on its own ends the whole service.
+set +e
+wait -n "${pids[@]}"
+status=$?
+if [[ $status -eq 0 ]]; then echo "RemCode stopped."; else echo "A RemCode process failed (status $status); stopping the other." >&2; fi
+for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+wait
+exit "$status"
