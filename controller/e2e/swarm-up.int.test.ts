@@ -7,7 +7,6 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { docker, inspectService, waitFor } from '../testing/swarm.js';
 

@@ -7,8 +7,9 @@ RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm make gcc libc6-dev ca-certificates >/dev/null \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --loglevel=error
+COPY package.json package-lock.json .build-ca.pem ./
+RUN if [ -s .build-ca.pem ]; then npm config set cafile /src/.build-ca.pem; fi \
+ && npm ci --no-audit --no-fund --loglevel=error
 COPY . .
 RUN npm run -s build && if npm run | grep -q '^  build:ui$'; then npm run -s build:ui; fi
 RUN npm prune --omit=dev --no-audit --no-fund --loglevel=error

@@ -25,8 +25,15 @@ case $mode in
 esac
 echo "==> base image: $base ($mode)"
 
-# The build context is the repository's own files (tracked or not ignored), never node_modules or dist.
-context() { (cd "$repo" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -c); }
+# The build context is the repository's own files (tracked or not ignored), never node_modules or dist,
+# plus the CA bundle npm trusts on this host (REMCODE_BUILD_CA, default npm's `cafile`), so that the
+# build stage's `npm ci` works behind a TLS-inspecting proxy. Only the build stage sees it.
+staging=$(mktemp -d)
+trap 'rm -rf "$staging"' EXIT
+(cd "$repo" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -c) | tar -x -C "$staging"
+ca=${REMCODE_BUILD_CA:-$(npm config get cafile 2>/dev/null || true)}
+if [[ -n $ca && $ca != null && $ca != undefined && -f $ca ]]; then cp "$ca" "$staging/.build-ca.pem"; else : >"$staging/.build-ca.pem"; fi
+context() { tar -C "$staging" -c .; }
 # The legacy builder runs everywhere docker.io does; the host network lets apt and npm reach their
 # mirrors on machines where the bridge network has no route out.
 build() {
