@@ -438,6 +438,12 @@ describe('nothing outlives a run', () => {
     await daemonThenCheck(await scriptProgram('shell_daemon.sh'), 'started\n');
   });
 
+  it('leaves nothing behind after ten daemons queued on both slots at once', async () => {
+    const results = await Promise.all(Array.from({ length: 10 }, () => runProgram(sandbox, c('daemon'))));
+    for (const r of results)
+      expect(outcome(r)).toMatchObject({ verdict: 'ok', exitCode: 0, stdout: 'parent done\n' });
+  });
+
   it('shows the next run neither files in /tmp and /dev/shm, shared memory, semaphores, queues nor processes', async () => {
     const program = c('leftovers', 'plant');
     const clean = [

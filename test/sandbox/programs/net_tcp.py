@@ -14,9 +14,10 @@ targets = [
     (socket.AF_INET6, "2606:4700:4700::1111", 443),
 ]
 for family, host, port in targets:
-    s = socket.socket(family, socket.SOCK_STREAM)
-    s.settimeout(1)
+    s = None
     try:
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.settimeout(1)
         s.connect((host, port))
         result = "connected"
     except socket.timeout:
@@ -24,5 +25,6 @@ for family, host, port in targets:
     except OSError as e:
         result = errno.errorcode.get(e.errno, str(e.errno))
     finally:
-        s.close()
+        if s is not None:
+            s.close()
     print(f"{host} {port}: {result}")

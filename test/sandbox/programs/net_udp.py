@@ -10,14 +10,16 @@ targets = [
     (socket.AF_INET6, "2001:4860:4860::8888", 53),
 ]
 for family, host, port in targets:
-    s = socket.socket(family, socket.SOCK_DGRAM)
+    s = None
     try:
+        s = socket.socket(family, socket.SOCK_DGRAM)
         s.sendto(b"remcode", (host, port))
         result = "sent"
     except OSError as e:
         result = errno.errorcode.get(e.errno, str(e.errno))
     finally:
-        s.close()
+        if s is not None:
+            s.close()
     print(f"{host} {port}: {result}")
 try:
     socket.getaddrinfo("deb.debian.org", 80)
