@@ -108,6 +108,33 @@ describe('the web UI', () => {
     }
   });
 
+  it('follows a run live on its permanent page opened elsewhere while it is still running', async () => {
+    const page = await browser.newPage();
+    await openEditor(page);
+    await page.selectOption('#language', 'python');
+    await setCode(page, 'import time\nprint("first", flush=True)\ntime.sleep(2.5)\nprint("second")\n');
+    await page.click('#run');
+    const link = page.locator('a.permalink');
+    await link.waitFor();
+    const href = (await link.getAttribute('href')) ?? '';
+
+    const other = await launchBrowser();
+    try {
+      const watcher = await other.newPage();
+      await watcher.goto(service.url + href);
+      const live = watcher.locator('pre[data-live="true"][data-stream="stdout"]');
+      await expect.poll(() => live.textContent(), { timeout: 20_000 }).toBe('first\n');
+      expect(await status(watcher).textContent()).toBe('Running…');
+      await screenshot(watcher, '03-permalink-while-running');
+      expect(await waitForVerdict(watcher)).toBe('Accepted');
+      expect(await watcher.locator('pre[data-stream="stdout"]').textContent()).toBe('first\nsecond\n');
+    } finally {
+      await other.close();
+    }
+    await waitForVerdict(page);
+    await page.close();
+  });
+
   it('shows a C compile error with the compiler message', async () => {
     const page = await browser.newPage();
     await openEditor(page);
