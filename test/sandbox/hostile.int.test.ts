@@ -396,6 +396,16 @@ describe('time limits', () => {
     expect(r.stdout.toString()).toBe('parent done\ndaemonised\n');
   });
 
+  it('gives a program without stdin an immediate end of file', async () => {
+    const r = await runProgram(sandbox, { files: [], argv: ['/bin/cat'] });
+    expect(outcome(r)).toMatchObject({ verdict: 'ok', exitCode: 0, stdout: '' });
+  });
+
+  it('does not let a program fake a CPU time verdict by sending itself SIGXCPU', async () => {
+    const r = await runProgram(sandbox, { files: [], argv: ['/bin/sh', '-c', 'kill -XCPU $$'] });
+    expect(outcome(r)).toMatchObject({ verdict: 'runtime_error', timeLimit: null, signal: 'SIGXCPU' });
+  });
+
   it('does not block on stdin the program never reads', async () => {
     const r = await runProgram(
       sandbox,
