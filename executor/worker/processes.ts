@@ -85,7 +85,10 @@ export async function startWebapp(
   env: Readonly<Record<string, string>>,
 ): Promise<{ process: ServiceProcess; url: string }> {
   const process = startService('webapp', env);
-  const line = await process.waitFor(/RemCode webapp listening/);
+  const line = await process.waitFor(/RemCode webapp listening/).catch((error: unknown) => {
+    process.kill('SIGKILL');
+    throw error;
+  });
   const url = /listening on (http:\/\/[^"\s]+)/.exec(line)?.[1];
   if (url === undefined) throw new Error(`cannot read the address from ${line}`);
   return { process, url };
@@ -93,6 +96,9 @@ export async function startWebapp(
 
 export async function startExecutor(env: Readonly<Record<string, string>>): Promise<ServiceProcess> {
   const process = startService('executor', env);
-  await process.waitFor(/"executor running"/);
+  await process.waitFor(/"executor running"/).catch((error: unknown) => {
+    process.kill('SIGKILL');
+    throw error;
+  });
   return process;
 }
