@@ -131,6 +131,10 @@ export function editorPage(main: HTMLElement): void {
     stopWatching?.();
     share.hidden = true;
     panel.phase('sending');
+    // On a phone the result sits below the form; bring it into view without moving a visible one.
+    if (panel.element.getBoundingClientRect().top > window.innerHeight * 0.6) {
+      panel.element.scrollIntoView({ block: 'start', behavior: 'smooth' });
+    }
     performance.clearMarks();
     const limits = draft.limits;
     createSubmission({

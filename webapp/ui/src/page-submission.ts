@@ -1,5 +1,5 @@
 /** The permanent page of one submission (`/s/:id`): its code, input and result, live while it runs. */
-import { ApiError, getSource, getSubmission, listLanguages } from './api.js';
+import { ApiError, getSource, getSubmission, listLanguages, type Language } from './api.js';
 import { append, h } from './dom.js';
 import { createEditor } from './editor.js';
 import { modeName } from './modes.js';
@@ -48,6 +48,8 @@ export function submissionPage(main: HTMLElement, id: string): void {
     problem.hidden = false;
   };
 
+  const languages = listLanguages().catch((): Language[] => []);
+
   getSource(id)
     .then(async (src) => {
       const editor = createEditor({
@@ -56,8 +58,7 @@ export function submissionPage(main: HTMLElement, id: string): void {
         label: 'Code (read only)',
         readOnly: true,
       });
-      const languages = await listLanguages().catch(() => []);
-      const lang = languages.find((l) => l.id === src.language);
+      const lang = (await languages).find((l) => l.id === src.language);
       void editor.setMode(modeName(lang?.editorMode ?? null, src.language));
       append(
         inputs,
@@ -97,12 +98,16 @@ export function submissionPage(main: HTMLElement, id: string): void {
   getSubmission(id)
     .then((sub) => {
       document.title = `Run ${id.slice(0, 12)} · RemCode`;
-      meta.textContent = [
-        sub.language + (sub.version ? ` ${sub.version}` : ''),
-        sub.createdAt ? new Date(sub.createdAt).toLocaleString() : '',
-      ]
-        .filter((x) => x !== '')
-        .join(' · ');
+      // The result does not wait for the language list; only the language's display name does.
+      void languages.then((list) => {
+        const name = list.find((l) => l.id === sub.language)?.name ?? sub.language;
+        meta.textContent = [
+          name + (sub.version ? ` ${sub.version}` : ''),
+          sub.createdAt ? new Date(sub.createdAt).toLocaleString() : '',
+        ]
+          .filter((x) => x !== '')
+          .join(' · ');
+      });
       if (sub.state === 'finished' || sub.state === 'cancelled') {
         panel.show(sub);
         return;
