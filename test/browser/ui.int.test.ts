@@ -319,7 +319,7 @@ describe('the web UI', () => {
       const total = load.reduce((sum, e) => sum + e.transfer, 0);
 
       const timings: number[] = [];
-      for (let i = 0; i < 5; i++) {
+      for (let i = 0; i < 10; i++) {
         await page.fill('#stdin', `run ${i}`);
         await page.click('#run');
         await page.waitForFunction(
@@ -337,6 +337,8 @@ describe('the web UI', () => {
           }),
         );
       }
+      const sorted = [...timings].sort((x, y) => x - y);
+      const median = ((sorted[4] ?? NaN) + (sorted[5] ?? NaN)) / 2;
       const report = {
         firstLoad: { totalTransferBytes: total, resources: load },
         resultPaintAfterAnswerMs: timings,
@@ -345,7 +347,8 @@ describe('the web UI', () => {
       await writeFile(join(SCREENSHOTS, 'performance.json'), `${JSON.stringify(report, null, 2)}\n`);
       console.log(
         `first load: ${(total / 1024).toFixed(1)} KiB transferred in ${load.length} requests; ` +
-          `result painted after the API answer: ${timings.map((t) => t.toFixed(1)).join(', ')} ms`,
+          `result painted after the API answer: median ${median.toFixed(1)} ms, max ${Math.max(...timings).toFixed(1)} ms ` +
+          `(${timings.map((t) => t.toFixed(1)).join(', ')})`,
       );
       expect(total).toBeLessThan(300 * 1024);
       expect(load.every((e) => e.url.startsWith('/api/') || e.transfer < e.decoded || e.decoded < 1024)).toBe(
