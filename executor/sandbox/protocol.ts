@@ -23,7 +23,7 @@ export const Response = {
 } as const;
 
 export const KillReason = { none: 0, cpu: 1, wall: 2, output: 3, cancel: 4, internal: 5 } as const;
-export const EndKind = { exited: 0, signaled: 1, unknown: 2, execFailed: 3 } as const;
+export const EndKind = { exited: 0, signaled: 1, unknown: 2, execFailed: 3, cwdFailed: 4 } as const;
 
 const Tag = {
   arg: 1,

@@ -19,6 +19,8 @@ function done(partial: Partial<DoneFrame>): DoneFrame {
   };
 }
 
+const RUN = { argv0: 'prog', cwd: '/box', cpuLimitMs: 1000 };
+const none = Buffer.alloc(0);
 const { SIGABRT, SIGKILL, SIGSEGV, SIGXCPU } = constants.signals;
 
 describe('toRunResult', () => {
@@ -44,10 +46,16 @@ describe('toRunResult', () => {
       'wall',
     ],
     [
-      'SIGXCPU from the per-process backstop is a CPU time limit',
-      { endKind: EndKind.signaled, endCode: SIGXCPU },
+      'SIGXCPU after the CPU was spent is a CPU time limit',
+      { endKind: EndKind.signaled, endCode: SIGXCPU, cpuNs: 2_000_000_000n },
       'time_limit_exceeded',
       'cpu',
+    ],
+    [
+      'SIGXCPU a program sent itself is only a runtime error',
+      { endKind: EndKind.signaled, endCode: SIGXCPU },
+      'runtime_error',
+      null,
     ],
     [
       'an OOM kill is a memory verdict even when a child was the victim',
@@ -70,7 +78,7 @@ describe('toRunResult', () => {
     ['a cancel is an internal error saying so', { killReason: KillReason.cancel }, 'internal_error', null],
     ['an unreported end is an internal error', { endKind: EndKind.unknown }, 'internal_error', null],
   ] as const)('%s', (_name, partial, verdict, timeLimit) => {
-    const r = toRunResult(done(partial), 'prog', Buffer.alloc(0), Buffer.alloc(0));
+    const r = toRunResult(done(partial), RUN, none, none);
     expect(r.verdict).toBe(verdict);
     expect(r.timeLimit).toBe(timeLimit);
   });
@@ -78,7 +86,7 @@ describe('toRunResult', () => {
   it('names the signal and converts units', () => {
     const r = toRunResult(
       done({ endKind: EndKind.signaled, endCode: SIGSEGV }),
-      'prog',
+      RUN,
       Buffer.from('o'),
       Buffer.from('e'),
     );
@@ -93,23 +101,48 @@ describe('toRunResult', () => {
   });
 
   it('uses the usual name of a signal that has aliases', () => {
-    const r = toRunResult(
-      done({ endKind: EndKind.signaled, endCode: SIGABRT }),
-      'prog',
-      Buffer.alloc(0),
-      Buffer.alloc(0),
+    expect(toRunResult(done({ endKind: EndKind.signaled, endCode: SIGABRT }), RUN, none, none).signal).toBe(
+      'SIGABRT',
     );
-    expect(r.signal).toBe('SIGABRT');
+  });
+
+  it('reports SIGKILL for a run the helper ended, and no signal for an internal failure', () => {
+    const killed = toRunResult(
+      done({ killReason: KillReason.wall, endKind: EndKind.unknown }),
+      RUN,
+      none,
+      none,
+    );
+    expect(killed.signal).toBe('SIGKILL');
+    const broken = toRunResult(
+      done({ killReason: KillReason.internal, endKind: EndKind.unknown }),
+      RUN,
+      none,
+      none,
+    );
+    expect(broken.signal).toBeNull();
   });
 
   it('explains an exec failure without leaking anything but the program name', () => {
     const r = toRunResult(
       done({ endKind: EndKind.execFailed, endCode: constants.errno.ENOENT }),
-      'javac',
-      Buffer.alloc(0),
-      Buffer.alloc(0),
+      { ...RUN, argv0: 'javac' },
+      none,
+      none,
     );
     expect(r.verdict).toBe('internal_error');
     expect(r.error).toBe("cannot execute 'javac': no such file");
+  });
+
+  it('explains a working directory that is a planted symlink', () => {
+    const r = toRunResult(
+      done({ endKind: EndKind.cwdFailed, endCode: constants.errno.ELOOP }),
+      { ...RUN, cwd: '/box/x' },
+      none,
+      none,
+    );
+    expect(r.error).toBe(
+      "cannot enter the working directory '/box/x': it is or passes through a symbolic link",
+    );
   });
 });

@@ -222,7 +222,12 @@ class SlotWorkspace implements Workspace {
             request.onOutput?.(stream, chunk);
           },
         );
-        return toRunResult(done, checked.argv[0]!, Buffer.concat(out), Buffer.concat(err));
+        return toRunResult(
+          done,
+          { argv0: checked.argv[0]!, cwd: checked.cwd, cpuLimitMs: request.limits.cpuTimeMs },
+          Buffer.concat(out),
+          Buffer.concat(err),
+        );
       } finally {
         request.signal?.removeEventListener('abort', onAbort);
       }

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <linux/capability.h>
 #include <net/if.h>
 #include <signal.h>
@@ -214,6 +215,41 @@ static int recv_run(struct run_spec *spec, char **blob, int fds[4]) {
   return 0;
 }
 
+#define STAGE_EXEC 0
+#define STAGE_CWD 1
+#define RC_RESOLVE_NO_MAGICLINKS 0x02
+#define RC_RESOLVE_NO_SYMLINKS 0x04
+#define RC_RESOLVE_BENEATH 0x08
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+
+struct rc_open_how {
+  uint64_t flags;
+  uint64_t mode;
+  uint64_t resolve;
+};
+
+static int enter_cwd(const char *cwd) {
+  int box = open("/box", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (box < 0) return -1;
+  int dir = box;
+  if (strcmp(cwd, "/box") != 0) {
+    struct rc_open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                              .resolve = RC_RESOLVE_BENEATH | RC_RESOLVE_NO_SYMLINKS | RC_RESOLVE_NO_MAGICLINKS};
+    dir = (int)syscall(SYS_openat2, box, cwd + 5, &how, sizeof how);
+    int saved = errno;
+    close(box);
+    errno = saved;
+    if (dir < 0) return -1;
+  }
+  int rc = fchdir(dir);
+  int saved = errno;
+  close(dir);
+  errno = saved;
+  return rc;
+}
+
 static void set_limit(int resource, rlim_t soft, rlim_t hard) {
   struct rlimit r = {soft, hard};
   if (setrlimit(resource, &r) < 0) _exit(126);
@@ -224,7 +260,7 @@ static void exec_program(const struct run_spec *spec, char *const argv[], char *
                          int fds[4], int errfd) __attribute__((noreturn));
 static void exec_program(const struct run_spec *spec, char *const argv[], char *const envp[], const char *cwd,
                          int fds[4], int errfd) {
-  int e;
+  int e, stage = STAGE_EXEC;
   if (setsid() < 0) goto fail;
   if (dup2(fds[1], 0) < 0 || dup2(fds[2], 1) < 0 || dup2(fds[3], 2) < 0) goto fail;
   if (dup3(errfd, 3, O_CLOEXEC) < 0) goto fail;
@@ -244,7 +280,6 @@ static void exec_program(const struct run_spec *spec, char *const argv[], char *
   set_limit(RLIMIT_CORE, 0, 0);
   set_limit(RLIMIT_MSGQUEUE, 0, 0);
 
-  if (chdir(cwd) < 0) goto fail;
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) goto fail;
   for (int cap = 0; cap <= cfg.cap_last_cap; cap++)
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) goto fail;
@@ -253,6 +288,11 @@ static void exec_program(const struct run_spec *spec, char *const argv[], char *
   if (setresgid(cfg.gid, cfg.gid, cfg.gid) < 0) goto fail;
   /* Leaving uid 0 without SECBIT_KEEP_CAPS clears the permitted and effective sets. */
   if (setresuid(cfg.uid, cfg.uid, cfg.uid) < 0) goto fail;
+  /* The working directory is resolved as the program's own uid, beneath /box, following no link:
+   * an earlier run of the job may have planted a symlink where the cwd should be. */
+  stage = STAGE_CWD;
+  if (enter_cwd(cwd) < 0) goto fail;
+  stage = STAGE_EXEC;
   if (seccomp_install() < 0) goto fail;
 
   if (strchr(argv[0], '/')) {
@@ -280,7 +320,8 @@ static void exec_program(const struct run_spec *spec, char *const argv[], char *
   }
 fail:
   e = errno;
-  write_all(3, &e, sizeof e);
+  int report[2] = {stage, e};
+  write_all(3, report, sizeof report);
   _exit(127);
 }
 
@@ -327,14 +368,14 @@ static void run_once(void) {
   close(fds[1]);
   close(fds[2]);
   close(fds[3]);
-  int exec_errno = 0;
+  int report[2] = {0, 0}; /* stage, errno */
   ssize_t n;
-  do n = read(errpipe[0], &exec_errno, sizeof exec_errno);
+  do n = read(errpipe[0], report, sizeof report);
   while (n < 0 && errno == EINTR);
   close(errpipe[0]);
-  if (n == (ssize_t)sizeof exec_errno) {
+  if (n == (ssize_t)sizeof report) {
     waitpid(child, NULL, 0);
-    send_msg(BOX_STATUS, END_EXEC_FAILED, exec_errno);
+    send_msg(BOX_STATUS, report[0] == STAGE_CWD ? END_CWD_FAILED : END_EXEC_FAILED, report[1]);
     _exit(0);
   }
   /* As pid 1 we reap every orphan; the run is over when the program itself ends. */

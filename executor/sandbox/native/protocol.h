@@ -54,6 +54,7 @@
 #define END_SIGNALED 1
 #define END_UNKNOWN 2 /* killed with the whole run before it reported */
 #define END_EXEC_FAILED 3 /* execve failed; errno in `code` */
+#define END_CWD_FAILED 4 /* the working directory could not be entered safely; errno in `code` */
 
 #define DONE_PAYLOAD_SIZE (4 + 4 + 4 + 8 + 8 + 8 + 8 + 1 + 1)
 

@@ -158,6 +158,20 @@ static int send_file(struct snap *s, const char *rel, uint32_t mode, const unsig
   return 0;
 }
 
+/* Paths travel to the executor as text; a name that is not UTF-8 could not be placed again as it was
+ * (and two such names could collapse into one), so snapshots leave such files out. */
+static int valid_utf8(const unsigned char *s) {
+  while (*s) {
+    int n = *s < 0x80 ? 0 : (*s >> 5) == 0x6 ? 1 : (*s >> 4) == 0xe ? 2 : (*s >> 3) == 0x1e ? 3 : -1;
+    if (n < 0) return 0;
+    if (n == 1 && *s < 0xc2) return 0; /* overlong */
+    s++;
+    for (int i = 0; i < n; i++, s++)
+      if ((*s & 0xc0) != 0x80) return 0;
+  }
+  return 1;
+}
+
 static int walk(struct snap *s, int dir, const char *prefix, int depth) {
   if (depth > MAX_DEPTH) {
     snprintf(s->err, s->errlen, "workspace nests deeper than %d directories", MAX_DEPTH);
@@ -174,6 +188,7 @@ static int walk(struct snap *s, int dir, const char *prefix, int depth) {
   struct dirent *e;
   while (rc == 0 && (e = readdir(d)) != NULL) {
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    if (!valid_utf8((const unsigned char *)e->d_name)) continue;
     if (++s->entries > MAX_ENTRIES) {
       snprintf(s->err, s->errlen, "workspace holds more than %d entries", MAX_ENTRIES);
       rc = -ERR_TOO_LARGE;
