@@ -33,3 +33,27 @@ export function createRedis(options: RedisOptions, logger: Logger): Redis {
   });
   return redis;
 }
+
+export class RedisUnreachableError extends Error {
+  override readonly name = 'RedisUnreachableError';
+}
+
+/** One quick connection attempt, so a program can say "Redis is not reachable" instead of retrying forever. */
+export async function assertRedisReachable(options: Pick<RedisOptions, 'url' | 'password'>): Promise<void> {
+  const redis = new Redis(options.url, {
+    ...(options.password !== undefined ? { password: options.password } : {}),
+    lazyConnect: true,
+    connectTimeout: 5_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    throw new RedisUnreachableError(`cannot reach Redis: ${(error as Error).message}`, { cause: error });
+  } finally {
+    redis.disconnect();
+  }
+}

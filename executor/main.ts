@@ -4,7 +4,7 @@ import { createPool, migrate } from '../common/db.js';
 import { createLogger } from '../common/logger.js';
 import type { Logger } from '../common/logger.js';
 import { createRegistry } from '../common/metrics.js';
-import { createRedis } from '../common/redis.js';
+import { RedisUnreachableError, assertRedisReachable, createRedis } from '../common/redis.js';
 import { handleSignals } from '../common/signals.js';
 import { SubmissionStore } from '../common/submissions-store.js';
 import { CompileCache } from './judge/compile-cache.js';
@@ -15,6 +15,7 @@ import { Executor } from './worker/executor.js';
 import { startHealthServer } from './worker/health-server.js';
 
 async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
+  await assertRedisReachable({ url: config.redisUrl, password: config.redisPassword });
   const pool = createPool(
     config.databaseUrl,
     logger.child({ component: 'postgres' }),
@@ -94,9 +95,11 @@ try {
 const logger = createLogger('executor', config.logLevel);
 run(config, logger).catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
-  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(message)) {
+  if (error instanceof RedisUnreachableError) {
+    logger.fatal(`${message} (REDIS_URL=${redactUrl(config.redisUrl)}); is redis-server running?`);
+  } else if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|timeout/i.test(message)) {
     logger.fatal(
-      `cannot reach Postgres at ${redactUrl(config.databaseUrl)} or Redis at ${redactUrl(config.redisUrl)}: ${message}`,
+      `cannot reach Postgres at ${redactUrl(config.databaseUrl)}: ${message}; is PostgreSQL running?`,
     );
   } else {
     logger.fatal({ err: error }, 'executor failed to start');

@@ -5,6 +5,7 @@ import { createPool, migrate } from '../common/db.js';
 import { createLogger } from '../common/logger.js';
 import type { Logger } from '../common/logger.js';
 import { createRegistry } from '../common/metrics.js';
+import { RedisUnreachableError, assertRedisReachable } from '../common/redis.js';
 import { handleSignals } from '../common/signals.js';
 import type { ApiContext } from './api/context.js';
 import { Sweeper } from './api/sweeper.js';
@@ -31,6 +32,7 @@ async function loadUiPlugin(logger: Logger): Promise<FastifyPluginAsync<{ contex
 }
 
 async function run(config: WebappConfig, logger: Logger): Promise<void> {
+  await assertRedisReachable({ url: config.redisUrl, password: config.redisPassword });
   const migrationPool = createPool(config.databaseUrl, logger, 1);
   try {
     await migrate(migrationPool, logger.child({ component: 'migrate' }));
@@ -75,12 +77,11 @@ try {
 const logger = createLogger('webapp', config.logLevel);
 run(config, logger).catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
-  if (
-    /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(message) ||
-    (error as { code?: string }).code === 'ECONNREFUSED'
-  ) {
+  if (error instanceof RedisUnreachableError) {
+    logger.fatal(`${message} (REDIS_URL=${redactUrl(config.redisUrl)}); is redis-server running?`);
+  } else if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|timeout/i.test(message)) {
     logger.fatal(
-      `cannot reach Postgres at ${redactUrl(config.databaseUrl)} or Redis at ${redactUrl(config.redisUrl)}: ${message}`,
+      `cannot reach Postgres at ${redactUrl(config.databaseUrl)}: ${message}; is PostgreSQL running?`,
     );
   } else {
     logger.fatal({ err: error }, 'webapp failed to start');

@@ -21,13 +21,15 @@ export async function streamEvents(
   reply: FastifyReply,
   initial: Submission,
   lastEventId: string | undefined,
+  shutdown: AbortSignal,
 ): Promise<void> {
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
+    // One stream per connection: closing it with the stream lets a shutting-down server exit at once.
+    connection: 'close',
     'x-accel-buffering': 'no',
   });
   let closed = false;
@@ -37,6 +39,13 @@ export async function streamEvents(
     closed = true;
     wake?.();
   });
+  // On server shutdown streams end; clients reconnect (to another replica) with Last-Event-ID.
+  let stopping = shutdown.aborted;
+  const onShutdown = (): void => {
+    stopping = true;
+    wake?.();
+  };
+  shutdown.addEventListener('abort', onShutdown, { once: true });
   // Registered before the first read, so a notice between the read and the wait is not lost.
   const unlisten = ctx.hub.listen(initial.id, () => {
     pending = true;
@@ -67,7 +76,7 @@ export async function streamEvents(
     if (after === '-') send('state', { state: initial.state });
     let sawAny = false;
     let firstPass = true;
-    while (!done && !closed) {
+    while (!done && !closed && !stopping) {
       pending = false;
       const events: StoredEvent[] = await readEvents(ctx.redis, ctx.keys, initial.id, after);
       for (const { streamId, event } of events) {
@@ -111,10 +120,10 @@ export async function streamEvents(
             clearTimeout(timer);
             resolve(true);
           };
-          if (pending || closed) wake();
+          if (pending || closed || stopping) wake();
         });
         wake = undefined;
-        if (!woke && !closed) {
+        if (!woke && !closed && !stopping) {
           write(': keepalive\n\n');
           // The result notice may have been lost while Redis was unreachable; Postgres is the truth.
           const s = await ctx.store.get(initial.id);
@@ -126,6 +135,7 @@ export async function streamEvents(
     request.log.warn({ err: error, id: initial.id }, 'event stream failed');
     send('error', { code: 'stream_failed', title: 'The event stream was interrupted; reconnect to resume' });
   } finally {
+    shutdown.removeEventListener('abort', onShutdown);
     unlisten();
     if (!closed) raw.end();
   }

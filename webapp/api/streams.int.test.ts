@@ -152,4 +152,15 @@ describe('GET /api/v1/submissions/:id/events', () => {
       expect(messages.at(-1)?.event).toBe('result');
     }
   });
+
+  // Last: it closes the server.
+  it('ends open streams when the server shuts down, so closing does not wait for them', async () => {
+    const id = await create(500);
+    const reading = readSse(`${base}/api/v1/submissions/${id}/events`);
+    await sleep(200);
+    await h.app.close();
+    const messages = await reading;
+    expect(messages[0]?.event).toBe('state');
+    expect(messages.some((m) => m.event === 'result')).toBe(false);
+  });
 });

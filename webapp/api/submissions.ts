@@ -36,6 +36,12 @@ export function submissionRoutes(ctx: ApiContext): FastifyPluginCallbackTypebox 
       registers: [ctx.registry],
     });
 
+    const shutdown = new AbortController();
+    app.addHook('preClose', (hookDone) => {
+      shutdown.abort();
+      hookDone();
+    });
+
     app.post(
       '/api/v1/submissions',
       {
@@ -179,7 +185,14 @@ export function submissionRoutes(ctx: ApiContext): FastifyPluginCallbackTypebox 
         const s = await ctx.store.get(request.params.id);
         if (!s) throw notFound(request.params.id);
         const lastEventId = request.headers['last-event-id'];
-        await streamEvents(ctx, request, reply, s, typeof lastEventId === 'string' ? lastEventId : undefined);
+        await streamEvents(
+          ctx,
+          request,
+          reply,
+          s,
+          typeof lastEventId === 'string' ? lastEventId : undefined,
+          shutdown.signal,
+        );
       },
     );
 
