@@ -95,7 +95,14 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function startService(options: { executor?: boolean } = {}): Promise<Service> {
+export interface ServiceOptions {
+  /** Start an executor too (default true); the service waits until it has published its languages. */
+  readonly executor?: boolean;
+  /** Extra environment for both programs, such as a small REMCODE_QUEUE_MAX. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export async function startService(options: ServiceOptions = {}): Promise<Service> {
   const suffix = randomBytes(4).toString('hex');
   const database = `remcode_ui_${suffix}`;
   await adminQuery(`CREATE DATABASE ${database}`);
@@ -109,6 +116,7 @@ export async function startService(options: { executor?: boolean } = {}): Promis
     EXECUTOR_SLOTS: '2',
     EXECUTOR_METRICS_PORT: String(await freePort()),
     LOG_LEVEL: 'warn',
+    ...options.env,
   };
   const log: string[] = [];
   const children: ChildProcess[] = [start('webapp/main.ts', env, log)];

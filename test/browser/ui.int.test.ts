@@ -359,3 +359,51 @@ describe('the web UI', () => {
     }
   });
 });
+
+describe('the web UI when the queue is full', () => {
+  let busy: Service | undefined;
+
+  beforeAll(async () => {
+    busy = await startService({
+      env: { REMCODE_QUEUE_MAX: '1', EXECUTOR_SLOTS: '1', EXECUTOR_SHUTDOWN_GRACE: '1s' },
+    });
+  });
+
+  afterAll(async () => {
+    await busy?.close();
+  });
+
+  it('says the service is busy and when to try again', async () => {
+    const url = busy?.url ?? '';
+    const sleeper = async (): Promise<number> =>
+      (
+        await fetch(`${url}/api/v1/submissions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            language: 'python',
+            source: 'import time\ntime.sleep(6)\n',
+            limits: { wall_time: '10s' },
+          }),
+        })
+      ).status;
+    // One runs on the only slot and one waits: the queue holds its maximum of one.
+    expect(await sleeper()).toBe(201);
+    expect(await sleeper()).toBe(201);
+    await expect
+      .poll(async () => (await (await fetch(`${url}/api/v1/status`)).json()) as Record<string, number>, {
+        timeout: 10_000,
+      })
+      .toMatchObject({ queue_depth: 1, running: 1 });
+
+    const page = await browser.newPage();
+    await page.goto(url + '/');
+    await page.waitForSelector('#language:not([disabled])');
+    await page.selectOption('#language', 'python');
+    await setCode(page, 'print("too late")\n');
+    await page.click('#run');
+    expect(await waitForVerdict(page)).toBe('Too many submissions are waiting. Try again in a few seconds.');
+    await screenshot(page, '13-queue-full');
+    await page.close();
+  });
+});

@@ -26,6 +26,13 @@ describe('describeFailure', () => {
       null,
       'source is too large. Make it smaller and run it again.',
     ],
+    [
+      503,
+      'queue_full',
+      'Too many are waiting. Try again in a few seconds.',
+      5,
+      'Too many are waiting. Try again in a few seconds.',
+    ],
     [404, 'not_found', '', null, 'This was not found. It may have been deleted; start a new run instead.'],
   ])('%i %s becomes a sentence with a next step', (status, code, detail, wait, expected) => {
     expect(describeFailure(status, code, detail, wait)).toBe(expected);

@@ -230,20 +230,28 @@ function sentence(text: string): string {
 /** Builds the sentence shown for a failed request: what happened, then what to do next. */
 export function describeFailure(status: number, code: string, detail: string, wait: number | null): string {
   const what = sentence(detail);
-  const later =
-    wait !== null ? `Try again in ${wait} second${wait === 1 ? '' : 's'}.` : 'Try again in a moment.';
-  if (status === 429 || code.includes('rate'))
-    return `${what || 'You have sent too many runs in a short time.'} ${later}`;
+  // The server's own words may already say when to retry; then the page adds nothing.
+  const retry = /try again/i.test(what)
+    ? ''
+    : wait !== null
+      ? ` Try again in ${wait} second${wait === 1 ? '' : 's'}.`
+      : ' Try again in a moment.';
+  if (status === 429 || code.includes('rate')) {
+    return `${what || 'You have sent too many runs in a short time.'}${retry}`;
+  }
   if (status === 503 || code.includes('queue')) {
-    return `${what || 'The service is busy and is not accepting new runs right now.'} ${later}`;
+    return `${what || 'The service is busy and is not accepting new runs right now.'}${retry}`;
   }
   if (status === 413) return `${what || 'The code or input is too large.'} Make it smaller and run it again.`;
-  if (status === 404)
+  if (status === 404) {
     return `${what || 'This was not found.'} It may have been deleted; start a new run instead.`;
-  if (status === 401 || status === 403)
+  }
+  if (status === 401 || status === 403) {
     return `${what || 'This service needs an API key.'} Ask its operator for access.`;
-  if (status >= 400 && status < 500)
+  }
+  if (status >= 400 && status < 500) {
     return `${what || 'The service did not accept this run.'} Correct it and press Run again.`;
+  }
   return 'The service had a problem on its side. Try again in a moment; if it keeps happening, tell its operator.';
 }
 
