@@ -97,6 +97,12 @@ describe('the web UI', () => {
       await expect.poll(() => page.locator('.inputs pre').first().textContent()).toBe('Ada');
       await screenshot(page, '03-permalink-fresh-browser');
 
+      await other.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: service.url });
+      await page.getByRole('button', { name: 'Copy link' }).click();
+      await expect
+        .poll(() => page.evaluate<string>('navigator.clipboard.readText()'))
+        .toBe(service.url + permalink);
+
       await page.getByRole('button', { name: 'Edit a copy' }).click();
       await page.waitForURL(`${service.url}/`);
       await page.waitForSelector('#language:not([disabled])');
