@@ -1,5 +1,6 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
 import type { Plugin, UserConfig } from 'vite';
@@ -44,10 +45,10 @@ function precompress(outDir: string): Plugin {
   };
 }
 
-const outDir = new URL('../../dist/ui', import.meta.url).pathname;
+const outDir = fileURLToPath(new URL('../../dist/ui', import.meta.url));
 
 const config: UserConfig = {
-  root: new URL('.', import.meta.url).pathname,
+  root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/',
   publicDir: 'public',
   build: {
