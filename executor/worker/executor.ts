@@ -73,7 +73,13 @@ export class Executor<Cache> {
     this.heartbeat = new Heartbeat(
       options.redis,
       this.keys,
-      { id: options.id, slots: options.slots, busy: () => this.running.size, state: () => this.stateValue },
+      {
+        id: options.id,
+        slots: options.slots,
+        busy: () => this.running.size,
+        state: () => this.stateValue,
+        languages: JSON.stringify(publishedLanguages(options.languages.list())),
+      },
       options.logger.child({ component: 'heartbeat' }),
     );
   }
@@ -125,8 +131,6 @@ export class Executor<Cache> {
         registers: [registry],
       }),
     };
-    const languageList = publishedLanguages(options.languages.list());
-    await options.redis.set(this.keys.languages, JSON.stringify(languageList));
 
     options.subscriber.on('message', (_channel: string, id: string) => {
       this.running.get(id)?.abort('cancelled');

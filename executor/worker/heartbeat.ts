@@ -11,6 +11,8 @@ export interface HeartbeatSource {
   readonly slots: number;
   busy(): number;
   state(): string;
+  /** The installed languages as JSON, re-published with every beat so a flushed Redis heals itself. */
+  readonly languages: string;
 }
 
 /** Announces the executor in the executors hash every two seconds, with a deadline readers check. */
@@ -42,7 +44,11 @@ export class Heartbeat {
       deadline: now + TTL_MS,
     };
     try {
-      await this.redis.hset(this.keys.executors, this.source.id, JSON.stringify(beat));
+      await this.redis
+        .multi()
+        .hset(this.keys.executors, this.source.id, JSON.stringify(beat))
+        .set(this.keys.languages, this.source.languages)
+        .exec();
       // Entries of executors that died without saying goodbye are removed by whoever sees them first.
       const all = await this.redis.hgetall(this.keys.executors);
       const dead = Object.entries(all)

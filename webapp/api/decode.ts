@@ -79,6 +79,18 @@ function checkFileName(name: string): void {
  * else for any input, which the fuzz test checks.
  */
 export function decodeSubmission(body: SubmissionBody, options: DecodeOptions): DecodedSubmission {
+  if (options.languages.length === 0) {
+    // No executor has started yet (or Redis was emptied): a moment's wait, not the client's mistake.
+    throw new ProblemError(
+      503,
+      'no_executors',
+      'No executor is ready to run code yet',
+      'Try again in a few seconds',
+      {
+        'retry-after': '5',
+      },
+    );
+  }
   const language = resolveLanguage(options.languages, body.language);
   if (!language) {
     const known = options.languages.filter((l) => l.available).map((l) => l.id);

@@ -153,6 +153,15 @@ describe('admission control', () => {
     expect([429, 201]).toContain(statuses[3]);
   });
 
+  it('answers 503 no_executors with Retry-After while no executor has published its languages', async () => {
+    h = await startHarness();
+    await h.ctx.redis.del(h.ctx.keys.languages);
+    const response = await h.app.inject({ method: 'POST', url: '/api/v1/submissions', payload: body });
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe('5');
+    expect(response.json()).toMatchObject({ code: 'no_executors' });
+  });
+
   it('accepts anonymous requests in open mode', async () => {
     h = await startHarness();
     expect(
