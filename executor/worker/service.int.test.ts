@@ -120,6 +120,18 @@ describe('executor failures', () => {
     expect(Buffer.from(finished?.result?.tests[0]?.run.stdout ?? '', 'base64').toString()).toBe('done\n');
   });
 
+  it('serves /healthz, /readyz and /metrics on its own port', async () => {
+    const executor = track(await startExecutor(env({ EXECUTOR_ID: 'observed' })));
+    const line = await executor.waitFor(/"executor running"/);
+    const port = (JSON.parse(line) as { metricsPort: number }).metricsPort;
+    const base = `http://127.0.0.1:${port}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^remcode_executor_slots\{[^}]*\} 2$/m);
+    expect(metrics).toMatch(/^remcode_executor_busy_slots\{[^}]*\} 0$/m);
+  });
+
   it('on SIGTERM finishes the run it holds within the grace and exits 0', async () => {
     const { url } = track(await startWebapp(env()));
     const executor = track(
