@@ -107,3 +107,21 @@ export async function migrate(pool: pg.Pool, logger: Logger, dir = migrationsDir
   }
   return applied;
 }
+
+/**
+ * What each program does at start: create the database when it is missing (best effort: a role without
+ * that right still works against an existing database) and apply the migrations.
+ */
+export async function prepareDatabase(databaseUrl: string, logger: Logger): Promise<void> {
+  try {
+    if (await ensureDatabase(databaseUrl)) logger.info('database created');
+  } catch (error) {
+    logger.debug({ err: error }, 'could not check for the database; trying it as configured');
+  }
+  const pool = createPool(databaseUrl, logger, 1);
+  try {
+    await migrate(pool, logger.child({ component: 'migrate' }));
+  } finally {
+    await pool.end();
+  }
+}

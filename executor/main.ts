@@ -1,6 +1,6 @@
 import { ConfigError, parseExecutorConfig, redactUrl } from '../common/config.js';
 import type { ExecutorConfig } from '../common/config.js';
-import { createPool, migrate } from '../common/db.js';
+import { createPool, prepareDatabase } from '../common/db.js';
 import { createLogger } from '../common/logger.js';
 import type { Logger } from '../common/logger.js';
 import { createRegistry } from '../common/metrics.js';
@@ -16,12 +16,12 @@ import { startHealthServer } from './worker/health-server.js';
 
 async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
   await assertRedisReachable({ url: config.redisUrl, password: config.redisPassword });
+  await prepareDatabase(config.databaseUrl, logger);
   const pool = createPool(
     config.databaseUrl,
     logger.child({ component: 'postgres' }),
     Math.max(4, config.slots + 2),
   );
-  await migrate(pool, logger.child({ component: 'migrate' }));
   const catalogue = await loadCatalogue(
     config.catalogueFile === undefined ? {} : { file: config.catalogueFile },
   );

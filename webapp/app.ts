@@ -1,4 +1,3 @@
-import type { FastifyPluginAsync } from 'fastify';
 import Fastify, { LogController } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
@@ -11,12 +10,12 @@ import { collectOpenApi } from './api/openapi.js';
 import { submissionRoutes } from './api/submissions.js';
 import { systemRoutes } from './api/system.js';
 
+/** A plugin registered after the API in its own encapsulated context, such as the browser UI. */
+export type AppPlugin = (app: FastifyInstance, context: ApiContext) => Promise<void>;
+
 export interface BuildAppOptions {
-  /**
-   * Extra plugins registered after the API, such as the browser UI (`webapp/ui/plugin.ts`). They see the
-   * API context as their options.
-   */
-  readonly plugins?: readonly FastifyPluginAsync<{ context: ApiContext }>[];
+  /** Extra plugins, registered after the API routes (the UI's page routes must not shadow them). */
+  readonly plugins?: readonly AppPlugin[];
 }
 
 /** The webapp's HTTP server: API routes, health, metrics, OpenAPI, and any extra plugins. */
@@ -57,7 +56,7 @@ export async function buildApp(ctx: ApiContext, options: BuildAppOptions = {}): 
   await app.register(submissionRoutes(ctx));
   await app.register(systemRoutes(ctx));
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, (_request, reply) => reply.send(openapi()));
-  for (const plugin of options.plugins ?? []) await app.register(plugin, { context: ctx });
+  for (const plugin of options.plugins ?? []) await base.register((child) => plugin(child, ctx));
   await app.ready();
   return base;
 }

@@ -1,44 +1,19 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { ConfigError, parseWebappConfig, redactUrl } from '../common/config.js';
 import type { WebappConfig } from '../common/config.js';
-import { createPool, migrate } from '../common/db.js';
+import { prepareDatabase } from '../common/db.js';
 import { createLogger } from '../common/logger.js';
 import type { Logger } from '../common/logger.js';
 import { createRegistry } from '../common/metrics.js';
 import { RedisUnreachableError, assertRedisReachable } from '../common/redis.js';
 import { handleSignals } from '../common/signals.js';
-import type { ApiContext } from './api/context.js';
 import { Sweeper } from './api/sweeper.js';
 import { buildApp } from './app.js';
 import { createWebappContext } from './context.js';
-
-/** The browser UI registers itself from `webapp/ui-server/plugin` when it is present; the API runs without it. */
-async function loadUiPlugin(logger: Logger): Promise<FastifyPluginAsync<{ context: ApiContext }>[]> {
-  const specifier = './ui-server/plugin.js';
-  try {
-    const module = (await import(specifier)) as { default?: FastifyPluginAsync<{ context: ApiContext }> };
-    return module.default ? [module.default] : [];
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (
-      (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
-      String(error).includes('ui-server/plugin')
-    ) {
-      logger.info('no browser UI plugin found; serving the API only');
-      return [];
-    }
-    throw error;
-  }
-}
+import uiPlugin from './ui-server/plugin.js';
 
 async function run(config: WebappConfig, logger: Logger): Promise<void> {
   await assertRedisReachable({ url: config.redisUrl, password: config.redisPassword });
-  const migrationPool = createPool(config.databaseUrl, logger, 1);
-  try {
-    await migrate(migrationPool, logger.child({ component: 'migrate' }));
-  } finally {
-    await migrationPool.end();
-  }
+  await prepareDatabase(config.databaseUrl, logger);
   const ctx = await createWebappContext(config, logger, createRegistry('webapp'));
   const sweeper = new Sweeper(
     ctx.store,
@@ -48,7 +23,7 @@ async function run(config: WebappConfig, logger: Logger): Promise<void> {
     config.sweepIntervalMs,
   );
   void sweeper.sweep();
-  const app = await buildApp(ctx, { plugins: await loadUiPlugin(logger) });
+  const app = await buildApp(ctx, { plugins: [(instance) => uiPlugin(instance)] });
   handleSignals(
     logger,
     async () => {
