@@ -130,12 +130,18 @@ export class SubmissionStore {
     return rowCount === 1;
   }
 
-  /** Ids of rows still queued after `olderThanMs`: candidates for re-enqueueing. */
-  async staleQueued(olderThanMs: number, limit = 1000): Promise<string[]> {
+  /**
+   * Ids of rows still queued after `queuedMs`, or running since longer than `runningMs`: candidates for
+   * re-enqueueing when their job is gone (a webapp died before enqueueing, Redis lost its data).
+   */
+  async stale(queuedMs: number, runningMs: number, limit = 1000): Promise<string[]> {
     const { rows } = await this.pool.query<{ id: string }>(
-      `SELECT id FROM submissions WHERE state = 'queued' AND created_at < now() - make_interval(secs => $1)
-       ORDER BY created_at LIMIT $2`,
-      [olderThanMs / 1000, limit],
+      `(SELECT id FROM submissions WHERE state = 'queued' AND created_at < now() - make_interval(secs => $1)
+        ORDER BY created_at LIMIT $3)
+       UNION ALL
+       (SELECT id FROM submissions WHERE state = 'running' AND started_at < now() - make_interval(secs => $2)
+        ORDER BY started_at LIMIT $3)`,
+      [queuedMs / 1000, runningMs / 1000, limit],
     );
     return rows.map((r) => r.id);
   }

@@ -2,6 +2,7 @@ import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
+import { publishEvent } from '../../common/events.js';
 import type { PublishedLanguage } from '../../common/languages.js';
 import { SUBMISSION_QUEUE, redisKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
@@ -173,8 +174,29 @@ export class Executor<Cache> {
     );
     this.worker.on('error', (error) => options.logger.warn({ err: error }, 'worker error'));
     this.worker.on('failed', (job, error) => {
-      if (job && error.name !== 'WaitingError')
-        options.logger.warn({ err: error, submission: job.id }, 'job attempt failed');
+      if (!job || error.name === 'WaitingError') return;
+      options.logger.warn({ err: error, submission: job.id }, 'job attempt failed');
+      if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
+      // Out of retries (Postgres or Redis kept failing): a stated failure beats a submission running forever.
+      const result = {
+        verdict: 'internal_error' as const,
+        compile: null,
+        tests: [],
+        error: 'the service could not complete this submission',
+      };
+      void options.store
+        .finish(job.data.id, options.id, result)
+        .then((stored) =>
+          stored
+            ? publishEvent(options.redis, this.keys, job.data.id, {
+                type: 'result',
+                verdict: 'internal_error',
+              })
+            : undefined,
+        )
+        .catch((failure: unknown) =>
+          options.logger.error({ err: failure, submission: job.id }, 'could not store the failure'),
+        );
     });
     await this.heartbeat.start();
     void this.worker.run().catch((error: unknown) => options.logger.error({ err: error }, 'worker stopped'));

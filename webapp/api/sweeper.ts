@@ -5,10 +5,13 @@ import type { SubmissionStore } from '../../common/submissions-store.js';
 
 /** Rows queued for less than this may still be on their way to the queue. */
 const ORPHAN_AGE_MS = 5_000;
+/** Longer than any run can take (the wall-time maximum times the test cases, plus compiling). */
+const STUCK_RUNNING_MS = 30 * 60_000;
 
 /**
- * Periodic repair: a row inserted but never enqueued (the webapp died in between) is enqueued again,
- * and finished submissions past the retention age are deleted.
+ * Periodic repair: a row inserted but never enqueued (the webapp died in between), or left running with
+ * no job behind it (Redis lost its data), is enqueued again; finished submissions past the retention age
+ * are deleted.
  */
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
@@ -36,7 +39,7 @@ export class Sweeper {
   private async pass(): Promise<void> {
     try {
       let requeued = 0;
-      for (const id of await this.store.staleQueued(ORPHAN_AGE_MS)) {
+      for (const id of await this.store.stale(ORPHAN_AGE_MS, STUCK_RUNNING_MS)) {
         if (await this.queue.getJob(id)) continue;
         await enqueueSubmission(this.queue, id);
         requeued++;

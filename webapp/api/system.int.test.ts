@@ -206,6 +206,42 @@ describe('durability', () => {
     });
   });
 
+  it('enqueues again a row left running with no job behind it, and it finishes', async () => {
+    h = await startHarness({ judge: echoJudge });
+    const id = randomUUID();
+    await h.ctx.store.insert({
+      id,
+      language: 'python',
+      languageVersion: '1.2.3',
+      encoding: 'utf8',
+      input: {
+        files: [{ name: 'main.py', content: Buffer.from('x') }],
+        stdin: Buffer.from('stuck'),
+        args: [],
+        compilerArgs: [],
+        tests: null,
+      },
+      limits: DEFAULT_LIMITS,
+      apiKeyId: null,
+    });
+    await h.ctx.pool.query(
+      "UPDATE submissions SET state = 'running', started_at = now() - interval '1 hour' WHERE id = $1",
+      [id],
+    );
+    const sweeper = new Sweeper(h.ctx.store, h.ctx.queue, h.ctx.logger, 7 * 86_400_000, 3_600_000);
+    await sweeper.sweep();
+    await sweeper.close();
+    let state = '';
+    for (let i = 0; i < 100 && state !== 'finished'; i++) {
+      await sleep(30);
+      state = (await h.ctx.store.get(id))?.state ?? '';
+    }
+    expect((await h.app.inject({ url: `/api/v1/submissions/${id}` })).json()).toMatchObject({
+      state: 'finished',
+      stdout: 'stuck',
+    });
+  });
+
   it('stores a result once even when a job is delivered twice', async () => {
     h = await startHarness({ judge: echoJudge });
     const created = (
