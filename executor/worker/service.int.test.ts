@@ -160,6 +160,91 @@ describe('executor failures', () => {
   });
 });
 
+describe('real runs through the API', () => {
+  it('streams live output in order and complete, then the result, for a program that prints over time', async () => {
+    const { url } = track(await startWebapp(env()));
+    track(await startExecutor(env({ EXECUTOR_ID: 'streamer' })));
+    const source = [
+      'import sys, time',
+      'for i in range(20):',
+      '    print(f"out {i}", flush=True)',
+      '    if i % 5 == 0:',
+      '        print(f"err {i}", file=sys.stderr, flush=True)',
+      '    time.sleep(0.02)',
+    ].join('\n');
+    const id = String((await submit(url, { language: 'python', source })).json.id);
+    const text = await (await fetch(`${url}/api/v1/submissions/${id}/events`)).text();
+    const events = text
+      .split('\n\n')
+      .map((block) => ({
+        event: /^event: (.*)$/m.exec(block)?.[1],
+        data: /^data: (.*)$/m.exec(block)?.[1],
+      }))
+      .filter((e) => e.event !== undefined);
+    const output = (stream: string): string =>
+      events
+        .filter((e) => e.event === 'output')
+        .map((e) => JSON.parse(e.data ?? '{}') as { stream: string; data: string })
+        .filter((d) => d.stream === stream)
+        .map((d) => d.data)
+        .join('');
+    const expectedOut = Array.from({ length: 20 }, (_, i) => `out ${i}\n`).join('');
+    expect(output('stdout')).toBe(expectedOut);
+    expect(output('stderr')).toBe('err 0\nerr 5\nerr 10\nerr 15\n');
+    expect(events.filter((e) => e.event === 'output').length).toBeGreaterThan(2);
+    expect(events.at(-1)?.event).toBe('result');
+    expect(JSON.parse(events.at(-1)?.data ?? '{}')).toMatchObject({
+      verdict: 'accepted',
+      stdout: expectedOut,
+    });
+  });
+
+  it('judges each test case of a compiled program, reporting accepted and wrong answers', async () => {
+    const { url } = track(await startWebapp(env()));
+    track(await startExecutor(env({ EXECUTOR_ID: 'judge' })));
+    const { json } = await submit(
+      url,
+      {
+        language: 'cpp',
+        source: '#include <iostream>\nint main(){long a,b;std::cin>>a>>b;std::cout<<a*b<<"\\n";}',
+        tests: [
+          { stdin: '6 7', expected_output: '42\n' },
+          { stdin: '2 2', expected_output: '5\n' },
+          { stdin: '10 10', expected_output: '100' },
+        ],
+      },
+      '?wait=true',
+    );
+    expect(json.verdict).toBe('wrong_answer');
+    expect((json.tests as { verdict: string; stdout: string }[]).map((t) => [t.verdict, t.stdout])).toEqual([
+      ['accepted', '42\n'],
+      ['wrong_answer', '4\n'],
+      ['accepted', '100\n'],
+    ]);
+    expect(json.compile).toMatchObject({ exit_code: 0 });
+  });
+
+  it('stops a running program when its submission is deleted and frees the slot', async () => {
+    const { url } = track(await startWebapp(env()));
+    track(await startExecutor(env({ EXECUTOR_ID: 'canceller', EXECUTOR_SLOTS: '1' })));
+    const id = String(
+      (
+        await submit(url, {
+          language: 'python',
+          source: 'while True: pass',
+          limits: { cpu_time: '15s', wall_time: '30s' },
+        })
+      ).json.id,
+    );
+    await until(async () => (await row(id))?.state === 'running', 20_000, 'the run to start');
+    expect((await fetch(`${url}/api/v1/submissions/${id}`, { method: 'DELETE' })).status).toBe(204);
+    // With one slot, the next submission can only finish once the endless one was stopped.
+    const next = await submit(url, { language: 'python', source: 'print("free")' }, '?wait=true');
+    expect(next.json).toMatchObject({ verdict: 'accepted', stdout: 'free\n' });
+    expect(await row(id)).toBeUndefined();
+  });
+});
+
 describe('load', () => {
   it('loses no accepted submission when the webapp is killed and restarted under load', async () => {
     const web = track(await startWebapp(env()));
