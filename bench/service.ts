@@ -112,13 +112,14 @@ async function main(): Promise<void> {
     EXECUTOR_METRICS_PORT: '0',
     // As deployed: info, which logs one line per finished job.
     LOG_LEVEL: 'info',
+    ...(process.env.EXECUTOR_SLOTS ? { EXECUTOR_SLOTS: process.env.EXECUTOR_SLOTS } : {}),
   };
   const web = await startWebapp(env);
   const executor = await startExecutor(env);
   try {
     const base = web.url;
     console.log(
-      `service bench: python hello, ${ITERATIONS} runs per mode and concurrency, ${availableParallelism()} cores, executor slots = cores`,
+      `service bench: python hello, ${ITERATIONS} runs per mode and concurrency, ${availableParallelism()} cores, executor slots = ${process.env.EXECUTOR_SLOTS ?? 'cores'}`,
     );
     for (let i = 0; i < 20; i++) await Promise.all([bare(file), api(base)]);
 
