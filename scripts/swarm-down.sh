@@ -10,6 +10,11 @@ remove_volumes=0
 managed=(--filter "label=io.remcode.managed-by=remcode-controller" --filter "label=io.remcode.stack=$stack")
 
 docker service rm remcode-controller >/dev/null 2>&1 || true
+# Its container keeps reconciling until it has stopped; removing services before that would race it.
+for _ in $(seq 1 30); do
+  [[ -z $(docker ps -q --filter label=com.docker.swarm.service.name=remcode-controller) ]] && break
+  sleep 1
+done
 mapfile -t services < <(docker service ls -q "${managed[@]}")
 ((${#services[@]})) && docker service rm "${services[@]}" >/dev/null
 # Networks and secrets stay in use until the tasks are gone.

@@ -41,7 +41,7 @@ docker service create --quiet --detach --name remcode-controller \
   --stop-grace-period 10s \
   remcode-controller:local run -f "/etc/remcode/$(basename "$manifest")" >/dev/null
 
-port=$(sed -n 's/^ *- { target: 8080, published: \([0-9]*\) }.*/\1/p' "$manifest" | head -n1)
+port=$(sed -n 's/^ *- { target: 8080, published: \([0-9]*\).*/\1/p' "$manifest" | head -n1)
 port=${port:-8080}
 echo "==> waiting for the webapp on 127.0.0.1:$port"
 for _ in $(seq 1 600); do

@@ -144,6 +144,12 @@ function checkSemantics(
       if (mount.type === 'tmpfs' && mount.source !== undefined) add(pointer, 'a tmpfs mount takes no source');
     });
     service.ports?.forEach((port, i) => {
+      if (service.endpoint_mode === 'dnsrr' && (port.mode ?? 'ingress') === 'ingress') {
+        add(
+          `${at}/ports/${i}`,
+          'a dnsrr service can publish only in mode: host (the routing mesh needs a virtual IP)',
+        );
+      }
       const key = `${port.protocol ?? 'tcp'}/${port.published}`;
       const other = published.get(key);
       if (other !== undefined)

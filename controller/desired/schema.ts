@@ -170,6 +170,12 @@ export const ServiceSchema = Type.Object(
     healthcheck: Type.Optional(Healthcheck),
     stop_grace_period: Type.Optional(Duration),
     ports: Type.Optional(Type.Array(Port)),
+    endpoint_mode: Type.Optional(
+      Type.Union([Type.Literal('vip'), Type.Literal('dnsrr')], {
+        description:
+          'vip (default) load-balances through a virtual IP and needs IPVS in the kernel; dnsrr resolves the service name to its tasks',
+      }),
+    ),
     mounts: Type.Optional(Type.Array(Mount)),
     cap_add: Type.Optional(Type.Array(Capability)),
     cap_drop: Type.Optional(Type.Array(Capability)),

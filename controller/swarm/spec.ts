@@ -180,7 +180,7 @@ export function buildServiceSpec(
     UpdateConfig: updatePolicy(def.update_config),
     RollbackConfig: updatePolicy(def.rollback_config),
     EndpointSpec: {
-      Mode: 'vip',
+      Mode: def.endpoint_mode ?? 'vip',
       Ports: (def.ports ?? []).map((port) => ({
         Protocol: port.protocol ?? 'tcp',
         TargetPort: port.target,
@@ -324,6 +324,7 @@ export const FIELDS: readonly Field[] = [
   pathField('replicas', ['Mode', 'Replicated', 'Replicas'], (v) => v ?? null, false),
   pathField('update_config', ['UpdateConfig'], policyCanonical, false),
   pathField('rollback_config', ['RollbackConfig'], policyCanonical, false),
+  pathField('endpoint_mode', ['EndpointSpec', 'Mode'], (v) => v ?? 'vip', false),
   pathField(
     'ports',
     ['EndpointSpec', 'Ports'],

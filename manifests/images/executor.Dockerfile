@@ -10,7 +10,9 @@ FROM ${BASE}
 ARG LANGUAGE_PACKAGES="python3 gcc g++ libc6-dev node-typescript default-jdk-headless golang-go rustc ruby php-cli perl lua5.4 mono-mcs mono-runtime"
 COPY manifests/images/node-runtime.sh /tmp/node-runtime.sh
 # Packages this Debian release lacks are skipped: the catalogue then reports the language unavailable.
-RUN apt-get update -qq \
+# The JDK's post-install step links its man pages, so their folder must exist in a docs-free image.
+RUN mkdir -p /usr/share/man/man1 \
+ && apt-get update -qq \
  && available="" && for p in $LANGUAGE_PACKAGES; do \
       if apt-cache show "$p" >/dev/null 2>&1; then available="$available $p"; else echo "skipping $p: not in this release"; fi; \
     done \
