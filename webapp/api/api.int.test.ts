@@ -22,6 +22,7 @@ const scriptedJudge: JudgeFunction<undefined> = async (
   }
   const tests: JudgeResult['tests'][number][] = [];
   for (const [index, test] of request.tests.entries()) {
+    if (request.signal?.aborted) return { verdict: 'internal_error', compile: null, tests };
     request.onEvent?.({ type: 'running', test: index });
     if (source.includes('SLEEP')) {
       await new Promise<void>((resolve) => {
@@ -188,6 +189,16 @@ describe('POST /api/v1/submissions', () => {
       wall_time_ms: 30_000,
       processes: 3,
     });
+  });
+
+  it('lowers the output limit so that all test cases together store at most 32 MiB', async () => {
+    const tests = Array.from({ length: 64 }, () => ({ stdin: '' }));
+    const { json } = await post({ language: 'python', source: 'x', tests, limits: { output: '8MiB' } });
+    const view = (await h.app.inject({ url: `/api/v1/submissions/${String(json.id)}` })).json<{
+      limits: { output_bytes: number };
+    }>();
+    expect(view.limits.output_bytes).toBe(Math.floor((32 * 1024 ** 2) / 128));
+    await h.app.inject({ method: 'DELETE', url: `/api/v1/submissions/${String(json.id)}` });
   });
 
   it.each([

@@ -20,6 +20,9 @@ export interface DecodedSubmission {
   readonly limits: SubmissionLimits;
 }
 
+/** Upper bound of all output one submission may store (every stream of every test case). */
+export const MAX_STORED_OUTPUT_BYTES = 32 * 1024 ** 2;
+
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const FILE_NAME = /^[A-Za-z0-9_+-][A-Za-z0-9_.+-]*(\/[A-Za-z0-9_+-][A-Za-z0-9_.+-]*)*$/;
 
@@ -137,6 +140,13 @@ export function decodeSubmission(body: SubmissionBody, options: DecodeOptions): 
       throw invalid('invalid_limits', 'A limit is not valid', error.message);
     throw error;
   }
+
+  // The stored result holds both streams of every test case; keep the whole of it bounded.
+  const runs = body.tests?.length ?? 1;
+  limits = {
+    ...limits,
+    outputBytes: Math.min(limits.outputBytes, Math.floor(MAX_STORED_OUTPUT_BYTES / (2 * runs))),
+  };
 
   return {
     language,
