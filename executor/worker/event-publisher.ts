@@ -7,6 +7,11 @@ import type { Logger } from '../../common/logger.js';
 /** Output is gathered this long (or up to FLUSH_BYTES) before it becomes one stream entry. */
 const FLUSH_MS = 25;
 const FLUSH_BYTES = 32 * 1024;
+/**
+ * Live output streamed per submission. Beyond it chunks are dropped from the live stream (the stored
+ * result still has every byte the output limit allowed), so a flood of output cannot fill Redis.
+ */
+export const LIVE_OUTPUT_BYTES = 1024 * 1024;
 
 /**
  * Publishes one submission's live events in order. Output chunks of the same test and stream are merged
@@ -18,6 +23,7 @@ export class EventPublisher {
   private pending: { test: number; stream: 'stdout' | 'stderr'; chunks: Buffer[]; bytes: number } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private failed = false;
+  private streamed = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -52,7 +58,11 @@ export class EventPublisher {
     });
   }
 
-  output(test: number, stream: 'stdout' | 'stderr', chunk: Buffer): void {
+  output(test: number, stream: 'stdout' | 'stderr', whole: Buffer): void {
+    const room = LIVE_OUTPUT_BYTES - this.streamed;
+    if (room <= 0) return;
+    const chunk = whole.length > room ? whole.subarray(0, room) : whole;
+    this.streamed += chunk.length;
     if (this.pending && (this.pending.test !== test || this.pending.stream !== stream)) this.flushOutput();
     this.pending ??= { test, stream, chunks: [], bytes: 0 };
     this.pending.chunks.push(Buffer.from(chunk));
