@@ -62,7 +62,11 @@ export function migrationsDir(): string {
     const path = fileURLToPath(candidate);
     if (existsSync(path)) return path;
   }
-  throw new MigrationError('common/migrations', 'migrations folder not found');
+  throw new MigrationError(
+    'common/migrations',
+    `migrations folder not found (looked in ${candidates.map((c) => fileURLToPath(c)).join(' and ')}); ` +
+      'a built image must ship common/migrations/ beside dist/',
+  );
 }
 
 /**
