@@ -89,6 +89,11 @@ describe('desired-state file', () => {
       `${header}secrets:\n  a: {}\nservices:\n  web:\n    image: x\n`,
       'demo.yaml:4: secrets.a: a secret needs exactly one of "generate: true" or "file"',
     ],
+    [
+      'a dnsrr service publishing through the routing mesh',
+      `${header}services:\n  web:\n    image: x\n    endpoint_mode: dnsrr\n    ports: [{ target: 80, published: 8080 }]\n`,
+      'demo.yaml:7: services.web.ports[0]: a dnsrr service can publish only in mode: host',
+    ],
     ['a YAML syntax error', `${header}services:\n  web: [\n`, 'demo.yaml:5: (root): '],
     ['a missing stack', 'version: 1\nservices: {}\n', 'demo.yaml:1: stack: Expected required property'],
   ])('rejects %s with file, line and path', (_name, source, expected) => {

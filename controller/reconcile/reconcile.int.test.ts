@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type Docker from 'dockerode';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ControllerDaemon } from '../daemon.js';
 import { loadDesired } from '../desired/load.js';
 import type { DesiredFile } from '../desired/schema.js';
@@ -36,11 +36,18 @@ const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url
 
 let image = '';
 const stacks: string[] = [];
+// Unique per run: another checkout may run these tests against the same engine at the same time.
+const otherTag = `other-${uniqueStack()}`;
+const otherImage = `remcode-controller-test:${otherTag}`;
 
 beforeAll(async () => {
   image = await testImage();
-  await docker.getImage(image).tag({ repo: 'remcode-controller-test', tag: 'other' });
+  await docker.getImage(image).tag({ repo: 'remcode-controller-test', tag: otherTag });
 }, 180_000);
+
+afterAll(async () => {
+  await docker.getImage(otherImage).remove();
+});
 
 afterEach(async () => {
   for (const stack of stacks.splice(0)) await removeStack(stack);
@@ -196,7 +203,7 @@ describe('controller against a real Swarm', () => {
       const current = await inspectService(`${stack}_web`);
       const edited = structuredClone(spec);
       edited.TaskTemplate!.ContainerSpec!.Env = ['MODE=hacked'];
-      edited.TaskTemplate!.ContainerSpec!.Image = 'remcode-controller-test:other';
+      edited.TaskTemplate!.ContainerSpec!.Image = otherImage;
       await docker.getService(`${stack}_web`).update({
         _query: { version: current.Version.Index },
         _body: edited,
