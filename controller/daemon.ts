@@ -55,6 +55,7 @@ export class ControllerDaemon {
   #reload = true;
   #timer: NodeJS.Timeout | undefined;
   #debounce: NodeJS.Timeout | undefined;
+  #fileSettle: NodeJS.Timeout | undefined;
   #watcher: FSWatcher | undefined;
   #events: Readable | undefined;
 
@@ -96,8 +97,11 @@ export class ControllerDaemon {
     const dir = dirname(this.#options.file);
     const name = basename(this.#options.file);
     // Watch the folder, not the file: editors and `kubectl cp`-style tools replace files by rename.
+    // A file event may arrive while the writer is still writing: settle for a moment first.
     this.#watcher = watch(dir, (_event, changed) => {
-      if (changed === null || changed === name) this.trigger('file', true);
+      if (changed !== null && changed !== name) return;
+      clearTimeout(this.#fileSettle);
+      this.#fileSettle = setTimeout(() => this.trigger('file', true), 250);
     });
     this.#watcher.on('error', (error) =>
       this.#log.warn({ err: error }, 'file watch failed; relying on resync'),
@@ -221,6 +225,7 @@ export class ControllerDaemon {
     this.#setState('closing');
     clearTimeout(this.#timer);
     clearTimeout(this.#debounce);
+    clearTimeout(this.#fileSettle);
     try {
       this.#watcher?.close();
     } catch (error) {

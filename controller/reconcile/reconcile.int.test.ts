@@ -3,7 +3,7 @@
  * test owns a unique stack of tiny `sleep` services and removes it, failing loudly on leftovers.
  */
 import { execFile, spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type Docker from 'dockerode';
@@ -312,7 +312,9 @@ describe('controller against a real Swarm', () => {
         TWO_SERVICES.replace('replicas: 2', 'replicas: many'),
         'resync_interval: 1s\n',
       );
-      await writeFile(file, invalid);
+      // Replaced by rename, as editors do, so the daemon never reads a half-written file.
+      await writeFile(`${file}.new`, invalid);
+      await rename(`${file}.new`, file);
       const line = invalid.split('\n').findIndex((text) => text.includes('replicas: many')) + 1;
       daemon.trigger('sighup', true);
       const issues = await waitFor('the file error', () => {
@@ -389,7 +391,12 @@ ${SLEEPER}    depends_on: [db]
     secrets: [token]
     healthcheck: { test: [CMD, test, -f, /tmp/ready], interval: 1s, timeout: 1s, retries: 30 }
 `);
-    const child = spawn(tsx, ['controller/main.ts', 'apply', '-f', file], { cwd: repo, stdio: 'ignore' });
+    // One process (node with tsx as a loader), so SIGKILL really kills the controller and no child of it
+    // keeps applying behind the test's back.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'controller/main.ts', 'apply', '-f', file], {
+      cwd: repo,
+      stdio: 'ignore',
+    });
     // Killed while it waits for db to become healthy, after the secret and db exist but before web.
     await waitFor('db to be created', async () =>
       (await client.readActual(stack)).services.some((s) => s.name === `${stack}_db`),

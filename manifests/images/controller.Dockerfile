@@ -1,17 +1,21 @@
-# The controller. It talks to the Docker socket, which is root-equivalent on the host: run it only on
-# managers, mount the socket only into this service, and see docs/controller.md for narrowing it.
+# The controller: Node.js and its shared libraries on an empty root, like the webapp. It talks to the
+# Docker socket, which is root-equivalent on the host, so it runs as root: run it only on managers,
+# mount the socket only into this service, and see docs/controller.md for narrowing that exposure.
 ARG BASE=debian:trixie-slim
 ARG BUILD=remcode-build:local
 FROM ${BUILD} AS build
 
-FROM ${BASE}
-COPY manifests/images/node-runtime.sh /tmp/node-runtime.sh
-RUN sh /tmp/node-runtime.sh && rm /tmp/node-runtime.sh
+FROM ${BASE} AS node
+COPY manifests/images/node-runtime.sh manifests/images/node-rootfs.sh /tmp/
+RUN sh /tmp/node-runtime.sh && sh /tmp/node-rootfs.sh
+
+FROM scratch
+COPY --from=node /rootfs /
 WORKDIR /app
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules node_modules
 COPY --from=build /src/dist dist
 ENV NODE_ENV=production CONTROLLER_HOST=0.0.0.0 CONTROLLER_PORT=9102
 EXPOSE 9102
-ENTRYPOINT ["node", "dist/controller/main.js"]
+ENTRYPOINT ["/usr/bin/node", "dist/controller/main.js"]
 CMD ["run", "-f", "/etc/remcode/remcode.yaml"]
