@@ -15,7 +15,7 @@ WORKDIR /app
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules node_modules
 COPY --from=build /src/dist dist
-ENV NODE_ENV=production CONTROLLER_HOST=0.0.0.0 CONTROLLER_PORT=9102
+ENV PATH=/usr/bin NODE_ENV=production CONTROLLER_HOST=0.0.0.0 CONTROLLER_PORT=9102
 EXPOSE 9102
 ENTRYPOINT ["/usr/bin/node", "dist/controller/main.js"]
 CMD ["run", "-f", "/etc/remcode/remcode.yaml"]

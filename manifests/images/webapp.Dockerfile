@@ -16,6 +16,6 @@ COPY --from=build /src/node_modules node_modules
 COPY --from=build /src/dist dist
 COPY --from=build /src/common/migrations common/migrations
 USER 10001:10001
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080
+ENV PATH=/usr/bin NODE_ENV=production HOST=0.0.0.0 PORT=8080
 EXPOSE 8080
 CMD ["/usr/bin/node", "dist/webapp/main.js"]
