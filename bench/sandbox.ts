@@ -8,12 +8,13 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSandbox, type RunLimits, type Sandbox } from '../executor/sandbox/index.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 300);
 const WARMUP = 20;
+const THROUGHPUT_RUNS = Number(process.env.BENCH_THROUGHPUT_RUNS ?? 200);
 
 const limits: RunLimits = {
   cpuTimeMs: 2000,
@@ -88,6 +89,43 @@ async function measure(sandbox: Sandbox, c: Case, hostDir: string) {
   };
 }
 
+/**
+ * Throughput with every core busy: `concurrency` streams of whole jobs, bare versus sandboxed,
+ * alternated in rounds. This is where work the kernel does after a run (namespace and cgroup teardown)
+ * shows up, which the one-at-a-time latency above cannot see.
+ */
+async function throughput(sandbox: Sandbox, c: Case, hostDir: string, concurrency: number, runs: number) {
+  const env = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' };
+  const drive = async (one: () => Promise<unknown>) => {
+    let left = runs;
+    const start = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (left-- > 0) await one();
+      }),
+    );
+    return runs / (Number(process.hrtime.bigint() - start) / 1e9);
+  };
+  const sandboxed = async () => {
+    const ws = await sandbox.acquire({ sizeBytes: 64 * 1024 * 1024 });
+    try {
+      await ws.writeFiles([{ path: c.file, content: c.content, mode: c.mode }]);
+      const r = await ws.run({ argv: c.argv, env, limits });
+      if (r.verdict !== 'ok') throw new Error(`sandboxed ${c.name}: ${r.verdict}`);
+    } finally {
+      await ws.release();
+    }
+  };
+  const bare: number[] = [];
+  const boxed: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    bare.push(await drive(() => bareSpawn(c.argv, hostDir)));
+    boxed.push(await drive(sandboxed));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
+  return { bare: median(bare), boxed: median(boxed) };
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'remcode-bench-'));
   try {
@@ -110,10 +148,13 @@ async function main(): Promise<void> {
         argv: ['/usr/bin/python3', 'hello.py'],
       },
     ];
-    const sandbox = await createSandbox({ slots: 2 });
+    const slots = availableParallelism();
+    const concurrency = slots * 4;
+    const sandbox = await createSandbox({ slots });
     console.log(
       `sandbox: cgroup ${sandbox.info.cgroup}, ${ITERATIONS} interleaved iterations per case after ${WARMUP} warm-up\n`,
     );
+    const throughputRows: string[][] = [['case', 'concurrency', 'bare', 'sandbox', 'sandbox/bare']];
     const rows: string[][] = [
       [
         'case',
@@ -142,13 +183,28 @@ async function main(): Promise<void> {
           `${percentile(m.job, 50).toFixed(2)} ms`,
         ]);
       }
+      for (const c of cases) {
+        const t = await throughput(sandbox, c, dir, concurrency, THROUGHPUT_RUNS);
+        throughputRows.push([
+          c.name,
+          String(concurrency),
+          `${t.bare.toFixed(1)}/s`,
+          `${t.boxed.toFixed(1)}/s`,
+          `${((100 * t.boxed) / t.bare).toFixed(0)}%`,
+        ]);
+      }
     } finally {
       await sandbox.close();
     }
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows) console.log(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  '));
     console.log(
-      '\noverhead = sandbox p50 - bare p50 (target: at most 2 ms); whole job = acquire + place file + run + release',
+      '\noverhead = sandbox p50 - bare p50 (target: at most 2 ms); whole job = acquire + place file + run + release\n',
+    );
+    const tw = throughputRows[0]!.map((_, i) => Math.max(...throughputRows.map((r) => r[i]!.length)));
+    for (const r of throughputRows) console.log(r.map((cell, i) => cell.padEnd(tw[i]!)).join('  '));
+    console.log(
+      `\nthroughput: whole jobs with ${slots} sandbox slots, ${THROUGHPUT_RUNS} per round, median of 3 alternated rounds`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

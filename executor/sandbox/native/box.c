@@ -166,14 +166,24 @@ static void build_root(void) {
   if (mount("proc", ROOT "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) fail(STEP_PROC);
   if (chdir(ROOT) < 0) fail(STEP_PIVOT);
   /* pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only ours. */
-  if (syscall(SYS_pivot_root, ".", ".") < 0) fail(STEP_PIVOT);
-  if (umount2(".", MNT_DETACH) < 0) fail(STEP_PIVOT);
+  if (syscall(SYS_pivot_root, ".", ".") == 0) {
+    if (umount2(".", MNT_DETACH) < 0) fail(STEP_PIVOT);
+  } else if (errno == EPERM) {
+    /* Container engines' default seccomp profiles (Docker before 25, which Swarm services cannot
+     * override) deny pivot_root. Moving our root over / and chrooting into it gives the programs the
+     * same view: the host's mounts stay underneath, unreachable without chroot or mount, which no
+     * program can call (no capabilities, and the seccomp filter denies both). */
+    if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) fail(STEP_PIVOT);
+    if (chroot(".") < 0) fail(STEP_PIVOT);
+  } else {
+    fail(STEP_PIVOT);
+  }
   if (chdir("/") < 0) fail(STEP_PIVOT);
   if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0) fail(STEP_PIVOT);
 }
 
-/* Loopback only. Without CAP_NET_ADMIN (some container setups) the box simply has no network at all. */
-static int loopback_up(void) {
+/* Loopback only. Without CAP_NET_ADMIN (some container setups) the boxes simply have no network at all. */
+int loopback_up(void) {
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) return 0;
   struct ifreq ifr;
@@ -411,8 +421,7 @@ void box_main(int ctl) {
 
   build_root();
   if (sethostname("remcode", 7) < 0) { /* the UTS namespace is ours: this cannot fail in practice */ }
-  int lo = loopback_up();
-  send_msg(BOX_READY, lo, 0);
+  send_msg(BOX_READY, 0, 0);
   run_once();
   _exit(0);
 }

@@ -126,7 +126,8 @@ static int box_prepare(char *err, size_t errlen) {
     return -1;
   }
   /* fork-like clone straight into new namespaces; the child's stack is a copy-on-write of ours */
-  long pid = syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | SIGCHLD,
+  /* No CLONE_NEWNET: boxes share the slot's network namespace (see main). */
+  long pid = syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD,
                      NULL, NULL, NULL, NULL);
   if (pid < 0) {
     snprintf(err, errlen, "clone: %s", strerror(errno));
@@ -486,9 +487,10 @@ static void handle_run(const unsigned char *payload, size_t plen) {
   uint64_t wall = now_ns() - r.start;
   uint64_t cpu = cgroup_cpu_ns(&b.cg), mem = cgroup_peak_memory(&b.cg), oom = cgroup_oom_kills(&b.cg);
   close(b.ctl);
-  cgroup_remove(&b.cg);
   send_done(&r, cpu, wall, mem, oom, &out, &errs, err[0] ? err : NULL);
+  /* After the answer: the next box and the kernel's cgroup teardown are off the caller's clock. */
   if (box_prepare(err, sizeof err) < 0) ready.pid = -1; /* retried, and reported, at the next run */
+  cgroup_remove(&b.cg);
   return;
 
 internal:
@@ -570,8 +572,14 @@ int main(int argc, char **argv) {
   char buf[32];
   cfg.cap_last_cap = read_file("/proc/sys/kernel/cap_last_cap", buf, sizeof buf) > 0 ? atoi(buf) : 40;
 
-  /* A private mount namespace keeps workspaces invisible to the host and gone when we exit. */
-  if (unshare(CLONE_NEWNS) < 0) die("unshare(CLONE_NEWNS): %s (needs CAP_SYS_ADMIN)", strerror(errno));
+  /* A private mount namespace keeps workspaces invisible to the host and gone when we exit.
+   * A network namespace of the slot's own holds only loopback. Its runs share it one after another:
+   * creating one per run costs the kernel milliseconds of teardown work per run, and nothing a run
+   * does there outlives it (sockets close with their processes; addresses, routes and sysctls need
+   * capabilities the programs do not have). */
+  if (unshare(CLONE_NEWNS | CLONE_NEWNET) < 0)
+    die("unshare(CLONE_NEWNS | CLONE_NEWNET): %s (needs CAP_SYS_ADMIN)", strerror(errno));
+  int lo = loopback_up();
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("make mounts private: %s", strerror(errno));
   if (mount("remcode-staging", STAGING_PATH, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,mode=0700") < 0)
     die("mount staging tmpfs: %s", strerror(errno));
@@ -586,7 +594,7 @@ int main(int argc, char **argv) {
   struct box_msg m;
   if (read_exact(ready.ctl, &m, sizeof m) != 1) die("the first sandbox died during setup");
   if (m.kind == BOX_SETUP_FAILED) die("sandbox setup failed at step %s: %s", step_name(m.b), strerror(m.a));
-  unsigned char info[2] = {(unsigned char)version, (unsigned char)(m.a ? 1 : 0)};
+  unsigned char info[2] = {(unsigned char)version, (unsigned char)(lo ? 1 : 0)};
   /* That box proved the setup works; it is replaced so that every box starts unread. */
   box_discard(&ready);
   if (box_prepare(err, sizeof err) < 0) die("%s", err);

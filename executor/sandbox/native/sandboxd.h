@@ -78,6 +78,7 @@ struct box_msg {
 #define BOX_SETUP_FAILED 2 /* a = errno, b = step */
 
 void box_main(int ctl) __attribute__((noreturn));
+int loopback_up(void);
 
 /* workspace.c */
 int workspace_create(uint64_t size_bytes, char *err, size_t errlen);
