@@ -45,6 +45,8 @@ export const DEFAULT_ETC: readonly string[] = [
 ];
 
 export const DEFAULT_UID_BASE = 61000;
+/** How long after a run's wall limit the helper must have answered before its slot is restarted. */
+const WATCHDOG_GRACE_MS = 10_000;
 const MAX_WORKSPACE_BYTES = 16 * 1024 ** 3;
 
 function defaultHelperPath(): string {
@@ -214,6 +216,9 @@ class SlotWorkspace implements Workspace {
       const err: Buffer[] = [];
       const onAbort = () => this.#slot.cancel();
       request.signal?.addEventListener('abort', onAbort, { once: true });
+      // The helper ends every run by its wall limit. If it has not answered well after that, the slot
+      // is wedged: killing the helper fails this run as a crash and the pool replaces the slot.
+      const watchdog = setTimeout(() => this.#slot.kill(), request.limits.wallTimeMs + WATCHDOG_GRACE_MS);
       try {
         const done = await this.#slot.run(
           encodeRun({ ...checked, stdin: request.stdin ?? new Uint8Array(), limits: request.limits }),
@@ -229,6 +234,7 @@ class SlotWorkspace implements Workspace {
           Buffer.concat(err),
         );
       } finally {
+        clearTimeout(watchdog);
         request.signal?.removeEventListener('abort', onAbort);
       }
     });

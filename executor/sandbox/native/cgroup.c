@@ -240,6 +240,14 @@ uint64_t cgroup_oom_kills(const struct run_cgroup *cg) {
   return read_keyed(cg->mem, "memory.oom_control", "oom_kill");
 }
 
+int cgroup_try_remove(const struct run_cgroup *cg) {
+  const char *dirs[3] = {cg->mem, cg->pids, cg->cpu};
+  int done = 1;
+  for (int i = 0; i < (version == 2 ? 1 : 3); i++)
+    if (rmdir(dirs[i]) < 0 && errno == EBUSY) done = 0; /* gone, or another error we cannot fix: drop */
+  return done;
+}
+
 void cgroup_remove(const struct run_cgroup *cg) {
   const char *dirs[3] = {cg->mem, cg->pids, cg->cpu};
   for (int i = 0; i < (version == 2 ? 1 : 3); i++) {

@@ -104,6 +104,30 @@ struct box {
 static struct box ready = {.pid = -1, .ctl = -1};
 static unsigned long seq;
 
+/* Used cgroups wait here until the helper is idle: right after a run the kernel may still report them
+ * busy for a few milliseconds, and no request should wait for that. */
+#define MAX_RETIRED 64
+static struct run_cgroup retired[MAX_RETIRED];
+static int retired_count;
+
+static void retire_cgroup(const struct run_cgroup *cg) {
+  if (retired_count == MAX_RETIRED) cgroup_remove(cg);
+  else retired[retired_count++] = *cg;
+}
+
+/* Removes retired cgroups while no request is waiting. */
+static void remove_retired_while_idle(void) {
+  while (retired_count > 0) {
+    struct pollfd p = {0, POLLIN, 0};
+    if (poll(&p, 1, 0) > 0) return;
+    if (cgroup_try_remove(&retired[retired_count - 1])) {
+      retired_count--;
+    } else if (poll(&p, 1, 2) != 0) {
+      return; /* still busy: try again in 2 ms unless a request comes first */
+    }
+  }
+}
+
 static void box_discard(struct box *b) {
   if (b->pid > 0) {
     kill(b->pid, SIGKILL);
@@ -490,7 +514,7 @@ static void handle_run(const unsigned char *payload, size_t plen) {
   send_done(&r, cpu, wall, mem, oom, &out, &errs, err[0] ? err : NULL);
   /* After the answer: the next box and the kernel's cgroup teardown are off the caller's clock. */
   if (box_prepare(err, sizeof err) < 0) ready.pid = -1; /* retried, and reported, at the next run */
-  cgroup_remove(&b.cg);
+  retire_cgroup(&b.cg);
   return;
 
 internal:
@@ -612,9 +636,11 @@ int main(int argc, char **argv) {
       handle(type, copy, len);
       free(copy);
     }
+    remove_retired_while_idle();
     if (!fill_input()) break;
   }
   box_discard(&ready);
   workspace_release();
+  while (retired_count > 0) cgroup_remove(&retired[--retired_count]);
   return 0;
 }

@@ -49,6 +49,7 @@ uint64_t cgroup_cpu_ns(const struct run_cgroup *cg);
 uint64_t cgroup_peak_memory(const struct run_cgroup *cg);
 uint64_t cgroup_oom_kills(const struct run_cgroup *cg);
 void cgroup_remove(const struct run_cgroup *cg);
+int cgroup_try_remove(const struct run_cgroup *cg); /* 1 when gone, 0 while still busy */
 void cgroup_sweep_stale(void);
 int cgroup_version(void);
 
