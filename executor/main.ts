@@ -1,10 +1,10 @@
-import { ConfigError, parseExecutorConfig, redactUrl } from '../common/config.js';
+import { parseExecutorConfig } from '../common/config.js';
+import { startProgram } from '../common/program.js';
 import type { ExecutorConfig } from '../common/config.js';
 import { createPool, prepareDatabase } from '../common/db.js';
-import { createLogger } from '../common/logger.js';
 import type { Logger } from '../common/logger.js';
 import { createRegistry } from '../common/metrics.js';
-import { RedisUnreachableError, assertRedisReachable, createRedis } from '../common/redis.js';
+import { assertRedisReachable, createRedis } from '../common/redis.js';
 import { handleSignals } from '../common/signals.js';
 import { SubmissionStore } from '../common/submissions-store.js';
 import { CompileCache } from './judge/compile-cache.js';
@@ -81,28 +81,4 @@ async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
   logger.info({ id: config.executorId, slots: config.slots, metricsPort: health.port }, 'executor running');
 }
 
-const bootLogger = createLogger('executor', 'info');
-let config: ExecutorConfig;
-try {
-  config = parseExecutorConfig();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    bootLogger.fatal(error.message);
-    process.exit(78);
-  }
-  throw error;
-}
-const logger = createLogger('executor', config.logLevel);
-run(config, logger).catch((error: unknown) => {
-  const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof RedisUnreachableError) {
-    logger.fatal(`${message} (REDIS_URL=${redactUrl(config.redisUrl)}); is redis-server running?`);
-  } else if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|timeout/i.test(message)) {
-    logger.fatal(
-      `cannot reach Postgres at ${redactUrl(config.databaseUrl)}: ${message}; is PostgreSQL running?`,
-    );
-  } else {
-    logger.fatal({ err: error }, 'executor failed to start');
-  }
-  process.exit(1);
-});
+startProgram('executor', parseExecutorConfig, run);

@@ -1,10 +1,10 @@
-import { ConfigError, parseWebappConfig, redactUrl } from '../common/config.js';
+import { parseWebappConfig } from '../common/config.js';
+import { startProgram } from '../common/program.js';
 import type { WebappConfig } from '../common/config.js';
 import { prepareDatabase } from '../common/db.js';
-import { createLogger } from '../common/logger.js';
 import type { Logger } from '../common/logger.js';
 import { createRegistry } from '../common/metrics.js';
-import { RedisUnreachableError, assertRedisReachable } from '../common/redis.js';
+import { assertRedisReachable } from '../common/redis.js';
 import { handleSignals } from '../common/signals.js';
 import { Sweeper } from './api/sweeper.js';
 import { buildApp } from './app.js';
@@ -38,28 +38,4 @@ async function run(config: WebappConfig, logger: Logger): Promise<void> {
   logger.info({ address }, `RemCode webapp listening on ${address}`);
 }
 
-const bootLogger = createLogger('webapp', 'info');
-let config: WebappConfig;
-try {
-  config = parseWebappConfig();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    bootLogger.fatal(error.message);
-    process.exit(78);
-  }
-  throw error;
-}
-const logger = createLogger('webapp', config.logLevel);
-run(config, logger).catch((error: unknown) => {
-  const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof RedisUnreachableError) {
-    logger.fatal(`${message} (REDIS_URL=${redactUrl(config.redisUrl)}); is redis-server running?`);
-  } else if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|timeout/i.test(message)) {
-    logger.fatal(
-      `cannot reach Postgres at ${redactUrl(config.databaseUrl)}: ${message}; is PostgreSQL running?`,
-    );
-  } else {
-    logger.fatal({ err: error }, 'webapp failed to start');
-  }
-  process.exit(1);
-});
+startProgram('webapp', parseWebappConfig, run);

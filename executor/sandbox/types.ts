@@ -79,7 +79,7 @@ export interface WorkspaceFile {
   /** Relative path below `/box`: no `..`, no absolute paths, no empty or `.` segments. */
   readonly path: string;
   readonly content: Uint8Array;
-  /** Defaults to 0o644; only permission bits 0o777 are honoured. */
+  /** Defaults to 0o644. Permission bits only: setuid, setgid and sticky bits are rejected. */
   readonly mode?: number;
 }
 
