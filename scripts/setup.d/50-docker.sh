@@ -16,12 +16,7 @@ if ! docker_ok; then
     rm -f /var/run/docker.pid
   fi
   if ! pgrep -x dockerd >/dev/null; then
-    # Engines before Docker 25 cannot give one Swarm service `seccomp: unconfined`, and their default
-    # profile denies pivot_root, which the sandbox needs. The end-to-end test on such an engine sets
-    # this to a profile that allows it. The profile applies to every container on the engine.
-    args=()
-    [[ -n ${REMCODE_DOCKERD_SECCOMP_PROFILE:-} ]] && args+=(--seccomp-profile "$REMCODE_DOCKERD_SECCOMP_PROFILE")
-    nohup dockerd "${args[@]}" >/var/log/remcode/dockerd.log 2>&1 &
+    nohup dockerd >/var/log/remcode/dockerd.log 2>&1 &
     disown
   fi
   for _ in $(seq 1 120); do
