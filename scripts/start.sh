@@ -21,9 +21,12 @@ stop() {
 }
 trap stop INT TERM
 
-node dist/executor/main.js &
+# Each program gets its own session: Ctrl-C reaches only this script, which then sends each program one
+# SIGTERM, so they drain gracefully. A terminal's SIGINT to the whole group would count as a first
+# signal, and the forwarded SIGTERM as the second one that forces an immediate exit.
+setsid node dist/executor/main.js &
 pids+=($!)
-node dist/webapp/main.js &
+setsid node dist/webapp/main.js &
 pids+=($!)
 
 host=${HOST:-127.0.0.1}
