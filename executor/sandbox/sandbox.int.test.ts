@@ -255,6 +255,32 @@ describe('the pool', () => {
   });
 });
 
+describe('the watchdog', () => {
+  it('fails a run whose helper stopped answering, and replaces the slot', async () => {
+    const others = new Set(helperPids());
+    const own = await createSandbox({ slots: 1 });
+    try {
+      const ws = await own.acquire({ sizeBytes: MiB });
+      const helper = helperPids().find((pid) => !others.has(pid))!;
+      const running = ws.run({
+        ...py('import time; time.sleep(30)'),
+        limits: { ...limits, wallTimeMs: 300 },
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      // A stopped helper neither ends the run at its wall limit nor answers: only the watchdog can.
+      process.kill(helper, 'SIGSTOP');
+      await expect(running).rejects.toBeInstanceOf(SandboxCrashedError);
+      await ws.release();
+      const again = await own.acquire({ sizeBytes: MiB });
+      const r = await again.run(py('print(3)'));
+      await again.release();
+      expect(r.stdout.toString()).toBe('3\n');
+    } finally {
+      await own.close();
+    }
+  }, 30_000);
+});
+
 describe('startup and shutdown', () => {
   it('removes the empty cgroups that a killed helper left behind', async () => {
     const cgroupDirs = () => [
