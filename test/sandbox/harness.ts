@@ -349,7 +349,7 @@ async function filesOwnedBy(dir: string, uids: readonly number[], depth: number)
       if (uids.includes(s.uid)) found.push(`host file ${path} owned by uid ${s.uid}`);
       if (e.isDirectory() && depth > 0) found.push(...(await filesOwnedBy(path, uids, depth - 1)));
     } catch {
-      // Vanished between readdir and stat: another engineer's test cleaning up.
+      // Vanished between readdir and stat: another test's sandbox cleaning up.
     }
   }
   return found;
