@@ -26,8 +26,8 @@ import {
   uniqueStack,
   waitFor,
   writeDesired,
-} from '../testing/swarm.js';
-import { createControllerMetrics } from './metrics.js';
+} from '../../test/support/swarm.js';
+import { createControllerMetrics, type ControllerMetrics } from './metrics.js';
 import { Reconciler } from './reconciler.js';
 
 const run = promisify(execFile);
@@ -127,6 +127,15 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   }
 }
 
+/** A running controller daemon for `file`, with its own metrics registry. */
+async function startDaemon(file: string): Promise<{ daemon: ControllerDaemon; metrics: ControllerMetrics }> {
+  const metrics = createControllerMetrics();
+  const reconciler = new Reconciler({ client, logger: silentLogger, metrics });
+  const daemon = new ControllerDaemon({ file, reconciler, logger: silentLogger, metrics, docker });
+  await daemon.start();
+  return { daemon, metrics };
+}
+
 describe('controller against a real Swarm', () => {
   it('plans creates, then applies them, and a second apply changes nothing', async () => {
     const { stack, file } = await setup(TWO_SERVICES);
@@ -174,10 +183,7 @@ describe('controller against a real Swarm', () => {
 
   it('puts back image, environment and replicas changed by hand within a resync, replicas without restarts', async () => {
     const { stack, file } = await setup(TWO_SERVICES, 'resync_interval: 1s\n');
-    const metrics = createControllerMetrics();
-    const r = new Reconciler({ client, logger: silentLogger, metrics });
-    const daemon = new ControllerDaemon({ file, reconciler: r, logger: silentLogger, metrics, docker });
-    await daemon.start();
+    const { daemon, metrics } = await startDaemon(file);
     try {
       await waitFor('web to run 2 tasks', async () => (await runningTaskIds(`${stack}_web`)).length === 2);
       const tasks = await runningTaskIds(`${stack}_web`);
@@ -300,10 +306,7 @@ describe('controller against a real Swarm', () => {
 
   it('rejects an invalid file with its line and path and keeps the running stack as it was', async () => {
     const { stack, file } = await setup(TWO_SERVICES, 'resync_interval: 1s\n');
-    const metrics = createControllerMetrics();
-    const r = new Reconciler({ client, logger: silentLogger, metrics });
-    const daemon = new ControllerDaemon({ file, reconciler: r, logger: silentLogger, metrics, docker });
-    await daemon.start();
+    const { daemon } = await startDaemon(file);
     try {
       await waitFor('web to run', async () => (await runningTaskIds(`${stack}_web`)).length === 2);
       const version = (await inspectService(`${stack}_web`)).Version.Index;

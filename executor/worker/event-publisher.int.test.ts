@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readEvents } from '../../common/events.js';
 import { redisKeys } from '../../common/keys.js';
 import { createLogger } from '../../common/logger.js';
-import { TEST_REDIS_URL, deleteRedisPrefix, testPrefix } from '../../common/testing.js';
+import { TEST_REDIS_URL, deleteRedisPrefix, testPrefix } from '../../test/support/isolation.js';
 import { EventPublisher, LIVE_OUTPUT_BYTES } from './event-publisher.js';
 
 const prefix = testPrefix();

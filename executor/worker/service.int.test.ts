@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_REDIS_URL, createTestDatabase, deleteRedisPrefix, testPrefix } from '../../common/testing.js';
-import type { TestDatabase } from '../../common/testing.js';
-import { startExecutor, startWebapp } from './processes.js';
-import type { ServiceProcess } from './processes.js';
+import { TEST_REDIS_URL, createTestDatabase, deleteRedisPrefix, testPrefix } from '../../test/support/isolation.js';
+import type { TestDatabase } from '../../test/support/isolation.js';
+import { startExecutor, startWebapp } from '../../test/support/processes.js';
+import type { ServiceProcess } from '../../test/support/processes.js';
 
 /**
  * The real service: webapp and executor processes with the real sandbox and judge, against Redis and

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JudgeFunction, JudgeRequest, JudgeResult } from '../../executor/worker/judge-contract.js';
-import { fakeRun, startHarness } from '../test-harness.js';
-import type { Harness } from '../test-harness.js';
+import { fakeRun, startHarness } from '../../test/support/webapp-harness.js';
+import type { Harness } from '../../test/support/webapp-harness.js';
 
 /**
  * A judge driven by the submitted source: "SLEEP" runs until aborted, "BOOM" breaks the judge, "SYNTAX"

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness } from '../test-harness.js';
-import type { Harness } from '../test-harness.js';
+import { startHarness } from '../../test/support/webapp-harness.js';
+import type { Harness } from '../../test/support/webapp-harness.js';
 
 /** A small seeded generator so that a failure can be replayed from the printed seed. */
 function prng(seed: number): () => number {

@@ -2,8 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JudgeFunction, JudgeResult } from '../../executor/worker/judge-contract.js';
-import { fakeRun, startHarness } from '../test-harness.js';
-import type { Harness } from '../test-harness.js';
+import { fakeRun, startHarness } from '../../test/support/webapp-harness.js';
+import type { Harness } from '../../test/support/webapp-harness.js';
 
 /** Prints `line <i>` for i < stdin, one chunk every 20 ms on alternating streams, then succeeds. */
 const chattyJudge: JudgeFunction<undefined> = async (_sandbox, request): Promise<JudgeResult> => {

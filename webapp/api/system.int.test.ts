@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../common/limits.js';
 import { enqueueSubmission } from '../../common/queue.js';
 import type { JudgeFunction } from '../../executor/worker/judge-contract.js';
-import { fakeLanguage, fakeRun, startHarness } from '../test-harness.js';
-import type { Harness } from '../test-harness.js';
+import { fakeLanguage, fakeRun, startHarness } from '../../test/support/webapp-harness.js';
+import type { Harness } from '../../test/support/webapp-harness.js';
 import { createApiKey } from './api-keys.js';
 import { Sweeper } from './sweeper.js';
 
@@ -20,6 +20,27 @@ const echoJudge: JudgeFunction<undefined> = (_sandbox, request) =>
   });
 
 let h: Harness | undefined;
+
+/** One pass of the sweeper with a 7-day retention and a 1-hour limit on rows left running. */
+async function sweepOnce(harness: Harness): Promise<void> {
+  const sweeper = new Sweeper(
+    harness.ctx.store,
+    harness.ctx.queue,
+    harness.ctx.logger,
+    7 * 86_400_000,
+    3_600_000,
+  );
+  await sweeper.sweep();
+  await sweeper.close();
+}
+
+async function waitUntilFinished(harness: Harness, id: string): Promise<void> {
+  let state = '';
+  for (let i = 0; i < 100 && state !== 'finished'; i++) {
+    await sleep(30);
+    state = (await harness.ctx.store.get(id))?.state ?? '';
+  }
+}
 
 afterEach(async () => {
   await h?.close();
@@ -192,14 +213,8 @@ describe('durability', () => {
     await h.ctx.pool.query("UPDATE submissions SET created_at = now() - interval '1 minute' WHERE id = $1", [
       id,
     ]);
-    const sweeper = new Sweeper(h.ctx.store, h.ctx.queue, h.ctx.logger, 7 * 86_400_000, 3_600_000);
-    await sweeper.sweep();
-    await sweeper.close();
-    let state = '';
-    for (let i = 0; i < 100 && state !== 'finished'; i++) {
-      await sleep(30);
-      state = (await h.ctx.store.get(id))?.state ?? '';
-    }
+    await sweepOnce(h);
+    await waitUntilFinished(h, id);
     expect((await h.app.inject({ url: `/api/v1/submissions/${id}` })).json()).toMatchObject({
       state: 'finished',
       stdout: 'kept',
@@ -228,14 +243,8 @@ describe('durability', () => {
       "UPDATE submissions SET state = 'running', started_at = now() - interval '1 hour' WHERE id = $1",
       [id],
     );
-    const sweeper = new Sweeper(h.ctx.store, h.ctx.queue, h.ctx.logger, 7 * 86_400_000, 3_600_000);
-    await sweeper.sweep();
-    await sweeper.close();
-    let state = '';
-    for (let i = 0; i < 100 && state !== 'finished'; i++) {
-      await sleep(30);
-      state = (await h.ctx.store.get(id))?.state ?? '';
-    }
+    await sweepOnce(h);
+    await waitUntilFinished(h, id);
     expect((await h.app.inject({ url: `/api/v1/submissions/${id}` })).json()).toMatchObject({
       state: 'finished',
       stdout: 'stuck',
@@ -273,9 +282,7 @@ describe('durability', () => {
     await h.ctx.pool.query("UPDATE submissions SET finished_at = now() - interval '8 days' WHERE id = $1", [
       old.id,
     ]);
-    const sweeper = new Sweeper(h.ctx.store, h.ctx.queue, h.ctx.logger, 7 * 86_400_000, 3_600_000);
-    await sweeper.sweep();
-    await sweeper.close();
+    await sweepOnce(h);
     expect((await h.app.inject({ url: `/api/v1/submissions/${old.id}` })).statusCode).toBe(404);
     expect((await h.app.inject({ url: `/api/v1/submissions/${fresh.id}` })).statusCode).toBe(200);
   });

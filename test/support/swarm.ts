@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { pino } from 'pino';
-import { SwarmClient } from '../swarm/docker.js';
+import { SwarmClient } from '../../controller/swarm/docker.js';
 
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL('../../', import.meta.url));

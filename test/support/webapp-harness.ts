@@ -1,21 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
-import type { WebappConfig } from '../common/config.js';
-import { parseWebappConfig } from '../common/config.js';
-import { createPool, migrate } from '../common/db.js';
-import { redisKeys } from '../common/keys.js';
-import { createLogger } from '../common/logger.js';
-import { createRedis } from '../common/redis.js';
-import { SubmissionStore } from '../common/submissions-store.js';
-import { TEST_REDIS_URL, createTestDatabase, deleteRedisPrefix, testPrefix } from '../common/testing.js';
-import type { TestDatabase } from '../common/testing.js';
-import type { InstalledLanguage } from '../executor/languages/types.js';
-import type { RunResult, Sandbox } from '../executor/sandbox/types.js';
-import { Executor, publishedLanguages } from '../executor/worker/executor.js';
-import type { JudgeFunction } from '../executor/worker/judge-contract.js';
-import { buildApp } from './app.js';
-import { createWebappContext } from './context.js';
-import type { WebappContext } from './context.js';
+import type { WebappConfig } from '../../common/config.js';
+import { parseWebappConfig } from '../../common/config.js';
+import { createPool, migrate } from '../../common/db.js';
+import { redisKeys } from '../../common/keys.js';
+import { createLogger } from '../../common/logger.js';
+import { createRedis } from '../../common/redis.js';
+import { SubmissionStore } from '../../common/submissions-store.js';
+import { TEST_REDIS_URL, createTestDatabase, deleteRedisPrefix, testPrefix } from './isolation.js';
+import type { TestDatabase } from './isolation.js';
+import type { InstalledLanguage } from '../../executor/languages/types.js';
+import type { RunResult, Sandbox } from '../../executor/sandbox/types.js';
+import { Executor, publishedLanguages } from '../../executor/worker/executor.js';
+import type { JudgeFunction } from '../../executor/worker/judge-contract.js';
+import { buildApp } from '../../webapp/app.js';
+import { createWebappContext } from '../../webapp/context.js';
+import type { WebappContext } from '../../webapp/context.js';
 
 /**
  * A webapp and an in-process executor against a fresh database and Redis prefix, for the API tests.
