@@ -11,7 +11,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TEST_REDIS_URL, createTestDatabase, deleteRedisPrefix, testPrefix } from '../test/support/isolation.js';
+import {
+  TEST_REDIS_URL,
+  createTestDatabase,
+  deleteRedisPrefix,
+  testPrefix,
+} from '../test/support/isolation.js';
 import { startExecutor, startWebapp } from '../test/support/processes.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 200);

@@ -1,7 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_REDIS_URL, createTestDatabase, deleteRedisPrefix, testPrefix } from '../../test/support/isolation.js';
+import {
+  TEST_REDIS_URL,
+  createTestDatabase,
+  deleteRedisPrefix,
+  testPrefix,
+} from '../../test/support/isolation.js';
 import type { TestDatabase } from '../../test/support/isolation.js';
 import { startExecutor, startWebapp } from '../../test/support/processes.js';
 import type { ServiceProcess } from '../../test/support/processes.js';
