@@ -214,6 +214,10 @@ export async function judge(
       failed?.verdict ?? (results.length > 0 ? 'accepted' : 'internal_error');
     return { verdict, compile, tests: results };
   } finally {
-    await workspace.release();
+    // Not awaited: after a run the helper builds the next box before it reads the release, which would
+    // put milliseconds of set-up on this job's clock. The slot returns to the pool once the helper has
+    // answered, so the next job on it still waits; release() reports its own failures by restarting
+    // the slot and never rejects.
+    void workspace.release();
   }
 }
