@@ -29,18 +29,24 @@ const STREAM_TTL_SECONDS = 3_600;
 /** Upper bound of entries per stream; output is already capped per run, this is a backstop. */
 const STREAM_MAX_ENTRIES = 10_000;
 
+/**
+ * Appends the event and announces it. `noticeData` (any text) rides on the
+ * announcement only, for waiters that can use it instead of a read; the stream entry never holds it.
+ */
 export async function publishEvent(
   redis: Redis,
   keys: RedisKeys,
   id: string,
   event: SubmissionEvent,
+  noticeData?: string,
 ): Promise<string> {
   const key = keys.events(id);
+  const notice = noticeData === undefined ? `${id} ${event.type}` : `${id} ${event.type} ${noticeData}`;
   const results = await redis
     .multi()
     .xadd(key, 'MAXLEN', '~', String(STREAM_MAX_ENTRIES), '*', 'e', JSON.stringify(event))
     .expire(key, STREAM_TTL_SECONDS)
-    .publish(keys.eventsChannel, `${id} ${event.type}`)
+    .publish(keys.eventsChannel, notice)
     .exec();
   const first = results?.[0];
   if (!first || first[0]) throw first?.[0] ?? new Error('event was not appended');
@@ -71,9 +77,22 @@ export async function readEvents(
   return events;
 }
 
-/** Parses a channel message; undefined for anything malformed. */
-export function parseNotice(message: string): { id: string; type: string } | undefined {
+export interface Notice {
+  readonly id: string;
+  readonly type: string;
+  /** Whatever the publisher attached (the finished result, for `result`), else undefined. */
+  readonly data: string | undefined;
+}
+
+/** Parses a channel message `${id} ${type}[ ${data}]`; undefined for anything malformed. */
+export function parseNotice(message: string): Notice | undefined {
   const space = message.indexOf(' ');
   if (space <= 0) return undefined;
-  return { id: message.slice(0, space), type: message.slice(space + 1) };
+  const second = message.indexOf(' ', space + 1);
+  if (second < 0) return { id: message.slice(0, space), type: message.slice(space + 1), data: undefined };
+  return {
+    id: message.slice(0, space),
+    type: message.slice(space + 1, second),
+    data: message.slice(second + 1),
+  };
 }

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import type { JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { SUBMISSION_QUEUE } from './keys.js';
-import type { SubmissionJobData } from './submission.js';
+import type { SubmissionJobData, SubmissionSpec } from './submission.js';
 
 export type SubmissionQueue = Queue<SubmissionJobData, void, 'run'>;
 
@@ -24,8 +24,13 @@ export function jobOptions(id: string): JobsOptions {
   };
 }
 
-export async function enqueueSubmission(queue: SubmissionQueue, id: string): Promise<void> {
-  await queue.add('run', { id }, jobOptions(id));
+/** Queues a submission; with its spec when given, so the executor can start before reading the row. */
+export async function enqueueSubmission(
+  queue: SubmissionQueue,
+  id: string,
+  spec?: SubmissionSpec,
+): Promise<void> {
+  await queue.add('run', spec === undefined ? { id } : { id, spec }, jobOptions(id));
 }
 
 export interface QueueStats {

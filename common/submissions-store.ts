@@ -1,15 +1,8 @@
 import type pg from 'pg';
 import type { SubmissionLimits } from './limits.js';
-import type { NewSubmission, StoredResult, Submission, SubmissionInput } from './submission.js';
+import { decodeInput, encodeInput } from './submission.js';
+import type { InputJson, NewSubmission, StoredResult, Submission } from './submission.js';
 import type { SubmissionState, SubmissionVerdict } from './verdicts.js';
-
-interface InputJson {
-  files: { name: string; content: string }[];
-  stdin: string;
-  args: string[];
-  compilerArgs: string[];
-  tests: { stdin: string; expectedOutput: string | null }[] | null;
-}
 
 interface Row {
   id: string;
@@ -26,34 +19,6 @@ interface Row {
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
-}
-
-function encodeInput(input: SubmissionInput): InputJson {
-  return {
-    files: input.files.map((f) => ({ name: f.name, content: f.content.toString('base64') })),
-    stdin: input.stdin.toString('base64'),
-    args: [...input.args],
-    compilerArgs: [...input.compilerArgs],
-    tests:
-      input.tests?.map((t) => ({
-        stdin: t.stdin.toString('base64'),
-        expectedOutput: t.expectedOutput === null ? null : t.expectedOutput.toString('base64'),
-      })) ?? null,
-  };
-}
-
-function decodeInput(json: InputJson): SubmissionInput {
-  return {
-    files: json.files.map((f) => ({ name: f.name, content: Buffer.from(f.content, 'base64') })),
-    stdin: Buffer.from(json.stdin, 'base64'),
-    args: json.args,
-    compilerArgs: json.compilerArgs,
-    tests:
-      json.tests?.map((t) => ({
-        stdin: Buffer.from(t.stdin, 'base64'),
-        expectedOutput: t.expectedOutput === null ? null : Buffer.from(t.expectedOutput, 'base64'),
-      })) ?? null,
-  };
 }
 
 function fromRow(row: Row): Submission {
@@ -75,6 +40,13 @@ function fromRow(row: Row): Submission {
   };
 }
 
+/** What a claim tells the executor about the submission it is about to run. */
+export interface Claim {
+  /** 1 on the first delivery. */
+  readonly attempts: number;
+  readonly createdAt: Date;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function isSubmissionId(id: string): boolean {
@@ -85,18 +57,24 @@ export function isSubmissionId(id: string): boolean {
 export class SubmissionStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  async insert(s: NewSubmission): Promise<Submission> {
-    const { rows } = await this.pool.query<Row>(
-      `INSERT INTO submissions (id, state, language, language_version, encoding, input, limits, api_key_id)
-       VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7) RETURNING *`,
-      [s.id, s.language, s.languageVersion, s.encoding, encodeInput(s.input), s.limits, s.apiKeyId],
-    );
-    return fromRow(rows[0] as Row);
+  /** Stores a new queued submission; returns its creation time. */
+  async insert(s: NewSubmission): Promise<Date> {
+    const { rows } = await this.pool.query<{ created_at: Date }>({
+      name: 'submission-insert',
+      text: `INSERT INTO submissions (id, state, language, language_version, encoding, input, limits, api_key_id)
+       VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7) RETURNING created_at`,
+      values: [s.id, s.language, s.languageVersion, s.encoding, encodeInput(s.input), s.limits, s.apiKeyId],
+    });
+    return (rows[0] as { created_at: Date }).created_at;
   }
 
   async get(id: string): Promise<Submission | undefined> {
     if (!isSubmissionId(id)) return undefined;
-    const { rows } = await this.pool.query<Row>('SELECT * FROM submissions WHERE id = $1', [id]);
+    const { rows } = await this.pool.query<Row>({
+      name: 'submission-get',
+      text: 'SELECT * FROM submissions WHERE id = $1',
+      values: [id],
+    });
     return rows[0] === undefined ? undefined : fromRow(rows[0]);
   }
 
@@ -104,23 +82,46 @@ export class SubmissionStore {
    * Marks the submission running on `executor`. A redelivered job (its first executor died) claims it
    * again; a finished, cancelled or deleted one returns undefined and must not run.
    */
-  async claim(id: string, executor: string): Promise<Submission | undefined> {
-    const { rows } = await this.pool.query<Row>(
-      `UPDATE submissions SET state = 'running', executor = $2, attempts = attempts + 1, started_at = now()
+  async claim(id: string, executor: string): Promise<Claim | undefined> {
+    const { rows } = await this.pool.query<{ attempts: number; created_at: Date }>({
+      name: 'submission-claim',
+      text: `UPDATE submissions SET state = 'running', executor = $2, attempts = attempts + 1, started_at = now()
+       WHERE id = $1 AND state IN ('queued', 'running') RETURNING attempts, created_at`,
+      values: [id, executor],
+    });
+    const row = rows[0];
+    return row === undefined ? undefined : { attempts: row.attempts, createdAt: row.created_at };
+  }
+
+  /** As `claim`, returning the whole submission: for jobs that do not carry it. */
+  async claimWithInput(id: string, executor: string): Promise<Submission | undefined> {
+    const { rows } = await this.pool.query<Row>({
+      name: 'submission-claim-input',
+      text: `UPDATE submissions SET state = 'running', executor = $2, attempts = attempts + 1, started_at = now()
        WHERE id = $1 AND state IN ('queued', 'running') RETURNING *`,
-      [id, executor],
-    );
+      values: [id, executor],
+    });
     return rows[0] === undefined ? undefined : fromRow(rows[0]);
   }
 
-  /** Stores the result unless one is already stored; true when this call stored it. */
-  async finish(id: string, executor: string, result: StoredResult): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
-      `UPDATE submissions SET state = 'finished', verdict = $2, result = $3, executor = $4, finished_at = now()
-       WHERE id = $1 AND state IN ('queued', 'running')`,
-      [id, result.verdict, result, executor],
-    );
-    return rowCount === 1;
+  /**
+   * Stores the result unless one is already stored. Returns the run's timestamps when this call stored
+   * it, undefined when the submission was deleted or finished elsewhere.
+   */
+  async finish(
+    id: string,
+    executor: string,
+    result: StoredResult,
+  ): Promise<{ startedAt: Date; finishedAt: Date } | undefined> {
+    const { rows } = await this.pool.query<{ started_at: Date | null; finished_at: Date }>({
+      name: 'submission-finish',
+      text: `UPDATE submissions SET state = 'finished', verdict = $2, result = $3, executor = $4, finished_at = now()
+       WHERE id = $1 AND state IN ('queued', 'running') RETURNING started_at, finished_at`,
+      values: [id, result.verdict, result, executor],
+    });
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    return { startedAt: row.started_at ?? row.finished_at, finishedAt: row.finished_at };
   }
 
   /** Deletes the submission whatever its state; true when it existed. */

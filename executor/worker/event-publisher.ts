@@ -25,18 +25,35 @@ export class EventPublisher {
   private failed = false;
   private streamed = 0;
 
+  private discarded = false;
+
+  /**
+   * With `gate`, nothing is published before it resolves: true publishes what was held, in order; false
+   * (the run turned out not to be ours) drops it and everything after.
+   */
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly id: string,
     private readonly logger: Logger,
-  ) {}
+    gate?: Promise<boolean>,
+  ) {
+    if (gate)
+      this.chain = gate.then(
+        (ours) => {
+          this.discarded = !ours;
+        },
+        () => {
+          this.discarded = true;
+        },
+      );
+  }
 
-  private send(event: SubmissionEvent): void {
+  private send(event: SubmissionEvent, noticeData?: string): void {
     this.chain = this.chain.then(async () => {
-      if (this.failed && event.type === 'output') return;
+      if (this.discarded || (this.failed && event.type === 'output')) return;
       try {
-        await publishEvent(this.redis, this.keys, this.id, event);
+        await publishEvent(this.redis, this.keys, this.id, event, noticeData);
       } catch (error) {
         if (!this.failed) this.logger.warn({ err: error }, 'live event not published');
         this.failed = true;
@@ -71,9 +88,10 @@ export class EventPublisher {
     else this.timer ??= setTimeout(() => this.flushOutput(), FLUSH_MS);
   }
 
-  event(event: Exclude<SubmissionEvent, { type: 'output' }>): void {
+  /** `noticeData` rides on the announcement only (see `publishEvent`). */
+  event(event: Exclude<SubmissionEvent, { type: 'output' }>, noticeData?: string): void {
     this.flushOutput();
-    this.send(event);
+    this.send(event, noticeData);
   }
 
   /** Resolves when everything given so far has been published (or given up on). */

@@ -4,8 +4,16 @@ import type { Redis } from 'ioredis';
 import type { Counter, Histogram } from 'prom-client';
 import type { RedisKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
-import type { StoredResult, StoredRun, SubmissionJobData } from '../../common/submission.js';
-import type { SubmissionStore } from '../../common/submissions-store.js';
+import type { SubmissionLimits } from '../../common/limits.js';
+import { INLINE_NOTICE_BYTES, decodeInput } from '../../common/submission.js';
+import type {
+  FinishedNotice,
+  StoredResult,
+  StoredRun,
+  SubmissionInput,
+  SubmissionJobData,
+} from '../../common/submission.js';
+import type { Claim, SubmissionStore } from '../../common/submissions-store.js';
 import type { InstalledLanguage } from '../languages/types.js';
 import type { RunResult, Sandbox } from '../sandbox/types.js';
 import { EventPublisher } from './event-publisher.js';
@@ -33,8 +41,11 @@ export interface ProcessorDeps<Cache> {
   readonly running: Map<string, AbortController>;
 }
 
-/** Why a run was stopped from outside. */
-export type StopReason = 'cancelled' | 'shutdown';
+/**
+ * Why a run was stopped before its result: cancelled by the submitter, the executor shutting down, the
+ * claim finding the submission deleted or finished (`gone`), or the claim itself failing (`unclaimed`).
+ */
+export type StopReason = 'cancelled' | 'shutdown' | 'gone' | 'unclaimed';
 
 export class StopSignal extends Error {
   override readonly name = 'StopSignal';
@@ -64,46 +75,78 @@ function internalError(error: string): StoredResult {
   return { verdict: 'internal_error', compile: null, tests: [], error };
 }
 
+interface Work {
+  readonly language: string;
+  readonly input: SubmissionInput;
+  readonly limits: SubmissionLimits;
+}
+
 /**
  * Runs one submission job: claim the row, judge it in the sandbox while streaming events, store the
- * result once, announce it. Failures of the program are results; only Redis or Postgres trouble throws
- * (BullMQ then retries), and a shutdown hands the job back to the queue untouched.
+ * result once, announce it. A job that carries its submission starts judging while the claim is on its
+ * way; the claim still decides: no result is stored, and no event published, unless it succeeded.
+ * Failures of the program are results; only Redis or Postgres trouble throws (BullMQ then retries), and
+ * a shutdown hands the job back to the queue untouched.
  */
 export function createProcessor<Cache>(deps: ProcessorDeps<Cache>) {
   return async (job: Job<SubmissionJobData>, token?: string): Promise<void> => {
-    const { id } = job.data;
+    const { id, spec } = job.data;
     const log = deps.logger.child({ submission: id, attempt: job.attemptsMade + 1 });
-    const submission = await deps.store.claim(id, deps.executorId);
-    if (!submission) {
-      log.debug('submission deleted or already finished; skipping');
-      return;
+    let work: Work;
+    let claiming: Promise<Claim | undefined>;
+    if (spec) {
+      work = { language: spec.language, input: decodeInput(spec.input), limits: spec.limits };
+      claiming = deps.store.claim(id, deps.executorId);
+    } else {
+      const submission = await deps.store.claimWithInput(id, deps.executorId);
+      if (!submission) {
+        log.debug('submission deleted or already finished; skipping');
+        return;
+      }
+      work = submission;
+      claiming = Promise.resolve(submission);
     }
     const startedAt = Date.now();
-    if (submission.attempts === 1) {
-      deps.metrics.queueWaitSeconds.observe(Math.max(0, (startedAt - submission.createdAt.getTime()) / 1000));
-    }
-    const events = new EventPublisher(deps.redis, deps.keys, id, log);
     const controller = new AbortController();
+    const claimed = claiming.then(
+      (claim) => {
+        if (!claim) controller.abort('gone');
+        else if (claim.attempts === 1)
+          deps.metrics.queueWaitSeconds.observe(Math.max(0, (startedAt - claim.createdAt.getTime()) / 1000));
+        return claim;
+      },
+      (error: unknown) => {
+        controller.abort('unclaimed');
+        throw error;
+      },
+    );
+    // Awaited below on every path; this only keeps an early failure from counting as unhandled.
+    claimed.catch(() => undefined);
+    const events = new EventPublisher(
+      deps.redis,
+      deps.keys,
+      id,
+      log,
+      claimed.then((claim) => claim !== undefined),
+    );
     deps.running.set(id, controller);
     let result: StoredResult;
     try {
       events.event({ type: 'state', state: 'running' });
-      const language = deps.resolveLanguage(submission.language);
+      const language = deps.resolveLanguage(work.language);
       if (!language?.available) {
-        result = internalError(`${submission.language} is not installed on executor ${deps.executorId}`);
+        result = internalError(`${work.language} is not installed on executor ${deps.executorId}`);
       } else {
         try {
           const judged = await deps.judge(
             deps.sandbox,
             {
               language,
-              files: submission.input.files.map((f) => ({ path: f.name, content: f.content })),
-              args: [...submission.input.args],
-              compilerArgs: [...submission.input.compilerArgs],
-              limits: runLimits(submission.limits),
-              tests: (
-                submission.input.tests ?? [{ stdin: submission.input.stdin, expectedOutput: null }]
-              ).map((t) => ({
+              files: work.input.files.map((f) => ({ path: f.name, content: f.content })),
+              args: [...work.input.args],
+              compilerArgs: [...work.input.compilerArgs],
+              limits: runLimits(work.limits),
+              tests: (work.input.tests ?? [{ stdin: work.input.stdin, expectedOutput: null }]).map((t) => ({
                 stdin: t.stdin,
                 expectedOutput: t.expectedOutput,
               })),
@@ -137,11 +180,22 @@ export function createProcessor<Cache>(deps: ProcessorDeps<Cache>) {
           result = internalError('the executor could not run this submission');
         }
       }
+      // The result is stored only over a successful claim: the claim is what makes the run ours.
+      if (!(await claimed)) throw new StopSignal('gone');
       const stored = await deps.store.finish(id, deps.executorId, result);
       if (stored) {
         deps.metrics.submissions.inc({ verdict: result.verdict });
         deps.metrics.runSeconds.observe({ verdict: result.verdict }, (Date.now() - startedAt) / 1000);
-        events.event({ type: 'result', verdict: result.verdict });
+        const notice = JSON.stringify({
+          executor: deps.executorId,
+          startedAt: stored.startedAt.toISOString(),
+          finishedAt: stored.finishedAt.toISOString(),
+          result,
+        } satisfies FinishedNotice);
+        events.event(
+          { type: 'result', verdict: result.verdict },
+          notice.length <= INLINE_NOTICE_BYTES ? notice : undefined,
+        );
         log.info({ verdict: result.verdict }, 'finished');
       } else {
         log.info('result not stored: the submission was deleted or finished elsewhere');
@@ -150,14 +204,23 @@ export function createProcessor<Cache>(deps: ProcessorDeps<Cache>) {
     } catch (error) {
       await events.flush();
       if (error instanceof StopSignal) {
-        if (error.reason === 'cancelled') {
-          log.info('cancelled');
-          return;
+        switch (error.reason) {
+          case 'cancelled':
+            log.info('cancelled');
+            return;
+          case 'gone':
+            log.debug('submission deleted or already finished; run dropped');
+            return;
+          case 'unclaimed':
+            // The claim's own error, so BullMQ retries the job.
+            await claimed;
+            throw error;
+          case 'shutdown':
+            // Hand the job back without spending an attempt; another executor takes it.
+            log.info('handing the job back');
+            await job.moveToWait(token);
+            throw new WaitingError();
         }
-        // Shutdown: hand the job back without spending an attempt; another executor takes it.
-        log.info('handing the job back');
-        await job.moveToWait(token);
-        throw new WaitingError();
       }
       throw error;
     } finally {

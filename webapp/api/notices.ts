@@ -2,7 +2,13 @@ import type { Redis } from 'ioredis';
 import { parseNotice } from '../../common/events.js';
 import type { Logger } from '../../common/logger.js';
 
-export type NoticeListener = (type: string) => void;
+/** Called with the notice's type and what the publisher attached to it (see `publishEvent`). */
+export type NoticeListener = (type: string, data: string | undefined) => void;
+
+export interface WaitOutcome {
+  readonly type: string;
+  readonly data: string | undefined;
+}
 
 /**
  * One Redis subscriber per webapp process, fanning event notices out to the requests that wait on a
@@ -32,7 +38,7 @@ export class NoticeHub {
     if (!set) return;
     for (const listener of [...set]) {
       try {
-        listener(notice.type);
+        listener(notice.type, notice.data);
       } catch (error) {
         this.logger.warn({ err: error }, 'notice listener failed');
       }
@@ -55,22 +61,22 @@ export class NoticeHub {
     };
   }
 
-  /** Resolves with the first notice type in `types`, or null after `timeoutMs` or on abort. */
+  /** Resolves with the first notice whose type is in `types`, or null after `timeoutMs` or on abort. */
   waitFor(
     id: string,
     types: readonly string[],
     timeoutMs: number,
     signal?: AbortSignal,
-  ): { ready: Promise<string | null>; cancel: () => void } {
+  ): { ready: Promise<WaitOutcome | null>; cancel: () => void } {
     let stop = (): void => undefined;
-    const ready = new Promise<string | null>((resolve) => {
+    const ready = new Promise<WaitOutcome | null>((resolve) => {
       const timer = setTimeout(() => finish(null), timeoutMs);
-      const unlisten = this.listen(id, (type) => {
-        if (types.includes(type)) finish(type);
+      const unlisten = this.listen(id, (type, data) => {
+        if (types.includes(type)) finish({ type, data });
       });
       const onAbort = (): void => finish(null);
       signal?.addEventListener('abort', onAbort, { once: true });
-      function finish(value: string | null): void {
+      function finish(value: WaitOutcome | null): void {
         clearTimeout(timer);
         unlisten();
         signal?.removeEventListener('abort', onAbort);

@@ -4,6 +4,8 @@ import { Type } from '@sinclair/typebox';
 import { Counter } from 'prom-client';
 import { publishEvent } from '../../common/events.js';
 import { enqueueSubmission } from '../../common/queue.js';
+import { INLINE_SPEC_BYTES, encodeInput, inputBytes } from '../../common/submission.js';
+import type { FinishedNotice, NewSubmission, Submission } from '../../common/submission.js';
 import { isSubmissionId } from '../../common/submissions-store.js';
 import type { ApiContext } from './context.js';
 import { decodeSubmission } from './decode.js';
@@ -13,6 +15,27 @@ import { CreatedView, IdParams, SourceView, SubmissionBody, SubmissionView, Wait
 import { submissionView } from './view.js';
 
 const problems = { '4xx': ProblemSchema, '5xx': ProblemSchema };
+
+/** The finished submission from the executor's notice; undefined when the notice cannot be read. */
+function fromNotice(s: NewSubmission, createdAt: Date, data: string): Submission | undefined {
+  let notice: FinishedNotice;
+  try {
+    notice = JSON.parse(data) as FinishedNotice;
+  } catch {
+    return undefined;
+  }
+  return {
+    ...s,
+    state: 'finished',
+    verdict: notice.result.verdict,
+    result: notice.result,
+    executor: notice.executor,
+    attempts: 1,
+    createdAt,
+    startedAt: new Date(notice.startedAt),
+    finishedAt: new Date(notice.finishedAt),
+  };
+}
 
 function notFound(id: string): ProblemError {
   return new ProblemError(
@@ -91,31 +114,43 @@ export function submissionRoutes(ctx: ApiContext): FastifyPluginCallbackTypebox 
         const waiter = wait
           ? ctx.hub.waitFor(id, ['result', 'cancelled'], ctx.config.waitTimeoutMs, closed.signal)
           : undefined;
+        const submission: NewSubmission = {
+          id,
+          language: decoded.language.id,
+          languageVersion: decoded.language.version,
+          encoding: decoded.encoding,
+          input: decoded.input,
+          limits: decoded.limits,
+          apiKeyId: apiKey?.id ?? null,
+        };
+        let createdAt: Date;
         try {
-          await ctx.store.insert({
-            id,
-            language: decoded.language.id,
-            languageVersion: decoded.language.version,
-            encoding: decoded.encoding,
-            input: decoded.input,
-            limits: decoded.limits,
-            apiKeyId: apiKey?.id ?? null,
-          });
+          createdAt = await ctx.store.insert(submission);
         } catch (error) {
           waiter?.cancel();
           throw error;
         }
         created.inc();
         try {
-          await enqueueSubmission(ctx.queue, id);
+          await enqueueSubmission(
+            ctx.queue,
+            id,
+            inputBytes(decoded.input) <= INLINE_SPEC_BYTES
+              ? { language: submission.language, input: encodeInput(decoded.input), limits: decoded.limits }
+              : undefined,
+          );
         } catch (error) {
           // The row is stored, so the submission is accepted: the sweeper enqueues it when Redis is back.
           request.log.warn({ err: error, id }, 'enqueue failed; the sweeper will retry');
         }
         const location = `/api/v1/submissions/${id}`;
         void reply.header('location', location);
-        if (waiter && (await waiter.ready) !== null) {
-          const done = await ctx.store.get(id);
+        const outcome = waiter ? await waiter.ready : null;
+        if (outcome !== null) {
+          const finished =
+            outcome.data !== undefined ? fromNotice(submission, createdAt, outcome.data) : undefined;
+          // A bare notice (a large result, or a cancel) means the row has the answer.
+          const done = finished ?? (await ctx.store.get(id));
           if (done && done.state === 'finished') return reply.code(200).send(submissionView(done));
         }
         return reply.code(wait ? 202 : 201).send({ id, state: 'queued' as const, location });

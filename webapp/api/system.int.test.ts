@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../common/limits.js';
+import { readEvents } from '../../common/events.js';
 import { enqueueSubmission } from '../../common/queue.js';
+import { INLINE_SPEC_BYTES } from '../../common/submission.js';
 import type { JudgeFunction } from '../../executor/worker/judge-contract.js';
 import { fakeLanguage, fakeRun, startHarness } from '../../test/support/webapp-harness.js';
 import type { Harness } from '../../test/support/webapp-harness.js';
@@ -269,6 +271,59 @@ describe('durability', () => {
     }>();
     expect(after.finished_at).toBe(created.finished_at);
     expect(after.stdout).toBe('once');
+  });
+
+  it('answers wait=true from the executor notice with exactly what a later GET reads', async () => {
+    h = await startHarness({ judge: echoJudge });
+    const waited = await h.app.inject({
+      method: 'POST',
+      url: '/api/v1/submissions?wait=true',
+      payload: { ...body, stdin: 'same' },
+    });
+    expect(waited.statusCode).toBe(200);
+    const view = waited.json<{ id: string; stdout: string }>();
+    expect(view.stdout).toBe('same');
+    expect((await h.app.inject({ url: `/api/v1/submissions/${view.id}` })).json()).toEqual(view);
+  });
+
+  it('runs a submission too large to travel inside its job, reading it from Postgres', async () => {
+    h = await startHarness({ judge: echoJudge });
+    const stdin = 'y'.repeat(INLINE_SPEC_BYTES + 1);
+    const waited = await h.app.inject({
+      method: 'POST',
+      url: '/api/v1/submissions?wait=true',
+      payload: { ...body, stdin },
+    });
+    expect(waited.statusCode).toBe(200);
+    expect(waited.json<{ stdout: string }>().stdout).toBe(stdin);
+  });
+
+  it('stores and announces nothing for a job that carries a submission whose row is gone', async () => {
+    let judged = 0;
+    h = await startHarness({
+      judge: (sandbox, request, options) => {
+        judged++;
+        return echoJudge(sandbox, request, options);
+      },
+    });
+    const id = randomUUID();
+    await enqueueSubmission(h.ctx.queue, id, {
+      language: 'python',
+      input: {
+        files: [{ name: 'main.py', content: 'eA==' }],
+        stdin: '',
+        args: [],
+        compilerArgs: [],
+        tests: null,
+      },
+      limits: DEFAULT_LIMITS,
+    });
+    const queue = h.ctx.queue;
+    const busy = async (): Promise<boolean> => ((await queue.getJobCounts('active')).active ?? 0) > 0;
+    for (let i = 0; i < 100 && (judged === 0 || (await busy())); i++) await sleep(20);
+    expect(judged).toBe(1);
+    expect(await h.ctx.store.get(id)).toBeUndefined();
+    expect(await readEvents(h.ctx.redis, h.ctx.keys, id, '-')).toEqual([]);
   });
 
   it('deletes finished submissions older than the retention and keeps the rest', async () => {
