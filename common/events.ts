@@ -29,10 +29,42 @@ const STREAM_TTL_SECONDS = 3_600;
 /** Upper bound of entries per stream; output is already capped per run, this is a backstop. */
 const STREAM_MAX_ENTRIES = 10_000;
 
+export interface OutgoingEvent {
+  readonly event: SubmissionEvent;
+  /** Rides on the announcement only, for waiters that can use it instead of a read (any text). */
+  readonly noticeData?: string | undefined;
+}
+
 /**
- * Appends the event and announces it. `noticeData` (any text) rides on the
- * announcement only, for waiters that can use it instead of a read; the stream entry never holds it.
+ * Appends events to the submission's stream and announces each, in one round trip. Returns their
+ * stream ids, in order.
  */
+export async function publishEvents(
+  redis: Redis,
+  keys: RedisKeys,
+  id: string,
+  events: readonly OutgoingEvent[],
+): Promise<string[]> {
+  const key = keys.events(id);
+  const multi = redis.multi();
+  for (const { event } of events)
+    multi.xadd(key, 'MAXLEN', '~', String(STREAM_MAX_ENTRIES), '*', 'e', JSON.stringify(event));
+  multi.expire(key, STREAM_TTL_SECONDS);
+  for (const { event, noticeData } of events)
+    multi.publish(
+      keys.eventsChannel,
+      noticeData === undefined ? `${id} ${event.type}` : `${id} ${event.type} ${noticeData}`,
+    );
+  const results = (await multi.exec()) ?? [];
+  const ids: string[] = [];
+  for (let i = 0; i < events.length; i++) {
+    const [error, streamId] = results[i] ?? [new Error('event was not appended'), null];
+    if (error) throw error;
+    ids.push(streamId as string);
+  }
+  return ids;
+}
+
 export async function publishEvent(
   redis: Redis,
   keys: RedisKeys,
@@ -40,17 +72,8 @@ export async function publishEvent(
   event: SubmissionEvent,
   noticeData?: string,
 ): Promise<string> {
-  const key = keys.events(id);
-  const notice = noticeData === undefined ? `${id} ${event.type}` : `${id} ${event.type} ${noticeData}`;
-  const results = await redis
-    .multi()
-    .xadd(key, 'MAXLEN', '~', String(STREAM_MAX_ENTRIES), '*', 'e', JSON.stringify(event))
-    .expire(key, STREAM_TTL_SECONDS)
-    .publish(keys.eventsChannel, notice)
-    .exec();
-  const first = results?.[0];
-  if (!first || first[0]) throw first?.[0] ?? new Error('event was not appended');
-  return first[1] as string;
+  const [streamId] = await publishEvents(redis, keys, id, [{ event, noticeData }]);
+  return streamId as string;
 }
 
 export interface StoredEvent {

@@ -93,6 +93,16 @@ export class SubmissionStore {
     return row === undefined ? undefined : { attempts: row.attempts, createdAt: row.created_at };
   }
 
+  /** True when a row with this id exists, whatever its state. */
+  async exists(id: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query({
+      name: 'submission-exists',
+      text: 'SELECT 1 FROM submissions WHERE id = $1',
+      values: [id],
+    });
+    return rowCount === 1;
+  }
+
   /** As `claim`, returning the whole submission: for jobs that do not carry it. */
   async claimWithInput(id: string, executor: string): Promise<Submission | undefined> {
     const { rows } = await this.pool.query<Row>({

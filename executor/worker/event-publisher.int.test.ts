@@ -48,4 +48,36 @@ describe('EventPublisher', () => {
     const total = (await outputs('flood')).reduce((n, o) => n + o.bytes.length, 0);
     expect(total).toBe(LIVE_OUTPUT_BYTES);
   });
+
+  it('holds events behind its gate, then publishes them in order with one notice each', async () => {
+    const subscriber = new Redis(TEST_REDIS_URL);
+    const notices: string[] = [];
+    subscriber.on('message', (_channel: string, message: string) => notices.push(message));
+    await subscriber.subscribe(keys.eventsChannel);
+    let open = (_ours: boolean): void => undefined;
+    const gate = new Promise<boolean>((resolve) => (open = resolve));
+    const publisher = new EventPublisher(redis, keys, 'gated', logger, gate);
+    publisher.event({ type: 'state', state: 'running' });
+    publisher.output(0, 'stdout', Buffer.from('hi'));
+    publisher.event({ type: 'result', verdict: 'accepted' }, '{"x":1}');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await readEvents(redis, keys, 'gated', '-')).toEqual([]);
+    open(true);
+    await publisher.flush();
+    const events = (await readEvents(redis, keys, 'gated', '-')).map((e) => e.event.type);
+    expect(events).toEqual(['state', 'output', 'result']);
+    for (let i = 0; i < 50 && notices.length < 3; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(notices).toEqual(['gated state', 'gated output', 'gated result {"x":1}']);
+    subscriber.disconnect();
+  });
+
+  it('publishes nothing, then or later, when its gate says the run is not ours', async () => {
+    const publisher = new EventPublisher(redis, keys, 'dropped', logger, Promise.resolve(false));
+    publisher.event({ type: 'state', state: 'running' });
+    await publisher.flush();
+    publisher.event({ type: 'result', verdict: 'accepted' });
+    await publisher.flush();
+    expect(await readEvents(redis, keys, 'dropped', '-')).toEqual([]);
+  });
 });

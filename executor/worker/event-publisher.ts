@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { publishEvent } from '../../common/events.js';
-import type { SubmissionEvent } from '../../common/events.js';
+import { publishEvents } from '../../common/events.js';
+import type { OutgoingEvent, SubmissionEvent } from '../../common/events.js';
 import type { RedisKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
 
@@ -19,13 +19,15 @@ export const LIVE_OUTPUT_BYTES = 1024 * 1024;
  * events are best effort: a Redis failure is logged and never fails the run (the result is in Postgres).
  */
 export class EventPublisher {
-  private chain: Promise<void> = Promise.resolve();
+  private readonly queue: OutgoingEvent[] = [];
+  private pumping = false;
+  private idle: Promise<void> = Promise.resolve();
+  private readonly gate: Promise<void>;
   private pending: { test: number; stream: 'stdout' | 'stderr'; chunks: Buffer[]; bytes: number } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private failed = false;
-  private streamed = 0;
-
   private discarded = false;
+  private streamed = 0;
 
   /**
    * With `gate`, nothing is published before it resolves: true publishes what was held, in order; false
@@ -38,27 +40,43 @@ export class EventPublisher {
     private readonly logger: Logger,
     gate?: Promise<boolean>,
   ) {
-    if (gate)
-      this.chain = gate.then(
-        (ours) => {
-          this.discarded = !ours;
-        },
-        () => {
-          this.discarded = true;
-        },
-      );
+    this.gate = (gate ?? Promise.resolve(true)).then(
+      (ours) => {
+        this.discarded = !ours;
+      },
+      () => {
+        this.discarded = true;
+      },
+    );
   }
 
   private send(event: SubmissionEvent, noticeData?: string): void {
-    this.chain = this.chain.then(async () => {
-      if (this.discarded || (this.failed && event.type === 'output')) return;
-      try {
-        await publishEvent(this.redis, this.keys, this.id, event, noticeData);
-      } catch (error) {
-        if (!this.failed) this.logger.warn({ err: error }, 'live event not published');
-        this.failed = true;
+    this.queue.push({ event, noticeData });
+    if (this.pumping) return;
+    this.pumping = true;
+    this.idle = this.pump();
+  }
+
+  /** Publishes what has queued up, everything waiting at once in one round trip, until none is left. */
+  private async pump(): Promise<void> {
+    try {
+      await this.gate;
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0);
+        if (this.discarded) continue;
+        const events = this.failed ? batch.filter((e) => e.event.type !== 'output') : batch;
+        if (events.length === 0) continue;
+        try {
+          await publishEvents(this.redis, this.keys, this.id, events);
+        } catch (error) {
+          if (!this.failed) this.logger.warn({ err: error }, 'live event not published');
+          this.failed = true;
+        }
       }
-    });
+    } finally {
+      // Set in the same turn as the last look at the queue, so a later send starts a new pump.
+      this.pumping = false;
+    }
   }
 
   private flushOutput(): void {
@@ -97,6 +115,6 @@ export class EventPublisher {
   /** Resolves when everything given so far has been published (or given up on). */
   async flush(): Promise<void> {
     this.flushOutput();
-    await this.chain;
+    await this.idle;
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job } from 'bullmq';
 import { WaitingError } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -75,6 +76,33 @@ function internalError(error: string): StoredResult {
   return { verdict: 'internal_error', compile: null, tests: [], error };
 }
 
+/** Waits between claims of a row that is not there yet (its insert was still committing). */
+const CLAIM_RETRY_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000];
+/** A job older than this whose row is missing was deleted, not slow to arrive. */
+const CLAIM_PATIENCE_MS = 10_000;
+
+/**
+ * Claims the row of a job that carries its submission. The webapp queues such a job while it inserts
+ * the row, so the first claim can come before the insert is visible: a missing row is tried again for
+ * a while, a row in another state (finished, cancelled) is not ours at once.
+ */
+async function claimOnceInserted(
+  store: SubmissionStore,
+  id: string,
+  executor: string,
+  enqueuedAt: number,
+): Promise<Claim | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    const claim = await store.claim(id, executor);
+    if (claim) return claim;
+    // The row may have been committed since that claim: one more claim tells.
+    if (await store.exists(id)) return store.claim(id, executor);
+    const wait = CLAIM_RETRY_MS[attempt];
+    if (wait === undefined || Date.now() - enqueuedAt > CLAIM_PATIENCE_MS) return undefined;
+    await sleep(wait);
+  }
+}
+
 interface Work {
   readonly language: string;
   readonly input: SubmissionInput;
@@ -96,7 +124,7 @@ export function createProcessor<Cache>(deps: ProcessorDeps<Cache>) {
     let claiming: Promise<Claim | undefined>;
     if (spec) {
       work = { language: spec.language, input: decodeInput(spec.input), limits: spec.limits };
-      claiming = deps.store.claim(id, deps.executorId);
+      claiming = claimOnceInserted(deps.store, id, deps.executorId, job.timestamp);
     } else {
       const submission = await deps.store.claimWithInput(id, deps.executorId);
       if (!submission) {

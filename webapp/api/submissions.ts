@@ -123,26 +123,34 @@ export function submissionRoutes(ctx: ApiContext): FastifyPluginCallbackTypebox 
           limits: decoded.limits,
           apiKeyId: apiKey?.id ?? null,
         };
+        const spec =
+          inputBytes(decoded.input) <= INLINE_SPEC_BYTES
+            ? { language: submission.language, input: encodeInput(decoded.input), limits: decoded.limits }
+            : undefined;
+        // A job that carries its submission is queued alongside the insert: its executor starts at once
+        // and claims the row once it is committed. A job without it must find the row, so it waits.
+        const enqueue = (): Promise<void> =>
+          enqueueSubmission(ctx.queue, id, spec).catch((error: unknown) => {
+            // The row is stored, so the submission is accepted: the sweeper enqueues it when Redis is back.
+            request.log.warn({ err: error, id }, 'enqueue failed; the sweeper will retry');
+          });
+        const queued = spec ? enqueue() : undefined;
         let createdAt: Date;
         try {
           createdAt = await ctx.store.insert(submission);
         } catch (error) {
           waiter?.cancel();
+          if (queued) {
+            await queued;
+            // Not accepted after all: take the job back, or stop the run that already began (its claim
+            // would never find the row; this only ends it sooner).
+            await ctx.queue.remove(id).catch(() => 0);
+            await ctx.redis.publish(ctx.keys.cancelChannel, id).catch(() => 0);
+          }
           throw error;
         }
         created.inc();
-        try {
-          await enqueueSubmission(
-            ctx.queue,
-            id,
-            inputBytes(decoded.input) <= INLINE_SPEC_BYTES
-              ? { language: submission.language, input: encodeInput(decoded.input), limits: decoded.limits }
-              : undefined,
-          );
-        } catch (error) {
-          // The row is stored, so the submission is accepted: the sweeper enqueues it when Redis is back.
-          request.log.warn({ err: error, id }, 'enqueue failed; the sweeper will retry');
-        }
+        await (queued ?? enqueue());
         const location = `/api/v1/submissions/${id}`;
         void reply.header('location', location);
         const outcome = waiter ? await waiter.ready : null;

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../common/limits.js';
 import { readEvents } from '../../common/events.js';
 import { enqueueSubmission } from '../../common/queue.js';
-import { INLINE_SPEC_BYTES } from '../../common/submission.js';
+import { INLINE_SPEC_BYTES, encodeInput } from '../../common/submission.js';
 import type { JudgeFunction } from '../../executor/worker/judge-contract.js';
 import { fakeLanguage, fakeRun, startHarness } from '../../test/support/webapp-harness.js';
 import type { Harness } from '../../test/support/webapp-harness.js';
@@ -298,6 +298,38 @@ describe('durability', () => {
     expect(waited.json<{ stdout: string }>().stdout).toBe(stdin);
   });
 
+  it('runs a job that arrives before its row, claiming the row once it is committed', async () => {
+    h = await startHarness({ judge: echoJudge });
+    const id = randomUUID();
+    const input = {
+      files: [{ name: 'main.py', content: Buffer.from('x') }],
+      stdin: Buffer.from('early'),
+      args: [],
+      compilerArgs: [],
+      tests: null,
+    };
+    await enqueueSubmission(h.ctx.queue, id, {
+      language: 'python',
+      input: encodeInput(input),
+      limits: DEFAULT_LIMITS,
+    });
+    await sleep(150);
+    await h.ctx.store.insert({
+      id,
+      language: 'python',
+      languageVersion: '1.2.3',
+      encoding: 'utf8',
+      input,
+      limits: DEFAULT_LIMITS,
+      apiKeyId: null,
+    });
+    await waitUntilFinished(h, id);
+    expect((await h.app.inject({ url: `/api/v1/submissions/${id}` })).json()).toMatchObject({
+      state: 'finished',
+      stdout: 'early',
+    });
+  });
+
   it('stores and announces nothing for a job that carries a submission whose row is gone', async () => {
     let judged = 0;
     h = await startHarness({
@@ -320,7 +352,7 @@ describe('durability', () => {
     });
     const queue = h.ctx.queue;
     const busy = async (): Promise<boolean> => ((await queue.getJobCounts('active')).active ?? 0) > 0;
-    for (let i = 0; i < 100 && (judged === 0 || (await busy())); i++) await sleep(20);
+    for (let i = 0; i < 250 && (judged === 0 || (await busy())); i++) await sleep(20);
     expect(judged).toBe(1);
     expect(await h.ctx.store.get(id)).toBeUndefined();
     expect(await readEvents(h.ctx.redis, h.ctx.keys, id, '-')).toEqual([]);
