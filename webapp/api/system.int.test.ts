@@ -185,6 +185,23 @@ describe('admission control', () => {
     expect(response.json()).toMatchObject({ code: 'no_executors' });
   });
 
+  it('answers /readyz with 503 naming Postgres while it refuses connections, and 200 once it is back', async () => {
+    h = await startHarness();
+    await h.db.setReachable(false);
+    try {
+      const down = await h.app.inject({ url: '/readyz' });
+      expect(down.statusCode).toBe(503);
+      expect(down.json()).toEqual({
+        status: 'unavailable',
+        checks: { postgres: 'unreachable', redis: 'ok' },
+      });
+      expect((await h.app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    } finally {
+      await h.db.setReachable(true);
+    }
+    expect((await h.app.inject({ url: '/readyz' })).statusCode).toBe(200);
+  });
+
   it('accepts anonymous requests in open mode', async () => {
     h = await startHarness();
     expect(
