@@ -59,6 +59,25 @@ afterAll(async () => {
   await h.close();
 });
 
+describe('POST /api/v1/submissions?wait=true', () => {
+  it('stops waiting for a ?wait=true result as soon as its client disconnects', async () => {
+    const client = new AbortController();
+    const request = fetch(`${base}/api/v1/submissions?wait=true`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ language: 'python', source: 'x', stdin: '100' }),
+      signal: client.signal,
+    }).catch(() => undefined);
+    for (let i = 0; i < 100 && h.ctx.hub.waiting === 0; i++) await sleep(10);
+    expect(h.ctx.hub.waiting).toBe(1);
+    client.abort();
+    await request;
+    // The run goes on for about two seconds; the waiter must not.
+    for (let i = 0; i < 50 && h.ctx.hub.waiting > 0; i++) await sleep(10);
+    expect(h.ctx.hub.waiting).toBe(0);
+  });
+});
+
 async function create(lines: number): Promise<string> {
   const response = await fetch(`${base}/api/v1/submissions`, {
     method: 'POST',

@@ -109,7 +109,9 @@ export function submissionRoutes(ctx: ApiContext): FastifyPluginCallbackTypebox 
         const id = randomUUID();
         const wait = request.query.wait === 'true' || request.query.wait === '1';
         const closed = new AbortController();
-        request.raw.once('close', () => closed.abort());
+        // The response's close, not the request's: the request stream has already closed once fastify read
+        // the body, so only the response tells of a client that hung up while waiting.
+        reply.raw.once('close', () => closed.abort());
         // Listening starts before the job exists, so even an instant result cannot slip past.
         const waiter = wait
           ? ctx.hub.waitFor(id, ['result', 'cancelled'], ctx.config.waitTimeoutMs, closed.signal)
