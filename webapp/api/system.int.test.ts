@@ -5,6 +5,7 @@ import { DEFAULT_LIMITS } from '../../common/limits.js';
 import { readEvents } from '../../common/events.js';
 import { enqueueSubmission } from '../../common/queue.js';
 import { INLINE_SPEC_BYTES, encodeInput } from '../../common/submission.js';
+import type { NewSubmission } from '../../common/submission.js';
 import type { JudgeFunction } from '../../executor/worker/judge-contract.js';
 import { fakeLanguage, fakeRun, startHarness } from '../../test/support/webapp-harness.js';
 import type { Harness } from '../../test/support/webapp-harness.js';
@@ -20,6 +21,25 @@ const echoJudge: JudgeFunction<undefined> = (_sandbox, request) =>
       result: fakeRun(Buffer.from(t.stdin)),
     })),
   });
+
+/** A Python submission whose program the echo judge answers with `stdin`. */
+function echoSubmission(id: string, stdin: string): NewSubmission {
+  return {
+    id,
+    language: 'python',
+    languageVersion: '1.2.3',
+    encoding: 'utf8',
+    input: {
+      files: [{ name: 'main.py', content: Buffer.from('x') }],
+      stdin: Buffer.from(stdin),
+      args: [],
+      compilerArgs: [],
+      tests: null,
+    },
+    limits: DEFAULT_LIMITS,
+    apiKeyId: null,
+  };
+}
 
 let h: Harness | undefined;
 
@@ -214,21 +234,7 @@ describe('durability', () => {
   it('enqueues again a row that was stored but never reached the queue, and it finishes', async () => {
     h = await startHarness({ judge: echoJudge });
     const id = randomUUID();
-    await h.ctx.store.insert({
-      id,
-      language: 'python',
-      languageVersion: '1.2.3',
-      encoding: 'utf8',
-      input: {
-        files: [{ name: 'main.py', content: Buffer.from('x') }],
-        stdin: Buffer.from('kept'),
-        args: [],
-        compilerArgs: [],
-        tests: null,
-      },
-      limits: DEFAULT_LIMITS,
-      apiKeyId: null,
-    });
+    await h.ctx.store.insert(echoSubmission(id, 'kept'));
     await h.ctx.pool.query("UPDATE submissions SET created_at = now() - interval '1 minute' WHERE id = $1", [
       id,
     ]);
@@ -243,21 +249,7 @@ describe('durability', () => {
   it('enqueues again a row left running with no job behind it, and it finishes', async () => {
     h = await startHarness({ judge: echoJudge });
     const id = randomUUID();
-    await h.ctx.store.insert({
-      id,
-      language: 'python',
-      languageVersion: '1.2.3',
-      encoding: 'utf8',
-      input: {
-        files: [{ name: 'main.py', content: Buffer.from('x') }],
-        stdin: Buffer.from('stuck'),
-        args: [],
-        compilerArgs: [],
-        tests: null,
-      },
-      limits: DEFAULT_LIMITS,
-      apiKeyId: null,
-    });
+    await h.ctx.store.insert(echoSubmission(id, 'stuck'));
     await h.ctx.pool.query(
       "UPDATE submissions SET state = 'running', started_at = now() - interval '1 hour' WHERE id = $1",
       [id],
@@ -318,28 +310,14 @@ describe('durability', () => {
   it('runs a job that arrives before its row, claiming the row once it is committed', async () => {
     h = await startHarness({ judge: echoJudge });
     const id = randomUUID();
-    const input = {
-      files: [{ name: 'main.py', content: Buffer.from('x') }],
-      stdin: Buffer.from('early'),
-      args: [],
-      compilerArgs: [],
-      tests: null,
-    };
+    const submission = echoSubmission(id, 'early');
     await enqueueSubmission(h.ctx.queue, id, {
-      language: 'python',
-      input: encodeInput(input),
-      limits: DEFAULT_LIMITS,
+      language: submission.language,
+      input: encodeInput(submission.input),
+      limits: submission.limits,
     });
     await sleep(150);
-    await h.ctx.store.insert({
-      id,
-      language: 'python',
-      languageVersion: '1.2.3',
-      encoding: 'utf8',
-      input,
-      limits: DEFAULT_LIMITS,
-      apiKeyId: null,
-    });
+    await h.ctx.store.insert(submission);
     await waitUntilFinished(h, id);
     expect((await h.app.inject({ url: `/api/v1/submissions/${id}` })).json()).toMatchObject({
       state: 'finished',
