@@ -174,6 +174,18 @@ describe('POST /api/v1/submissions', () => {
     );
   });
 
+  it('keeps text with characters outside the BMP (paired surrogates) intact', async () => {
+    const { json } = await post(
+      { language: 'python', source: 'x', stdin: 'emoji \ud83d\ude00', args: ['\u{1F600}'] },
+      '?wait=true',
+    );
+    expect(json.stdout).toBe('out:emoji \u{1F600}');
+    const source = (await h.app.inject({ url: `/api/v1/submissions/${String(json.id)}/source` })).json<{
+      args: string[];
+    }>();
+    expect(source.args).toEqual(['\u{1F600}']);
+  });
+
   it('parses human limits and clamps them to the operator maxima', async () => {
     const { json } = await post(
       {
@@ -263,6 +275,20 @@ describe('POST /api/v1/submissions', () => {
       422,
       'invalid_argument',
     ],
+    [
+      'a lone surrogate in an argument',
+      { language: 'python', source: 'x', args: ['\ud800'] },
+      422,
+      'invalid_argument',
+    ],
+    [
+      'a lone surrogate in a compiler argument',
+      { language: 'python', source: 'x', compiler_args: ['-D\udfff'] },
+      422,
+      'invalid_argument',
+    ],
+    ['a lone surrogate in stdin', { language: 'python', source: 'x', stdin: 'a\udc00' }, 422, 'invalid_text'],
+    ['a lone surrogate in the source', { language: 'python', source: '\ud83d' }, 422, 'invalid_text'],
     ['an oversize source', { language: 'python', source: 'x'.repeat(70 * 1024) }, 413, 'field_too_large'],
     ['an oversize body', { language: 'python', source: 'x'.repeat(300 * 1024) }, 413, 'body_too_large'],
     [

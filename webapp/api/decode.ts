@@ -26,6 +26,9 @@ export const MAX_STORED_OUTPUT_BYTES = 32 * 1024 ** 2;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const FILE_NAME = /^[A-Za-z0-9_+-][A-Za-z0-9_.+-]*(\/[A-Za-z0-9_+-][A-Za-z0-9_.+-]*)*$/;
 
+/** In a `u` regular expression a paired surrogate is one code point, so only a lone half matches. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 function invalid(code: string, title: string, detail?: string): ProblemError {
   return new ProblemError(422, code, title, detail);
 }
@@ -44,6 +47,13 @@ function decodeBytes(text: string, encoding: 'utf8' | 'base64', field: string, m
     }
     bytes = Buffer.from(compact, 'base64');
   } else {
+    // UTF-8 cannot encode a lone surrogate; Node would put U+FFFD in its place and change the input.
+    if (LONE_SURROGATE.test(text))
+      throw invalid(
+        'invalid_text',
+        `${field} is not valid Unicode text`,
+        `${field} holds a lone surrogate (\\ud800 to \\udfff); send such bytes with encoding "base64"`,
+      );
     bytes = Buffer.from(text, 'utf8');
   }
   if (bytes.length > maxBytes) {
@@ -63,6 +73,13 @@ function checkArgv(items: readonly string[] | undefined, field: string): string[
     // argv items reach execve as C strings; a NUL would silently cut them.
     if (item.includes('\0'))
       throw invalid('invalid_argument', `${field} items may not contain NUL characters`);
+    // Stored as JSON text in Postgres, which refuses lone surrogates; they are not text anyway.
+    if (LONE_SURROGATE.test(item))
+      throw invalid(
+        'invalid_argument',
+        `${field} items must be valid Unicode text`,
+        'an item holds a lone surrogate (\\ud800 to \\udfff)',
+      );
   }
   return out;
 }
