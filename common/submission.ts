@@ -133,10 +133,12 @@ export interface SubmissionJobData {
 /** What the executor announces with the result, so a waiting request can answer without a read. */
 export interface FinishedNotice {
   readonly executor: string;
+  /** Deliveries of the job so far, as counted by the claim. */
+  readonly attempts: number;
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly result: StoredResult;
 }
 
-/** Results whose notice would be larger than this are announced bare and read from Postgres. */
+/** Results whose JSON is larger than this are announced bare and read from Postgres. */
 export const INLINE_NOTICE_BYTES = 64 * 1024;

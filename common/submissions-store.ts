@@ -57,13 +57,13 @@ export function isSubmissionId(id: string): boolean {
 export class SubmissionStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  /** Stores a new queued submission; returns its creation time. */
-  async insert(s: NewSubmission): Promise<Date> {
+  /** Stores a new queued submission (`input` when the caller has already encoded it); returns its creation time. */
+  async insert(s: NewSubmission, input: InputJson = encodeInput(s.input)): Promise<Date> {
     const { rows } = await this.pool.query<{ created_at: Date }>({
       name: 'submission-insert',
       text: `INSERT INTO submissions (id, state, language, language_version, encoding, input, limits, api_key_id)
        VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7) RETURNING created_at`,
-      values: [s.id, s.language, s.languageVersion, s.encoding, encodeInput(s.input), s.limits, s.apiKeyId],
+      values: [s.id, s.language, s.languageVersion, s.encoding, input, s.limits, s.apiKeyId],
     });
     return (rows[0] as { created_at: Date }).created_at;
   }
@@ -122,12 +122,13 @@ export class SubmissionStore {
     id: string,
     executor: string,
     result: StoredResult,
+    resultJson: string = JSON.stringify(result),
   ): Promise<{ startedAt: Date; finishedAt: Date } | undefined> {
     const { rows } = await this.pool.query<{ started_at: Date | null; finished_at: Date }>({
       name: 'submission-finish',
       text: `UPDATE submissions SET state = 'finished', verdict = $2, result = $3, executor = $4, finished_at = now()
        WHERE id = $1 AND state IN ('queued', 'running') RETURNING started_at, finished_at`,
-      values: [id, result.verdict, result, executor],
+      values: [id, result.verdict, resultJson, executor],
     });
     const row = rows[0];
     if (row === undefined) return undefined;

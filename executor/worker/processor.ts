@@ -103,6 +103,22 @@ async function claimOnceInserted(
   }
 }
 
+/** The `FinishedNotice` JSON around an already serialized result. */
+function finishedNotice(
+  executor: string,
+  attempts: number,
+  times: { startedAt: Date; finishedAt: Date },
+  resultJson: string,
+): string {
+  const head: Omit<FinishedNotice, 'result'> = {
+    executor,
+    attempts,
+    startedAt: times.startedAt.toISOString(),
+    finishedAt: times.finishedAt.toISOString(),
+  };
+  return `${JSON.stringify(head).slice(0, -1)},"result":${resultJson}}`;
+}
+
 interface Work {
   readonly language: string;
   readonly input: SubmissionInput;
@@ -209,20 +225,19 @@ export function createProcessor<Cache>(deps: ProcessorDeps<Cache>) {
         }
       }
       // The result is stored only over a successful claim: the claim is what makes the run ours.
-      if (!(await claimed)) throw new StopSignal('gone');
-      const stored = await deps.store.finish(id, deps.executorId, result);
+      const claim = await claimed;
+      if (!claim) throw new StopSignal('gone');
+      // Serialized once: a result can hold megabytes of output, and both the row and the notice need it.
+      const resultJson = JSON.stringify(result);
+      const stored = await deps.store.finish(id, deps.executorId, result, resultJson);
       if (stored) {
         deps.metrics.submissions.inc({ verdict: result.verdict });
         deps.metrics.runSeconds.observe({ verdict: result.verdict }, (Date.now() - startedAt) / 1000);
-        const notice = JSON.stringify({
-          executor: deps.executorId,
-          startedAt: stored.startedAt.toISOString(),
-          finishedAt: stored.finishedAt.toISOString(),
-          result,
-        } satisfies FinishedNotice);
         events.event(
           { type: 'result', verdict: result.verdict },
-          notice.length <= INLINE_NOTICE_BYTES ? notice : undefined,
+          resultJson.length <= INLINE_NOTICE_BYTES
+            ? finishedNotice(deps.executorId, claim.attempts, stored, resultJson)
+            : undefined,
         );
         log.info({ verdict: result.verdict }, 'finished');
       } else {

@@ -30,7 +30,7 @@ function fromNotice(s: NewSubmission, createdAt: Date, data: string): Submission
     verdict: notice.result.verdict,
     result: notice.result,
     executor: notice.executor,
-    attempts: 1,
+    attempts: notice.attempts,
     createdAt,
     startedAt: new Date(notice.startedAt),
     finishedAt: new Date(notice.finishedAt),
@@ -125,9 +125,10 @@ export function submissionRoutes(ctx: ApiContext): FastifyPluginCallbackTypebox 
           limits: decoded.limits,
           apiKeyId: apiKey?.id ?? null,
         };
+        const input = encodeInput(decoded.input);
         const spec =
           inputBytes(decoded.input) <= INLINE_SPEC_BYTES
-            ? { language: submission.language, input: encodeInput(decoded.input), limits: decoded.limits }
+            ? { language: submission.language, input, limits: decoded.limits }
             : undefined;
         // A job that carries its submission is queued alongside the insert: its executor starts at once
         // and claims the row once it is committed. A job without it must find the row, so it waits.
@@ -139,7 +140,7 @@ export function submissionRoutes(ctx: ApiContext): FastifyPluginCallbackTypebox 
         const queued = spec ? enqueue() : undefined;
         let createdAt: Date;
         try {
-          createdAt = await ctx.store.insert(submission);
+          createdAt = await ctx.store.insert(submission, input);
         } catch (error) {
           waiter?.cancel();
           if (queued) {

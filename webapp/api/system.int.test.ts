@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_LIMITS } from '../../common/limits.js';
 import { readEvents } from '../../common/events.js';
 import { enqueueSubmission } from '../../common/queue.js';
@@ -284,12 +284,14 @@ describe('durability', () => {
 
   it('answers wait=true from the executor notice with exactly what a later GET reads', async () => {
     h = await startHarness({ judge: echoJudge });
+    const reads = vi.spyOn(h.ctx.store, 'get');
     const waited = await h.app.inject({
       method: 'POST',
       url: '/api/v1/submissions?wait=true',
       payload: { ...body, stdin: 'same' },
     });
     expect(waited.statusCode).toBe(200);
+    expect(reads).not.toHaveBeenCalled();
     const view = waited.json<{ id: string; stdout: string }>();
     expect(view.stdout).toBe('same');
     expect((await h.app.inject({ url: `/api/v1/submissions/${view.id}` })).json()).toEqual(view);
@@ -298,12 +300,15 @@ describe('durability', () => {
   it('runs a submission too large to travel inside its job, reading it from Postgres', async () => {
     h = await startHarness({ judge: echoJudge });
     const stdin = 'y'.repeat(INLINE_SPEC_BYTES + 1);
+    const reads = vi.spyOn(h.ctx.store, 'get');
     const waited = await h.app.inject({
       method: 'POST',
       url: '/api/v1/submissions?wait=true',
       payload: { ...body, stdin },
     });
     expect(waited.statusCode).toBe(200);
+    // Its result is too large for the notice too, so the answer is read from the row.
+    expect(reads).toHaveBeenCalledTimes(1);
     expect(waited.json<{ stdout: string }>().stdout).toBe(stdin);
   });
 
