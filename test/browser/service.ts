@@ -3,16 +3,13 @@
  * on a free port, with their own Postgres database and Redis prefix so nothing leaks between runs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
-import pg from 'pg';
+import { TEST_REDIS_URL, createTestDatabase, deleteRedisPrefix, testPrefix } from '../support/isolation.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
-const ADMIN_URL = process.env['TEST_DATABASE_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface Service {
   readonly url: string;
@@ -33,31 +30,6 @@ async function freePort(): Promise<number> {
       );
     });
   });
-}
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-async function deleteKeys(url: string, pattern: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 /** Builds dist/ui when it is missing, so the test can run on its own as well as after `npm run build`. */
@@ -103,16 +75,15 @@ export interface ServiceOptions {
 }
 
 export async function startService(options: ServiceOptions = {}): Promise<Service> {
-  const suffix = randomBytes(4).toString('hex');
-  const database = `remcode_ui_${suffix}`;
-  await adminQuery(`CREATE DATABASE ${database}`);
+  const db = await createTestDatabase();
+  const prefix = testPrefix();
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     PORT: String(port),
     HOST: '127.0.0.1',
-    DATABASE_URL: ADMIN_URL.replace(/\/[^/]*$/, `/${database}`),
-    REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
-    REMCODE_PREFIX: `remcode-ui-${suffix}`,
+    DATABASE_URL: db.url,
+    REDIS_URL: TEST_REDIS_URL,
+    REMCODE_PREFIX: prefix,
     EXECUTOR_SLOTS: '2',
     EXECUTOR_METRICS_PORT: String(await freePort()),
     LOG_LEVEL: 'warn',
@@ -124,8 +95,8 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   const url = `http://127.0.0.1:${port}`;
   const close = async (): Promise<void> => {
     await Promise.allSettled(children.map(stop));
-    await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await deleteKeys(env['REDIS_URL'] ?? '', `${env['REMCODE_PREFIX']}:*`);
+    await db.drop();
+    await deleteRedisPrefix(prefix);
   };
   try {
     await waitUntil(url, children, log, options.executor !== false);
@@ -133,7 +104,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     await close();
     throw error;
   }
-  return { url, prefix: env['REMCODE_PREFIX'] ?? '', logs: () => log.join(''), close };
+  return { url, prefix, logs: () => log.join(''), close };
 }
 
 async function waitUntil(
