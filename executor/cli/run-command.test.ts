@@ -24,6 +24,7 @@ function fakeSandbox(reply: Partial<RunResult>, seen: RunRequest[]): () => Promi
           stderr: Buffer.alloc(0),
           stdoutTruncated: false,
           stderrTruncated: false,
+          warmStart: false,
           error: null,
           ...reply,
         });

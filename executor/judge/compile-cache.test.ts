@@ -14,6 +14,7 @@ const compile: RunResult = {
   stderr: Buffer.alloc(0),
   stdoutTruncated: false,
   stderrTruncated: false,
+  warmStart: false,
   error: null,
 };
 

@@ -36,6 +36,7 @@ function result(overrides: Partial<RunResult> = {}): RunResult {
     stderr: Buffer.alloc(0),
     stdoutTruncated: false,
     stderrTruncated: false,
+    warmStart: false,
     error: null,
     ...overrides,
   };
@@ -56,6 +57,7 @@ const language = (overrides: Partial<InstalledLanguage> = {}): InstalledLanguage
   editorMode: 'toy',
   starter: '',
   supportFiles: [],
+  warm: null,
   available: true,
   installedVersion: '1.0',
   unavailableReason: null,

@@ -1,4 +1,5 @@
 export { createSandbox, DEFAULT_ETC, DEFAULT_UID_BASE } from './sandbox.js';
+export { warmInterpreter, WARM_STARTS } from './warm.js';
 export { HARD_CEILINGS } from './validate.js';
 export {
   SandboxClosedError,

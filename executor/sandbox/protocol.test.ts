@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeDone, decodeFile, encodeFile, encodeFrame, FrameDecoder } from './protocol.js';
+import { decodeDone, decodeFile, encodeFile, encodeFrame, encodeWarm, FrameDecoder } from './protocol.js';
 
 describe('FrameDecoder', () => {
   it('reassembles frames split at every possible byte boundary', () => {
@@ -36,5 +36,35 @@ describe('file frames', () => {
 describe('decodeDone', () => {
   it('rejects a short payload instead of reading garbage', () => {
     expect(() => decodeDone(Buffer.alloc(10))).toThrow(/short result/);
+  });
+
+  it('reads the warm-start flag after the truncation flags, and the message after that', () => {
+    const payload = Buffer.concat([Buffer.alloc(44), Buffer.from([1, 0, 1]), Buffer.from('why')]);
+    expect(decodeDone(payload)).toMatchObject({
+      stdoutTruncated: true,
+      stderrTruncated: false,
+      warmStart: true,
+      message: 'why',
+    });
+    expect(decodeDone(Buffer.alloc(47)).warmStart).toBe(false);
+  });
+});
+
+describe('encodeWarm', () => {
+  it('sends argv items, then environment entries, as tagged fields', () => {
+    const [frame] = new FrameDecoder().push(encodeWarm(['python3', '-c', 'x'], ['A=1']));
+    expect(frame!.type).toBe(0x5a);
+    const fields: [number, string][] = [];
+    for (let off = 0; off < frame!.payload.length;) {
+      const length = frame!.payload.readUInt32LE(off + 1);
+      fields.push([frame!.payload[off]!, frame!.payload.toString('utf8', off + 5, off + 5 + length)]);
+      off += 5 + length;
+    }
+    expect(fields).toEqual([
+      [1, 'python3'],
+      [1, '-c'],
+      [1, 'x'],
+      [2, 'A=1'],
+    ]);
   });
 });

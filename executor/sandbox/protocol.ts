@@ -11,6 +11,7 @@ export const Request = {
   cancel: 0x43, // 'C'
   snapshot: 0x53, // 'S'
   release: 0x58, // 'X'
+  warm: 0x5a, // 'Z'
 } as const;
 
 export const Response = {
@@ -126,6 +127,14 @@ export function encodeRun(run: EncodedRun): Buffer {
   return encodeFrame(Request.run, ...parts);
 }
 
+/** Starts the slot's warm interpreter (an empty argv stops it). See native/zygote.c. */
+export function encodeWarm(argv: readonly string[], env: readonly string[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const a of argv) parts.push(...field(Tag.arg, Buffer.from(a, 'utf8')));
+  for (const e of env) parts.push(...field(Tag.env, Buffer.from(e, 'utf8')));
+  return encodeFrame(Request.warm, ...parts);
+}
+
 export interface DoneFrame {
   readonly endKind: number;
   readonly endCode: number;
@@ -136,10 +145,12 @@ export interface DoneFrame {
   readonly oomKills: bigint;
   readonly stdoutTruncated: boolean;
   readonly stderrTruncated: boolean;
+  /** The run used a box of the warm interpreter. */
+  readonly warmStart: boolean;
   readonly message: string | null;
 }
 
-const DONE_SIZE = 46;
+const DONE_SIZE = 47;
 
 export function decodeDone(payload: Buffer): DoneFrame {
   if (payload.length < DONE_SIZE)
@@ -155,6 +166,7 @@ export function decodeDone(payload: Buffer): DoneFrame {
     oomKills: payload.readBigUInt64LE(36),
     stdoutTruncated: payload[44] === 1,
     stderrTruncated: payload[45] === 1,
+    warmStart: payload[46] === 1,
     message: message.length > 0 ? message : null,
   };
 }

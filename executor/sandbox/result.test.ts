@@ -14,6 +14,7 @@ function done(partial: Partial<DoneFrame>): DoneFrame {
     oomKills: 0n,
     stdoutTruncated: false,
     stderrTruncated: false,
+    warmStart: false,
     message: null,
     ...partial,
   };

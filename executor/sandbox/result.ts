@@ -41,6 +41,7 @@ export function toRunResult(done: DoneFrame, run: RunFacts, stdout: Buffer, stde
     stderr,
     stdoutTruncated: done.stdoutTruncated,
     stderrTruncated: done.stderrTruncated,
+    warmStart: done.warmStart,
     exitCode: done.endKind === EndKind.exited ? done.endCode : null,
     signal:
       done.endKind === EndKind.signaled

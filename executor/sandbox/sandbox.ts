@@ -59,6 +59,13 @@ function defaultHelperPath(): string {
   return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
 }
 
+function warnWarm(onLog: NonNullable<SandboxOptions['onLog']>, slot: number, error: Error): void {
+  onLog('warn', 'warm interpreter did not start; this slot starts every run cold', {
+    slot,
+    error: error.message,
+  });
+}
+
 interface Waiter {
   resolve(slot: Slot): void;
   reject(error: Error): void;
@@ -143,8 +150,10 @@ class SlotPool implements Sandbox {
         // A crashed helper is replaced so that the pool keeps its size.
         const config = this.#configs[slot.number]!;
         try {
-          usable = (await Slot.start(config)).slot;
+          const started = await Slot.start(config);
+          usable = started.slot;
           this.#all.add(usable);
+          if (started.warmError) warnWarm(this.#onLog, slot.number, started.warmError);
           this.#onLog('warn', 'sandbox slot restarted after its helper stopped', { slot: slot.number });
         } catch (error) {
           this.#onLog('error', 'sandbox slot could not be restarted', {
@@ -295,6 +304,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     instance,
     cgroupName: options.cgroupName ?? 'remcode',
     etc: options.etc ?? DEFAULT_ETC,
+    ...(options.warm ? { warm: options.warm } : {}),
   }));
   const started = await Promise.allSettled(configs.map((c) => Slot.start(c)));
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -306,10 +316,12 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   const onLog = options.onLog ?? (() => undefined);
   const first = ok[0]!;
   if (!first.loopback) onLog('warn', 'sandbox boxes have no loopback interface (CAP_NET_ADMIN missing)');
-  return new SlotPool(
+  const pool = new SlotPool(
     configs,
     ok.map((s) => s.slot),
     first.cgroup,
     onLog,
   );
+  for (const [index, s] of ok.entries()) if (s.warmError) warnWarm(onLog, index, s.warmError);
+  return pool;
 }

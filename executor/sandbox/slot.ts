@@ -7,13 +7,14 @@ import {
   decodeFile,
   decodeOutput,
   encodeFrame,
+  encodeWarm,
   FrameDecoder,
   Request,
   Response,
   type DoneFrame,
   type Frame,
 } from './protocol.js';
-import type { CgroupVersion, OutputStream } from './types.js';
+import type { CgroupVersion, OutputStream, WarmInterpreter } from './types.js';
 
 export interface SlotConfig {
   readonly helperPath: string;
@@ -22,6 +23,7 @@ export interface SlotConfig {
   readonly instance: string;
   readonly cgroupName: string;
   readonly etc: readonly string[];
+  readonly warm?: WarmInterpreter;
 }
 
 interface Pending {
@@ -79,8 +81,14 @@ export class Slot {
     });
   }
 
-  /** Starts a helper and waits until its first box proved that the sandbox works on this host. */
-  static async start(config: SlotConfig): Promise<{ slot: Slot; cgroup: CgroupVersion; loopback: boolean }> {
+  /**
+   * Starts a helper and waits until its first box proved that the sandbox works on this host, then its
+   * warm interpreter, if configured. A warm interpreter that fails to start leaves a working slot whose
+   * runs all start cold; `warmError` says why.
+   */
+  static async start(
+    config: SlotConfig,
+  ): Promise<{ slot: Slot; cgroup: CgroupVersion; loopback: boolean; warmError: Error | null }> {
     const slot = new Slot(config);
     const ready = await new Promise<Frame>((resolve, reject) => {
       slot.#pending = {
@@ -100,7 +108,22 @@ export class Slot {
           ),
       };
     });
-    return { slot, cgroup: ready.payload[0] === 2 ? 'v2' : 'v1', loopback: ready.payload[1] === 1 };
+    let warmError: Error | null = null;
+    if (config.warm) {
+      const env = Object.entries(config.warm.env).map(([name, value]) => `${name}=${value}`);
+      try {
+        await slot.simple(encodeWarm(config.warm.argv, env));
+      } catch (error) {
+        if (!slot.alive) throw error;
+        warmError = error instanceof Error ? error : new Error(String(error));
+      }
+    }
+    return {
+      slot,
+      cgroup: ready.payload[0] === 2 ? 'v2' : 'v1',
+      loopback: ready.payload[1] === 1,
+      warmError,
+    };
   }
 
   get alive(): boolean {

@@ -71,6 +71,11 @@ export interface RunResult {
   readonly stderr: Buffer;
   readonly stdoutTruncated: boolean;
   readonly stderrTruncated: boolean;
+  /**
+   * The program ran in a copy of the slot's warm interpreter instead of starting one (see
+   * `SandboxOptions.warm`): its CPU time, wall time and memory then leave out the interpreter's start-up.
+   */
+  readonly warmStart: boolean;
   /** Human-readable cause for `internal_error`; never contains host secrets. */
   readonly error: string | null;
 }
@@ -118,6 +123,12 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
+export interface WarmInterpreter {
+  /** The interpreter and its start-up code, e.g. `['python3', '-c', code]`; see executor/sandbox/warm/. */
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
 export interface SandboxOptions {
   /** Concurrent runs; each slot is one helper process with its own uid. Default: number of cores. */
   readonly slots?: number;
@@ -129,6 +140,13 @@ export interface SandboxOptions {
   readonly cgroupName?: string;
   /** Names directly under the host's /etc mirrored read-only into every box. Default: `DEFAULT_ETC`. */
   readonly etc?: readonly string[];
+  /**
+   * An interpreter each slot keeps started, so that a run of it skips the interpreter's start-up: the
+   * program runs in a copy-on-write copy of it, forked into a fresh box (docs/sandbox.md, "Warm starts").
+   * A run uses it when its argv[0] equals `argv[0]` here, its argv[1] is a script rather than an option,
+   * and its environment is exactly `env`; any other run starts cold, as without this option.
+   */
+  readonly warm?: WarmInterpreter;
   readonly onLog?: (
     level: 'debug' | 'info' | 'warn' | 'error',
     message: string,

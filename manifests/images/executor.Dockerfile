@@ -24,6 +24,7 @@ COPY --from=build /src/dist dist
 COPY --from=build /src/common/migrations common/migrations
 COPY --from=build /src/executor/languages/catalogue.yaml executor/languages/catalogue.yaml
 COPY --from=build /src/executor/sandbox/native/build executor/sandbox/native/build
+COPY --from=build /src/executor/sandbox/warm executor/sandbox/warm
 ENV NODE_ENV=production EXECUTOR_METRICS_HOST=0.0.0.0
 EXPOSE 9101
 CMD ["node", "dist/executor/main.js"]

@@ -43,6 +43,7 @@ export function fakeLanguage(id: string, compiled: boolean, available = true): I
     version: { argv: ['true'], pattern: '(.*)' },
     packages: [],
     supportFiles: [],
+    warm: null,
     env: {},
     limitAdjust: {},
     compileLimits: {},
@@ -71,6 +72,7 @@ export function fakeRun(
     stderr: Buffer.from(stderr),
     stdoutTruncated: false,
     stderrTruncated: false,
+    warmStart: false,
     error: null,
   };
 }

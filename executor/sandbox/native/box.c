@@ -265,11 +265,17 @@ static void set_limit(int resource, rlim_t soft, rlim_t hard) {
   if (setrlimit(resource, &r) < 0) _exit(126);
 }
 
-/* Runs in the forked program: the last step before user code. Failures are reported through errfd. */
-static void exec_program(const struct run_spec *spec, char *const argv[], char *const envp[], const char *cwd,
-                         int fds[4], int errfd) __attribute__((noreturn));
-static void exec_program(const struct run_spec *spec, char *const argv[], char *const envp[], const char *cwd,
-                         int fds[4], int errfd) {
+/* Set by box_main_warm: the signal dispositions the warm interpreter had before its first box. */
+static const struct sigaction *warm_dispositions;
+
+/*
+ * Runs in the forked program: the last step before user code. Failures are reported through errfd.
+ * Cold, it ends in execve. Warm, it returns with the process in the state execve would have left it in
+ * (same fds, limits, credentials, seccomp filter, working directory), and the interpreter that is
+ * already running in this address space takes over.
+ */
+static void enter_program(const struct run_spec *spec, char *const argv[], char *const envp[], const char *cwd,
+                          int fds[4], int errfd) {
   int e, stage = STAGE_EXEC;
   if (setsid() < 0) goto fail;
   if (dup2(fds[1], 0) < 0 || dup2(fds[2], 1) < 0 || dup2(fds[3], 2) < 0) goto fail;
@@ -303,7 +309,18 @@ static void exec_program(const struct run_spec *spec, char *const argv[], char *
   stage = STAGE_CWD;
   if (enter_cwd(cwd) < 0) goto fail;
   stage = STAGE_EXEC;
+  if (warm_dispositions) {
+    /* execve would have made the new image dumpable again (leaving uid 0 cleared it): without this,
+     * /proc/self would belong to root and the program could not list its own fds. */
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) goto fail;
+  }
   if (seccomp_install() < 0) goto fail;
+  if (warm_dispositions) {
+    /* The interpreter's own handlers (SIGINT, SIGPIPE ignored...), as a fresh start would set them. */
+    for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &warm_dispositions[sig], NULL);
+    close(3); /* end of file on the error pipe: the box's init counts the program as started */
+    return;
+  }
 
   if (strchr(argv[0], '/')) {
     execve(argv[0], argv, envp);
@@ -335,7 +352,10 @@ fail:
   _exit(127);
 }
 
-static void run_once(void) {
+static struct warm_program warm_call;
+
+/* Cold: never returns. Warm: returns in the program only, after everything execve would have done. */
+static const struct warm_program *run_once(void) {
   struct run_spec spec;
   char *blob;
   int fds[4]; /* workspace mount, stdin read end, stdout write end, stderr write end */
@@ -372,7 +392,10 @@ static void run_once(void) {
   if (child < 0) fail(STEP_FORK);
   if (child == 0) {
     close(errpipe[0]);
-    exec_program(&spec, argv, envp, cwd, fds, errpipe[1]);
+    enter_program(&spec, argv, envp, cwd, fds, errpipe[1]);
+    warm_call.argc = spec.argc;
+    warm_call.argv = argv;
+    return &warm_call;
   }
   close(errpipe[1]);
   close(fds[1]);
@@ -404,7 +427,7 @@ static void run_once(void) {
   }
 }
 
-void box_main(int ctl) {
+static const struct warm_program *box_serve(int ctl) {
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   /* Never hold the executor's pipes: stdio becomes /dev/null, the control socket moves to fd 3. */
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -422,6 +445,15 @@ void box_main(int ctl) {
   build_root();
   if (sethostname("remcode", 7) < 0) { /* the UTS namespace is ours: this cannot fail in practice */ }
   send_msg(BOX_READY, 0, 0);
-  run_once();
-  _exit(0);
+  return run_once();
+}
+
+void box_main(int ctl) {
+  box_serve(ctl);
+  _exit(0); /* not reached: a cold program replaces itself with execve */
+}
+
+const struct warm_program *box_main_warm(int ctl, const struct sigaction *dispositions) {
+  warm_dispositions = dispositions;
+  return box_serve(ctl);
 }

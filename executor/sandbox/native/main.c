@@ -29,8 +29,6 @@
 #define MAX_FRAME (256u << 20)
 #define MAX_ARGV_ENV (1u << 20)
 
-struct config cfg = {.slot = -1, .cgroup_name = "remcode"};
-
 /* ---------- frames to and from the executor ---------- */
 
 static void send_frame(unsigned char type, const void *a, size_t alen, const void *b, size_t blen) {
@@ -101,8 +99,20 @@ struct box {
   struct run_cgroup cg;
 };
 
+/* One cold box, forked by us, and (while a warm interpreter runs) one warm box, cloned by it. */
 static struct box ready = {.pid = -1, .ctl = -1};
+static struct box ready_warm = {.pid = -1, .ctl = -1};
 static unsigned long seq;
+
+/* The warm interpreter (zygote.c): a run may use its box when it asks for the same argv[0] with exactly
+ * the environment the interpreter started with, and names a script rather than an option. */
+static struct {
+  pid_t pid;
+  int sock;
+  char *argv0;
+  char **env; /* NULL-terminated */
+  size_t envc;
+} warm = {.pid = -1, .sock = -1};
 
 /* Used cgroups wait here until the helper is idle: right after a run the kernel may still report them
  * busy for a few milliseconds, and no request should wait for that. */
@@ -140,7 +150,10 @@ static void box_discard(struct box *b) {
   b->ctl = -1;
 }
 
-static int box_prepare(char *err, size_t errlen) {
+static void warm_stop(void);
+static long warm_clone(int ctl, char *err, size_t errlen);
+
+static int box_prepare(int use_warm, char *err, size_t errlen) {
   struct box b = {.pid = -1, .ctl = -1, .seq = ++seq};
   if (cgroup_create(&b.cg, b.seq, err, errlen) < 0) return -1;
   int sv[2];
@@ -149,12 +162,17 @@ static int box_prepare(char *err, size_t errlen) {
     cgroup_remove(&b.cg);
     return -1;
   }
-  /* fork-like clone straight into new namespaces; the child's stack is a copy-on-write of ours */
-  /* No CLONE_NEWNET: boxes share the slot's network namespace (see main). */
-  long pid = syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD,
-                     NULL, NULL, NULL, NULL);
+  long pid;
+  if (use_warm) {
+    pid = warm_clone(sv[1], err, errlen);
+  } else {
+    /* fork-like clone straight into new namespaces; the child's stack is a copy-on-write of ours */
+    /* No CLONE_NEWNET: boxes share the slot's network namespace (see main). */
+    pid = syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD, NULL, NULL, NULL,
+                  NULL);
+    if (pid < 0) snprintf(err, errlen, "clone: %s", strerror(errno));
+  }
   if (pid < 0) {
-    snprintf(err, errlen, "clone: %s", strerror(errno));
     close(sv[0]);
     close(sv[1]);
     cgroup_remove(&b.cg);
@@ -173,8 +191,182 @@ static int box_prepare(char *err, size_t errlen) {
     box_discard(&b);
     return -1;
   }
-  ready = b;
+  if (use_warm) ready_warm = b;
+  else ready = b;
   return 0;
+}
+
+/* ---------- the warm interpreter ---------- */
+
+static void warm_stop(void) {
+  box_discard(&ready_warm);
+  if (warm.pid > 0) {
+    kill(warm.pid, SIGKILL);
+    while (waitpid(warm.pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (warm.sock >= 0) close(warm.sock);
+  free(warm.argv0);
+  for (size_t i = 0; i < warm.envc; i++) free(warm.env[i]);
+  free(warm.env);
+  warm.pid = -1;
+  warm.sock = -1;
+  warm.argv0 = NULL;
+  warm.env = NULL;
+  warm.envc = 0;
+}
+
+/* Asks the interpreter for a box; returns its pid. A failure stops warm starts until the next request. */
+static long warm_clone(int ctl, char *err, size_t errlen) {
+  if (warm.sock < 0) {
+    snprintf(err, errlen, "no warm interpreter");
+    return -1;
+  }
+  char byte = 'B';
+  struct iovec iov = {&byte, 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &ctl, sizeof ctl);
+  int32_t answer = 0;
+  if (sendmsg(warm.sock, &msg, MSG_NOSIGNAL) != 1 || read_exact(warm.sock, &answer, sizeof answer) != 1) {
+    snprintf(err, errlen, "the warm interpreter stopped");
+    fprintf(stderr, "remcode-sandboxd: slot %d: %s; runs start cold from now on\n", cfg.slot, err);
+    warm_stop();
+    return -1;
+  }
+  if (answer < 0) {
+    snprintf(err, errlen, "warm clone: %s", strerror(-answer));
+    return -1;
+  }
+  return answer;
+}
+
+static const char *env_get(char **env, const char *name) {
+  size_t n = strlen(name);
+  for (; *env; env++)
+    if (strncmp(*env, name, n) == 0 && (*env)[n] == '=') return *env + n + 1;
+  return NULL;
+}
+
+/* Finds an executable the way the box does (exec_program): through the PATH of the given environment. */
+static int find_in_path(const char *name, char **env, char *out, size_t outlen) {
+  if (strchr(name, '/')) {
+    snprintf(out, outlen, "%s", name);
+    return access(out, X_OK);
+  }
+  const char *path = env_get(env, "PATH");
+  if (!path) path = "/usr/local/bin:/usr/bin:/bin";
+  for (const char *p = path;;) {
+    const char *colon = strchr(p, ':');
+    size_t len = colon ? (size_t)(colon - p) : strlen(p);
+    if (len > 0 && len + strlen(name) + 2 < outlen) {
+      snprintf(out, outlen, "%.*s/%s", (int)len, p, name);
+      if (access(out, X_OK) == 0) return 0;
+    }
+    if (!colon) return -1;
+    p = colon + 1;
+  }
+}
+
+/*
+ * REQ_WARM: TAG_ARG fields are the interpreter's argv (argv[0] found through the environment's PATH);
+ * our own options and the library's path are appended after them, for the interpreter's start-up code
+ * to pass to rc_warm_serve. TAG_ENV fields are its environment and the one runs must match. An empty
+ * request stops the interpreter. Answers OK once the interpreter is serving, else ERROR.
+ */
+static void handle_warm(const unsigned char *p, size_t len, int argc0, char **argv0, const char *lib) {
+  char err[512] = "";
+  warm_stop();
+  size_t nargs = 0, nenv = 0;
+  for (size_t off = 0; off < len;) {
+    if (len - off < 5) return send_error(ERR_INVALID, "malformed warm request");
+    uint32_t flen = get_u32(p + off + 1);
+    if (flen > len - off - 5) return send_error(ERR_INVALID, "malformed warm request");
+    if (memchr(p + off + 5, '\0', flen)) return send_error(ERR_INVALID, "warm argv or environment contains a NUL byte");
+    if (p[off] == TAG_ARG) nargs++;
+    else if (p[off] == TAG_ENV) {
+      if (!memchr(p + off + 5, '=', flen)) return send_error(ERR_INVALID, "environment entry without '='");
+      nenv++;
+    } else return send_error(ERR_INVALID, "warm request fields are argv and environment only");
+    off += 5 + flen;
+  }
+  if (nargs == 0 && nenv == 0) return send_ok();
+  if (nargs == 0) return send_error(ERR_INVALID, "warm request without argv");
+  char **args = calloc(nargs + (size_t)argc0 + 2, sizeof *args);
+  char **env = calloc(nenv + 1, sizeof *env);
+  if (!args || !env) die("out of memory");
+  size_t ia = 0, ie = 0;
+  for (size_t off = 0; off < len;) {
+    uint32_t flen = get_u32(p + off + 1);
+    char *s = strndup((const char *)p + off + 5, flen);
+    if (!s) die("out of memory");
+    if (p[off] == TAG_ARG) args[ia++] = s;
+    else env[ie++] = s;
+    off += 5 + flen;
+  }
+  args[ia++] = (char *)lib;
+  for (int i = 1; i < argc0; i++) args[ia++] = argv0[i];
+  char exe[4096];
+  int sv[2] = {-1, -1}, in[2] = {-1, -1};
+  if (find_in_path(args[0], env, exe, sizeof exe) < 0) {
+    snprintf(err, sizeof err, "warm interpreter %s not found", args[0]);
+  } else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || pipe2(in, O_CLOEXEC) < 0) {
+    snprintf(err, sizeof err, "socketpair: %s", strerror(errno));
+  } else {
+    pid_t pid = fork();
+    if (pid == 0) {
+      /* stdin: a pipe nobody writes; stdout and stderr: ours, so its complaints reach the executor's log.
+       * Pipes, not /dev/null, because the interpreter records at start-up what its standard streams are
+       * (seekable or not, block size) and a program's streams are pipes. */
+      close(in[1]);
+      if (dup2(in[0], 0) < 0 || dup2(2, 1) < 0 || dup3(sv[1], 3, 0) < 0) _exit(127);
+      syscall(SYS_close_range, 4, ~0u, 0);
+      if (chdir("/") < 0) _exit(127);
+      sigset_t none;
+      sigemptyset(&none);
+      sigprocmask(SIG_SETMASK, &none, NULL);
+      for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
+      execve(exe, args, env);
+      fprintf(stderr, "remcode-sandboxd: exec %s: %s\n", exe, strerror(errno));
+      _exit(127);
+    }
+    if (pid < 0) {
+      snprintf(err, sizeof err, "fork: %s", strerror(errno));
+    } else {
+      warm.pid = pid;
+      warm.sock = sv[0];
+      sv[0] = -1;
+      /* Its start-up: an interpreter loading its library takes tens of milliseconds; a minute is a hang. */
+      struct pollfd pf = {warm.sock, POLLIN, 0};
+      char ready_byte = 0;
+      if (poll(&pf, 1, 60000) != 1 || read(warm.sock, &ready_byte, 1) != 1 || ready_byte != 'Y')
+        snprintf(err, sizeof err, "warm interpreter %s did not start (see the executor's log)", args[0]);
+    }
+  }
+  if (sv[0] >= 0) close(sv[0]);
+  if (sv[1] >= 0) close(sv[1]);
+  if (in[0] >= 0) close(in[0]), close(in[1]);
+  warm.argv0 = args[0];
+  for (size_t i = 1; i < nargs; i++) free(args[i]);
+  free(args);
+  warm.env = env;
+  warm.envc = nenv;
+  if (err[0]) {
+    warm_stop();
+    return send_error(ERR_SYSTEM, err);
+  }
+  if (box_prepare(1, err, sizeof err) < 0) {
+    warm_stop();
+    return send_error(ERR_SYSTEM, err);
+  }
+  send_ok();
 }
 
 static const char *step_name(int step) {
@@ -326,8 +518,32 @@ bad:
   return -1;
 }
 
+static int run_fits_warm(const struct run_input *in) {
+  if (warm.pid < 0 || in->envc != warm.envc) return 0;
+  const char *cwd = in->blob;
+  const char *arg0 = cwd + strlen(cwd) + 1;
+  const char *arg1 = arg0 + strlen(arg0) + 1;
+  if (in->argc < 2 || strcmp(arg0, warm.argv0) != 0 || arg1[0] == '-' || arg1[0] == '\0') return 0;
+  const char *e = arg1;
+  for (uint32_t i = 1; i < in->argc; i++) e += strlen(e) + 1;
+  const char *env = e;
+  for (uint32_t i = 0; i < in->envc; i++, e += strlen(e) + 1) {
+    size_t k = 0;
+    while (k < warm.envc && strcmp(warm.env[k], e) != 0) k++;
+    if (k == warm.envc) return 0;
+  }
+  /* and the other way round, so that a repeated entry cannot stand in for a missing one */
+  for (size_t k = 0; k < warm.envc; k++) {
+    e = env;
+    uint32_t i = 0;
+    while (i < in->envc && strcmp(warm.env[k], e) != 0) e += strlen(e) + 1, i++;
+    if (i == in->envc) return 0;
+  }
+  return 1;
+}
+
 static void send_done(struct run_state *r, uint64_t cpu, uint64_t wall, uint64_t mem, uint64_t oom,
-                      struct stream *out, struct stream *errs, const char *msg) {
+                      struct stream *out, struct stream *errs, int warm_start, const char *msg) {
   unsigned char d[DONE_PAYLOAD_SIZE];
   put_u32(d, (uint32_t)r->end_kind);
   put_u32(d + 4, (uint32_t)r->end_code);
@@ -338,6 +554,7 @@ static void send_done(struct run_state *r, uint64_t cpu, uint64_t wall, uint64_t
   put_u64(d + 36, oom);
   d[44] = (unsigned char)out->truncated;
   d[45] = (unsigned char)errs->truncated;
+  d[46] = (unsigned char)warm_start;
   send_frame(RES_DONE, d, sizeof d, msg, msg ? strlen(msg) : 0);
 }
 
@@ -359,21 +576,26 @@ static void handle_run(const unsigned char *payload, size_t plen) {
                         .end_kind = END_UNKNOWN};
   struct stream out = {.fd = -1, .id = 1}, errs = {.fd = -1, .id = 2};
 
-  /* A box that died while idle, or was never prepared, is replaced now (the slow path). */
+  /* A warm box when the run fits the warm interpreter and it has one ready, else a cold box. A box that
+   * died while idle, or was never prepared, is replaced now (the slow path); a warm one by a cold one. */
+  int use_warm = run_fits_warm(&in) && ready_warm.pid > 0;
   for (int attempt = 0;; attempt++) {
-    if (ready.pid < 0 && box_prepare(err, sizeof err) < 0) goto internal;
+    struct box *src = use_warm ? &ready_warm : &ready;
+    if (src->pid < 0 && box_prepare(use_warm, err, sizeof err) < 0) goto internal;
     struct box_msg m;
-    int rc = read_exact(ready.ctl, &m, sizeof m);
+    int rc = read_exact(src->ctl, &m, sizeof m);
     if (rc == 1 && m.kind == BOX_READY) break;
     if (rc == 1 && m.kind == BOX_SETUP_FAILED)
       snprintf(err, sizeof err, "sandbox setup failed at step %s: %s", step_name(m.b), strerror(m.a));
     else snprintf(err, sizeof err, "sandbox died before it was ready");
-    box_discard(&ready);
-    if (attempt == 1) goto internal;
+    box_discard(src);
+    if (use_warm) use_warm = 0;
+    else if (attempt >= 1) goto internal;
   }
-  struct box b = ready;
-  ready.pid = -1;
-  ready.ctl = -1;
+  struct box *taken = use_warm ? &ready_warm : &ready;
+  struct box b = *taken;
+  taken->pid = -1;
+  taken->ctl = -1;
   r.pid = b.pid;
 
   int rc = cgroup_set_limits(&b.cg, in.memory, in.processes);
@@ -511,18 +733,24 @@ static void handle_run(const unsigned char *payload, size_t plen) {
   uint64_t wall = now_ns() - r.start;
   uint64_t cpu = cgroup_cpu_ns(&b.cg), mem = cgroup_peak_memory(&b.cg), oom = cgroup_oom_kills(&b.cg);
   close(b.ctl);
-  send_done(&r, cpu, wall, mem, oom, &out, &errs, err[0] ? err : NULL);
-  /* After the answer: the next box and the kernel's cgroup teardown are off the caller's clock. */
-  if (box_prepare(err, sizeof err) < 0) ready.pid = -1; /* retried, and reported, at the next run */
+  send_done(&r, cpu, wall, mem, oom, &out, &errs, use_warm, err[0] ? err : NULL);
+  /* After the answer: the next box and the kernel's cgroup teardown are off the caller's clock. A failed
+   * preparation is retried, and reported, at the next run. */
+  if (ready.pid < 0) box_prepare(0, err, sizeof err);
+  if (warm.pid > 0 && ready_warm.pid < 0) box_prepare(1, err, sizeof err);
   retire_cgroup(&b.cg);
   return;
 
 internal:
   r.kill_reason = KILL_INTERNAL;
-  send_done(&r, 0, 0, 0, 0, &out, &errs, err);
+  send_done(&r, 0, 0, 0, 0, &out, &errs, 0, err);
 }
 
 /* ---------- main loop ---------- */
+
+static int main_argc;
+static char **main_argv;
+static char warm_lib[4096];
 
 static void handle(unsigned char type, const unsigned char *p, size_t len) {
   char err[512] = "";
@@ -554,6 +782,8 @@ static void handle(unsigned char type, const unsigned char *p, size_t len) {
     case REQ_RELEASE:
       workspace_release();
       return send_ok();
+    case REQ_WARM:
+      return handle_warm(p, len, main_argc, main_argv, warm_lib);
     case REQ_CANCEL:
       return; /* the run it meant has already ended; cancels never get an answer */
     default:
@@ -561,40 +791,23 @@ static void handle(unsigned char type, const unsigned char *p, size_t len) {
   }
 }
 
-static void parse_args(int argc, char **argv) {
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (!v) die("option %s needs a value", a);
-    if (strcmp(a, "--slot") == 0) cfg.slot = atoi(v);
-    else if (strcmp(a, "--uid") == 0) cfg.uid = (uid_t)strtoul(v, NULL, 10);
-    else if (strcmp(a, "--gid") == 0) cfg.gid = (gid_t)strtoul(v, NULL, 10);
-    else if (strcmp(a, "--instance") == 0) cfg.instance = v;
-    else if (strcmp(a, "--cgroup") == 0) cfg.cgroup_name = v;
-    else if (strcmp(a, "--etc") == 0) {
-      if (cfg.etc_count == MAX_ETC_ENTRIES) die("too many --etc entries");
-      if (strchr(v, '/') || strcmp(v, ".") == 0 || strcmp(v, "..") == 0) die("--etc takes a name directly under /etc: %s", v);
-      cfg.etc[cfg.etc_count++] = v;
-    } else die("unknown option %s", a);
-    i++;
-  }
-  if (cfg.slot < 0 || !cfg.instance || cfg.uid == 0 || cfg.gid == 0)
-    die("usage: remcode-sandboxd --slot N --uid U --gid G --instance ID [--cgroup NAME] [--etc NAME]...");
-  for (const char *c = cfg.instance; *c; c++)
-    if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9'))) die("--instance must be lowercase letters and digits");
-  for (const char *c = cfg.cgroup_name; *c; c++)
-    if (*c == '/' || *c == '.') die("--cgroup must be a plain name");
-}
-
 int main(int argc, char **argv) {
-  parse_args(argc, argv);
+  config_parse(argc, argv);
+  main_argc = argc;
+  main_argv = argv;
+  /* The warm interpreter's library sits beside us. */
+  ssize_t self = readlink("/proc/self/exe", warm_lib, sizeof warm_lib - 32);
+  if (self > 0) {
+    warm_lib[self] = '\0';
+    char *slash = strrchr(warm_lib, '/');
+    strcpy(slash ? slash + 1 : warm_lib, "libremcode-warm.so");
+  }
   if (geteuid() != 0) die("must run as root: it creates namespaces, mounts and cgroups");
   /* If the executor dies, so do we, and our boxes follow through their own death signal. */
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   signal(SIGPIPE, SIG_IGN);
 
-  char buf[32];
-  cfg.cap_last_cap = read_file("/proc/sys/kernel/cap_last_cap", buf, sizeof buf) > 0 ? atoi(buf) : 40;
+  config_load_host();
 
   /* A private mount namespace keeps workspaces invisible to the host and gone when we exit.
    * A network namespace of the slot's own holds only loopback. Its runs share it one after another:
@@ -614,14 +827,14 @@ int main(int argc, char **argv) {
   if (!version) die("%s", err);
   cgroup_sweep_stale();
 
-  if (box_prepare(err, sizeof err) < 0) die("%s", err);
+  if (box_prepare(0, err, sizeof err) < 0) die("%s", err);
   struct box_msg m;
   if (read_exact(ready.ctl, &m, sizeof m) != 1) die("the first sandbox died during setup");
   if (m.kind == BOX_SETUP_FAILED) die("sandbox setup failed at step %s: %s", step_name(m.b), strerror(m.a));
   unsigned char info[2] = {(unsigned char)version, (unsigned char)(lo ? 1 : 0)};
   /* That box proved the setup works; it is replaced so that every box starts unread. */
   box_discard(&ready);
-  if (box_prepare(err, sizeof err) < 0) die("%s", err);
+  if (box_prepare(0, err, sizeof err) < 0) die("%s", err);
   send_frame(RES_READY, info, sizeof info, NULL, 0);
 
   for (;;) {
@@ -640,6 +853,7 @@ int main(int argc, char **argv) {
     if (!fill_input()) break;
   }
   box_discard(&ready);
+  warm_stop();
   workspace_release();
   while (retired_count > 0) cgroup_remove(&retired[--retired_count]);
   return 0;

@@ -13,6 +13,7 @@
 #define REQ_CANCEL 'C'    /* no payload: kill the current run */
 #define REQ_SNAPSHOT 'S'  /* u64 max_bytes: stream back every regular file of the workspace */
 #define REQ_RELEASE 'X'   /* no payload: unmount the workspace */
+#define REQ_WARM 'Z'      /* TAG_ARG and TAG_ENV fields: start a warm interpreter (see zygote.c); none: stop it */
 
 /* helper -> Node */
 #define RES_READY 'Y'  /* u8 cgroup version (1 or 2), u8 loopback_up */
@@ -56,6 +57,6 @@
 #define END_EXEC_FAILED 3 /* execve failed; errno in `code` */
 #define END_CWD_FAILED 4 /* the working directory could not be entered safely; errno in `code` */
 
-#define DONE_PAYLOAD_SIZE (4 + 4 + 4 + 8 + 8 + 8 + 8 + 1 + 1)
+#define DONE_PAYLOAD_SIZE (4 + 4 + 4 + 8 + 8 + 8 + 8 + 1 + 1 + 1) /* ... truncation flags, warm start */
 
 #endif

@@ -23,6 +23,10 @@ struct config {
 
 extern struct config cfg;
 
+/* config.c */
+void config_parse(int argc, char **argv); /* the helper's options; dies with a usage message */
+void config_load_host(void);
+
 /* io.c */
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 int write_all(int fd, const void *buf, size_t len);
@@ -79,6 +83,16 @@ struct box_msg {
 #define BOX_SETUP_FAILED 2 /* a = errno, b = step */
 
 void box_main(int ctl) __attribute__((noreturn));
+
+/* A warm interpreter's box: the same steps, but the program is not exec'd. box_main_warm returns only in
+ * the program's process, once it is in the state execve would have left it in, with the argv it was
+ * asked to run; the interpreter already running in that address space then runs the program itself. */
+struct warm_program {
+  uint32_t argc;
+  char **argv;
+};
+struct sigaction;
+const struct warm_program *box_main_warm(int ctl, const struct sigaction *dispositions);
 int loopback_up(void);
 
 /* workspace.c */
