@@ -66,4 +66,12 @@ describe('parseExecutorConfig', () => {
   it('rejects zero slots', () => {
     expect(() => parseExecutorConfig({ EXECUTOR_SLOTS: '0' })).toThrow('EXECUTOR_SLOTS');
   });
+
+  it('keeps Python warm unless EXECUTOR_WARM says otherwise', () => {
+    expect(parseExecutorConfig({}).warmLanguage).toBe('python');
+    expect(parseExecutorConfig({ EXECUTOR_WARM: 'off' }).warmLanguage).toBeNull();
+    expect(parseExecutorConfig({ EXECUTOR_WARM: '' }).warmLanguage).toBeNull();
+    expect(parseExecutorConfig({ EXECUTOR_WARM: 'ruby' }).warmLanguage).toBe('ruby');
+    expect(() => parseExecutorConfig({ EXECUTOR_WARM: 'Python 3' })).toThrow('EXECUTOR_WARM');
+  });
 });

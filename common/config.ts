@@ -77,6 +77,8 @@ export interface ExecutorConfig extends CommonConfig {
   /** Catalogue file; default: the one shipped with the executor. */
   readonly catalogueFile: string | undefined;
   readonly executorId: string;
+  /** Language whose interpreter every slot keeps started (warm starts); null: every run starts cold. */
+  readonly warmLanguage: string | null;
 }
 
 function readSecretFile(env: Env, variable: string): string | undefined {
@@ -193,7 +195,17 @@ export function parseExecutorConfig(env: Env = process.env): ExecutorConfig {
     compileCacheBytes: parseWith(env, 'EXECUTOR_COMPILE_CACHE', 256 * 1024 ** 2, (t) => parseBytes(t)),
     catalogueFile: env.REMCODE_CATALOGUE || undefined,
     executorId: env.EXECUTOR_ID || `${os.hostname()}-${process.pid}`,
+    warmLanguage: parseWarmLanguage(env),
   };
+}
+
+function parseWarmLanguage(env: Env): string | null {
+  const value = (env.EXECUTOR_WARM ?? 'python').trim();
+  if (value === '' || value === 'off') return null;
+  if (!/^[a-z][a-z0-9]*$/.test(value)) {
+    throw new ConfigError('EXECUTOR_WARM', `EXECUTOR_WARM must be a language id or "off", not "${value}"`);
+  }
+  return value;
 }
 
 /** The URL with its password masked, for logs and messages. */

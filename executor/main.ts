@@ -8,11 +8,30 @@ import { assertRedisReachable, createRedis } from '../common/redis.js';
 import { handleSignals } from '../common/signals.js';
 import { SubmissionStore } from '../common/submissions-store.js';
 import { CompileCache } from './judge/compile-cache.js';
-import { judge } from './judge/judge.js';
+import { judge, languageEnv } from './judge/judge.js';
 import { loadCatalogue } from './languages/catalogue.js';
-import { createSandbox } from './sandbox/index.js';
+import { createSandbox, warmInterpreter, type WarmInterpreter } from './sandbox/index.js';
+import type { InstalledLanguage } from './languages/types.js';
 import { Executor } from './worker/executor.js';
 import { startHealthServer } from './worker/health-server.js';
+
+/** The warm interpreter of EXECUTOR_WARM's language, when it is installed and has warm start-up code. */
+function warmStartFor(
+  id: string | null,
+  available: readonly InstalledLanguage[],
+  logger: Logger,
+): WarmInterpreter | null {
+  if (id === null) return null;
+  const language = available.find((l) => l.id === id);
+  if (!language?.warm) {
+    logger.warn(
+      { language: id },
+      language ? 'EXECUTOR_WARM: this language has no warm start' : 'EXECUTOR_WARM: language not available',
+    );
+    return null;
+  }
+  return warmInterpreter(language.warm, language.run[0]!, languageEnv(language));
+}
 
 async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
   await assertRedisReachable({ url: config.redisUrl, password: config.redisPassword });
@@ -28,11 +47,16 @@ async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
   const available = catalogue.list().filter((l) => l.available);
   logger.info({ languages: available.map((l) => `${l.id} ${l.installedVersion ?? ''}`.trim()) }, 'languages');
   const sandboxLog = logger.child({ component: 'sandbox' });
+  const warm = warmStartFor(config.warmLanguage, available, logger);
   const sandbox = await createSandbox({
     slots: config.slots,
+    ...(warm ? { warm } : {}),
     onLog: (level, message, fields) => sandboxLog[level](fields ?? {}, message),
   });
-  logger.info({ cgroup: sandbox.info.cgroup, slots: sandbox.info.slots }, 'sandbox ready');
+  logger.info(
+    { cgroup: sandbox.info.cgroup, slots: sandbox.info.slots, warm: warm ? config.warmLanguage : null },
+    'sandbox ready',
+  );
 
   const redisOptions = { url: config.redisUrl, password: config.redisPassword };
   const redisLog = logger.child({ component: 'redis' });

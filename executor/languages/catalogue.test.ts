@@ -102,6 +102,18 @@ describe('parseCatalogue', () => {
     expect(problems).toHaveLength(4);
   });
 
+  it('accepts a known warm start only with a run command of the form [interpreter, {source}, ...]', () => {
+    const [parsed] = parseCatalogue({ languages: [entry({ warm: 'python' })] }, 'test.yaml');
+    expect(parsed!.warm).toBe('python');
+    expect(parseCatalogue({ languages: [entry()] }, 'test.yaml')[0]!.warm).toBeNull();
+    expect(problemsOf({ languages: [entry({ warm: 'lisp' })] })).toContainEqual(
+      expect.stringContaining('warm must be one of: python'),
+    );
+    expect(
+      problemsOf({ languages: [entry({ warm: 'python', run: ['sh', '-e', '{source}'] })] }),
+    ).toContainEqual(expect.stringContaining('warm needs a run command'));
+  });
+
   it('rejects support files that escape the workspace', () => {
     expect(
       problemsOf({ languages: [entry({ supportFiles: [{ path: '../etc/passwd', content: '' }] })] }),

@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { load, YAMLException } from 'js-yaml';
 import type { RunLimits } from '../sandbox/types.js';
+import { WARM_STARTS } from '../sandbox/index.js';
 import { checkTemplate } from './argv.js';
 import { RUN_LIMIT_KEYS } from './limits.js';
 import type { InstalledLanguage, LanguageDefinition } from './types.js';
@@ -70,6 +71,7 @@ const ENTRY_KEYS = {
   editorMode: true,
   starter: true,
   supportFiles: false,
+  warm: false,
 } as const satisfies Record<keyof LanguageDefinition, boolean>;
 
 const ID = /^[a-z][a-z0-9]*$/;
@@ -261,8 +263,22 @@ function checkEntry(where: string, raw: unknown, problems: Problems): LanguageDe
     editorMode: checkString(`${at}.editorMode`, raw['editorMode'], /^[a-z0-9+#-]+$/, problems),
     starter: checkString(`${at}.starter`, raw['starter'], null, problems),
     supportFiles,
+    warm: raw['warm'] === undefined ? null : checkWarm(`${at}.warm`, raw['warm'], run, problems),
   };
   return problems.length === before ? definition : null;
+}
+
+/** A warm start needs its start-up code, and a run command of the form `interpreter {source} ...`. */
+function checkWarm(where: string, value: unknown, run: readonly string[], problems: Problems): string | null {
+  if (typeof value !== 'string' || !WARM_STARTS.includes(value)) {
+    problems.push(`${where} must be one of: ${WARM_STARTS.join(', ')}`);
+    return null;
+  }
+  if (run[1] !== '{source}' || run[0]?.includes('{')) {
+    problems.push(`${where} needs a run command of the form [interpreter, '{source}', ...]`);
+    return null;
+  }
+  return value;
 }
 
 /** Validates parsed catalogue data; throws `CatalogueError` listing every problem found. */

@@ -39,6 +39,11 @@ export interface LanguageDefinition {
    * type-check Node's globals without `@types/node`). A submitted file of the same path wins.
    */
   readonly supportFiles: readonly { readonly path: string; readonly content: string }[];
+  /**
+   * Start-up code (in executor/sandbox/warm/) that lets a slot keep this language's interpreter started
+   * and run programs in copies of it; null when the language always starts cold.
+   */
+  readonly warm: string | null;
 }
 
 export interface InstalledLanguage extends LanguageDefinition {
