@@ -10,7 +10,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSandbox, type RunLimits, type Sandbox } from '../executor/sandbox/index.js';
+import { createSandbox, warmInterpreter, type RunLimits, type Sandbox } from '../executor/sandbox/index.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 300);
 const WARMUP = 20;
@@ -46,12 +46,23 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+const COLD_ENV = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' };
+// Only runs with exactly the warm interpreter's environment start warm: the cold cases use another.
+const WARM_ENV = { ...COLD_ENV, HOME: '/tmp' };
+
 interface Case {
   name: string;
   file: string;
   content: Buffer;
   mode: number;
   argv: string[];
+  warm?: boolean;
+}
+
+function checkRun(c: Case, r: { verdict: string; error: string | null; stderr: Buffer; warmStart: boolean }) {
+  if (r.verdict !== 'ok')
+    throw new Error(`sandboxed ${c.name}: ${r.verdict} ${r.error ?? ''} ${r.stderr.toString()}`);
+  if (r.warmStart !== (c.warm ?? false)) throw new Error(`sandboxed ${c.name}: warm start ${r.warmStart}`);
 }
 
 async function measure(sandbox: Sandbox, c: Case, hostDir: string) {
@@ -60,21 +71,20 @@ async function measure(sandbox: Sandbox, c: Case, hostDir: string) {
   const job: number[] = [];
   const ws = await sandbox.acquire({ sizeBytes: 64 * 1024 * 1024 });
   await ws.writeFiles([{ path: c.file, content: c.content, mode: c.mode }]);
-  const env = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' };
+  const env = c.warm ? WARM_ENV : COLD_ENV;
   for (let i = 0; i < WARMUP + ITERATIONS; i++) {
     const b = await bareSpawn(c.argv, hostDir);
     const start = process.hrtime.bigint();
     const r = await ws.run({ argv: c.argv, env, limits });
     const s = Number(process.hrtime.bigint() - start) / 1e6;
-    if (r.verdict !== 'ok')
-      throw new Error(`sandboxed ${c.name}: ${r.verdict} ${r.error ?? ''} ${r.stderr.toString()}`);
+    checkRun(c, r);
     const jobStart = process.hrtime.bigint();
     const w2 = await sandbox.acquire({ sizeBytes: 64 * 1024 * 1024 });
     await w2.writeFiles([{ path: c.file, content: c.content, mode: c.mode }]);
     const r2 = await w2.run({ argv: c.argv, env, limits });
     await w2.release();
     const j = Number(process.hrtime.bigint() - jobStart) / 1e6;
-    if (r2.verdict !== 'ok') throw new Error(`job ${c.name}: ${r2.verdict}`);
+    checkRun(c, r2);
     if (i >= WARMUP) {
       bare.push(b);
       boxed.push(s);
@@ -95,7 +105,7 @@ async function measure(sandbox: Sandbox, c: Case, hostDir: string) {
  * shows up, which the one-at-a-time latency above cannot see.
  */
 async function throughput(sandbox: Sandbox, c: Case, hostDir: string, concurrency: number, runs: number) {
-  const env = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' };
+  const env = c.warm ? WARM_ENV : COLD_ENV;
   const drive = async (one: () => Promise<unknown>) => {
     let left = runs;
     const start = process.hrtime.bigint();
@@ -111,7 +121,7 @@ async function throughput(sandbox: Sandbox, c: Case, hostDir: string, concurrenc
     try {
       await ws.writeFiles([{ path: c.file, content: c.content, mode: c.mode }]);
       const r = await ws.run({ argv: c.argv, env, limits });
-      if (r.verdict !== 'ok') throw new Error(`sandboxed ${c.name}: ${r.verdict}`);
+      checkRun(c, r);
     } finally {
       await ws.release();
     }
@@ -147,10 +157,21 @@ async function main(): Promise<void> {
         mode: 0o644,
         argv: ['/usr/bin/python3', 'hello.py'],
       },
+      {
+        name: 'python3 hello, warm',
+        file: 'hello.py',
+        content: readFileSync(join(dir, 'hello.py')),
+        mode: 0o644,
+        argv: ['/usr/bin/python3', 'hello.py'],
+        warm: true,
+      },
     ];
     const slots = availableParallelism();
     const concurrency = slots * 4;
-    const sandbox = await createSandbox({ slots });
+    const sandbox = await createSandbox({
+      slots,
+      warm: warmInterpreter('python', '/usr/bin/python3', WARM_ENV),
+    });
     console.log(
       `sandbox: cgroup ${sandbox.info.cgroup}, ${ITERATIONS} interleaved iterations per case after ${WARMUP} warm-up\n`,
     );
