@@ -131,6 +131,12 @@ export class Executor<Cache> {
         buckets: LATENCY_BUCKETS_SECONDS,
         registers: [registry],
       }),
+      programRuns: new Counter({
+        name: 'remcode_program_runs_total',
+        help: 'Program runs (compile steps and test cases), by start: warm (a copy of a started interpreter) or cold',
+        labelNames: ['start'] as const,
+        registers: [registry],
+      }),
     };
 
     options.subscriber.on('message', (_channel: string, id: string) => {

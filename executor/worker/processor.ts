@@ -25,6 +25,8 @@ export interface ProcessorMetrics {
   readonly submissions: Counter<'verdict'>;
   readonly runSeconds: Histogram<'verdict'>;
   readonly queueWaitSeconds: Histogram;
+  /** Program runs (compile steps and test cases) by how their interpreter started. */
+  readonly programRuns: Counter<'start'>;
 }
 
 export interface ProcessorDeps<Cache> {
@@ -205,6 +207,8 @@ export function createProcessor<Cache>(deps: ProcessorDeps<Cache>) {
             deps.cache === undefined ? {} : { cache: deps.cache },
           );
           if (controller.signal.aborted) throw new StopSignal(controller.signal.reason as StopReason);
+          for (const run of [judged.compile, ...judged.tests.map((t) => t.result)])
+            if (run) deps.metrics.programRuns.inc({ start: run.warmStart ? 'warm' : 'cold' });
           result = {
             verdict: judged.verdict,
             compile: judged.compile ? storedRun(judged.compile) : null,

@@ -137,6 +137,22 @@ describe('executor failures', () => {
     expect(metrics).toMatch(/^remcode_executor_busy_slots\{[^}]*\} 0$/m);
   });
 
+  it('keeps Python warm by default and counts warm and cold program runs', async () => {
+    const { url } = track(await startWebapp(env()));
+    const executor = track(await startExecutor(env({ EXECUTOR_ID: 'warm' })));
+    const ready = JSON.parse(await executor.waitFor(/"sandbox ready"/)) as { warm: string | null };
+    expect(ready.warm).toBe('python');
+    const line = await executor.waitFor(/"executor running"/);
+    const port = (JSON.parse(line) as { metricsPort: number }).metricsPort;
+    const python = await submit(url, { language: 'python', source: 'print(6 * 7)' }, '?wait=true');
+    expect(python.json).toMatchObject({ verdict: 'accepted', stdout: '42\n' });
+    const shell = await submit(url, { language: 'bash', source: 'echo sh' }, '?wait=true');
+    expect(shell.json).toMatchObject({ verdict: 'accepted', stdout: 'sh\n' });
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/^remcode_program_runs_total\{[^}]*start="warm"[^}]*\} 1$/m);
+    expect(metrics).toMatch(/^remcode_program_runs_total\{[^}]*start="cold"[^}]*\} 1$/m);
+  });
+
   it('on SIGTERM finishes the run it holds within the grace and exits 0', async () => {
     const { url } = track(await startWebapp(env()));
     const executor = track(

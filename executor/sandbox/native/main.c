@@ -114,6 +114,10 @@ static struct {
   size_t envc;
 } warm = {.pid = -1, .sock = -1};
 
+/* libremcode-warm.so, beside our own binary, opened before the staging tmpfs can hide it. */
+static char warm_lib[4096];
+static int lib_fd = -1, lib_errno = ENOENT;
+
 /* Used cgroups wait here until the helper is idle: right after a run the kernel may still report them
  * busy for a few milliseconds, and no request should wait for that. */
 #define MAX_RETIRED 64
@@ -311,11 +315,15 @@ static void handle_warm(const unsigned char *p, size_t len, int argc0, char **ar
     else env[ie++] = s;
     off += 5 + flen;
   }
-  args[ia++] = (char *)lib;
+  /* The library is handed over as an open descriptor: it may sit below /tmp, which our staging tmpfs
+   * hides in this mount namespace. */
+  args[ia++] = "/proc/self/fd/4";
   for (int i = 1; i < argc0; i++) args[ia++] = argv0[i];
   char exe[4096];
   int sv[2] = {-1, -1}, in[2] = {-1, -1};
-  if (find_in_path(args[0], env, exe, sizeof exe) < 0) {
+  if (lib_fd < 0) {
+    snprintf(err, sizeof err, "%s: %s (run npm run build:native)", lib, strerror(lib_errno));
+  } else if (find_in_path(args[0], env, exe, sizeof exe) < 0) {
     snprintf(err, sizeof err, "warm interpreter %s not found", args[0]);
   } else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || pipe2(in, O_CLOEXEC) < 0) {
     snprintf(err, sizeof err, "socketpair: %s", strerror(errno));
@@ -326,8 +334,11 @@ static void handle_warm(const unsigned char *p, size_t len, int argc0, char **ar
        * Pipes, not /dev/null, because the interpreter records at start-up what its standard streams are
        * (seekable or not, block size) and a program's streams are pipes. */
       close(in[1]);
-      if (dup2(in[0], 0) < 0 || dup2(2, 1) < 0 || dup3(sv[1], 3, 0) < 0) _exit(127);
-      syscall(SYS_close_range, 4, ~0u, 0);
+      /* Above every target first, so that no source is overwritten before it is moved. */
+      int from[3] = {fcntl(in[0], F_DUPFD, 10), fcntl(sv[1], F_DUPFD, 10), fcntl(lib_fd, F_DUPFD, 10)};
+      if (from[0] < 0 || from[1] < 0 || from[2] < 0) _exit(127);
+      if (dup2(from[0], 0) < 0 || dup2(2, 1) < 0 || dup2(from[1], 3) < 0 || dup2(from[2], 4) < 0) _exit(127);
+      syscall(SYS_close_range, 5, ~0u, 0);
       if (chdir("/") < 0) _exit(127);
       sigset_t none;
       sigemptyset(&none);
@@ -337,6 +348,9 @@ static void handle_warm(const unsigned char *p, size_t len, int argc0, char **ar
       fprintf(stderr, "remcode-sandboxd: exec %s: %s\n", exe, strerror(errno));
       _exit(127);
     }
+    /* Our copies go at once: an interpreter that dies must leave its socket at end of file. */
+    close(sv[1]), sv[1] = -1;
+    close(in[0]), close(in[1]), in[0] = in[1] = -1;
     if (pid < 0) {
       snprintf(err, sizeof err, "fork: %s", strerror(errno));
     } else {
@@ -750,7 +764,7 @@ internal:
 
 static int main_argc;
 static char **main_argv;
-static char warm_lib[4096];
+
 
 static void handle(unsigned char type, const unsigned char *p, size_t len) {
   char err[512] = "";
@@ -801,6 +815,8 @@ int main(int argc, char **argv) {
     warm_lib[self] = '\0';
     char *slash = strrchr(warm_lib, '/');
     strcpy(slash ? slash + 1 : warm_lib, "libremcode-warm.so");
+    lib_fd = open(warm_lib, O_RDONLY | O_CLOEXEC);
+    lib_errno = errno;
   }
   if (geteuid() != 0) die("must run as root: it creates namespaces, mounts and cgroups");
   /* If the executor dies, so do we, and our boxes follow through their own death signal. */
