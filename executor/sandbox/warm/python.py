@@ -32,9 +32,11 @@ def _remcode_warm():
     # Everything the program will need is looked up now: an interpreter that lacks any of it fails here,
     # and the helper starts its runs cold, instead of failing a program.
     api = ctypes.pythonapi
+    before_fork = api.PyOS_BeforeFork
     after_fork = api.PyOS_AfterFork_Child
-    after_fork.restype = None
-    after_fork.argtypes = []
+    for hook in (before_fork, after_fork):
+        hook.restype = None
+        hook.argtypes = []
     fopen = api.fopen
     fopen.restype = ctypes.c_void_p
     fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
@@ -47,6 +49,10 @@ def _remcode_warm():
     except ValueError:
         keyboard_interrupt = None
 
+    # Every program is forked (twice, in C) from this state, exactly as os.fork() forks: the
+    # interpreter's locks taken here, then released in the child by PyOS_AfterFork_Child. This process
+    # never runs Python again, so it never needs them back.
+    before_fork()
     program = serve(3, len(options), c_options).contents
 
     # Here we are the program: pid 2 of a fresh box, forked from a copy of this interpreter.
