@@ -6,23 +6,12 @@ import {
   SandboxCrashedError,
   SandboxRequestError,
   SandboxUnavailableError,
-  type RunLimits,
   type Sandbox,
   type Workspace,
 } from './index.js';
+import { MiB, TEST_RUN_LIMITS } from '../../test/support/run-limits.js';
 
-const MiB = 1024 * 1024;
-const limits: RunLimits = {
-  cpuTimeMs: 2000,
-  wallTimeMs: 5000,
-  memoryBytes: 128 * MiB,
-  processes: 32,
-  outputBytes: MiB,
-  fileSizeBytes: 16 * MiB,
-  openFiles: 256,
-  stackBytes: 8 * MiB,
-  tmpBytes: 32 * MiB,
-};
+const limits = TEST_RUN_LIMITS;
 const env = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' };
 const py = (code: string) => ({ argv: ['/usr/bin/python3', '-c', code], env, limits });
 

@@ -6,20 +6,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { languageEnv } from '../judge/judge.js';
+import { MiB, TEST_RUN_LIMITS } from '../../test/support/run-limits.js';
 import { createSandbox, warmInterpreter, type RunLimits, type RunResult, type Sandbox } from './index.js';
 
-const MiB = 1024 * 1024;
-const limits: RunLimits = {
-  cpuTimeMs: 2000,
-  wallTimeMs: 5000,
-  memoryBytes: 128 * MiB,
-  processes: 32,
-  outputBytes: MiB,
-  fileSizeBytes: 16 * MiB,
-  openFiles: 256,
-  stackBytes: 8 * MiB,
-  tmpBytes: 32 * MiB,
-};
+const limits = TEST_RUN_LIMITS;
 // The environment the executor gives Python runs (catalogue entry plus PATH, HOME and LANG).
 const env = languageEnv({ env: { PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' } });
 
