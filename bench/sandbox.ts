@@ -69,6 +69,7 @@ async function measure(sandbox: Sandbox, c: Case, hostDir: string) {
   const bare: number[] = [];
   const boxed: number[] = [];
   const job: number[] = [];
+  const cpu: number[] = [];
   const ws = await sandbox.acquire({ sizeBytes: 64 * 1024 * 1024 });
   await ws.writeFiles([{ path: c.file, content: c.content, mode: c.mode }]);
   const env = c.warm ? WARM_ENV : COLD_ENV;
@@ -89,6 +90,7 @@ async function measure(sandbox: Sandbox, c: Case, hostDir: string) {
       bare.push(b);
       boxed.push(s);
       job.push(j);
+      cpu.push(r.cpuTimeMs);
     }
   }
   await ws.release();
@@ -96,6 +98,7 @@ async function measure(sandbox: Sandbox, c: Case, hostDir: string) {
     bare: bare.sort((a, b) => a - b),
     boxed: boxed.sort((a, b) => a - b),
     job: job.sort((a, b) => a - b),
+    cpu: cpu.sort((a, b) => a - b),
   };
 }
 
@@ -186,6 +189,7 @@ async function main(): Promise<void> {
         'overhead p50',
         'ratio p50',
         'whole job p50',
+        'run CPU p50',
       ],
     ];
     try {
@@ -202,6 +206,7 @@ async function main(): Promise<void> {
           `${(sp50 - bp50).toFixed(2)} ms`,
           `${(sp50 / bp50).toFixed(2)}x`,
           `${percentile(m.job, 50).toFixed(2)} ms`,
+          `${percentile(m.cpu, 50).toFixed(2)} ms`,
         ]);
       }
       for (const c of cases) {
@@ -220,7 +225,7 @@ async function main(): Promise<void> {
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows) console.log(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  '));
     console.log(
-      '\noverhead = sandbox p50 - bare p50 (target: at most 2 ms); whole job = acquire + place file + run + release\n',
+      '\noverhead = sandbox p50 - bare p50 (target: at most 2 ms); whole job = acquire + place file + run + release;\nrun CPU = CPU time of the run as its cgroup counted it (a warm run leaves out the interpreter start-up)\n',
     );
     const tw = throughputRows[0]!.map((_, i) => Math.max(...throughputRows.map((r) => r[i]!.length)));
     for (const r of throughputRows) console.log(r.map((cell, i) => cell.padEnd(tw[i]!)).join('  '));

@@ -3,6 +3,7 @@
  * it (beyond the documented differences), must get the same limits and isolation, and must find nothing
  * of the program that ran before it.
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { languageEnv } from '../judge/judge.js';
@@ -34,7 +35,7 @@ interface Program {
   readonly source: string;
   readonly args?: readonly string[];
   readonly stdin?: string;
-  readonly files?: readonly { path: string; content: string }[];
+  readonly files?: readonly { path: string; content: string | Buffer }[];
   readonly entry?: string;
   readonly env?: Record<string, string>;
   readonly limits?: Partial<RunLimits>;
@@ -141,9 +142,9 @@ describe('a warm start looks like a cold one', () => {
   });
 
   it('leaves a missing, directory or zip-archive entry to a cold start of the interpreter', async () => {
-    const zipped = await both({ source: 'print(1)\n', entry: 'missing.py' });
-    expect(outcome(zipped.warm)).toEqual(outcome(zipped.cold));
-    expect(zipped.cold.stderr.toString()).toContain("can't open file '/box/missing.py'");
+    const missing = await both({ source: 'print(1)\n', entry: 'missing.py' });
+    expect(outcome(missing.warm)).toEqual(outcome(missing.cold));
+    expect(missing.cold.stderr.toString()).toContain("can't open file '/box/missing.py'");
     const directory = await both({
       source: 'print(1)\n',
       entry: 'pkg',
@@ -151,6 +152,19 @@ describe('a warm start looks like a cold one', () => {
     });
     expect(outcome(directory.warm)).toEqual(outcome(directory.cold));
     expect(directory.warm.stdout.toString()).toBe('from a directory\n');
+    // A zip archive with a __main__.py, under a name that does not say so.
+    const archive = execFileSync('python3', [
+      '-c',
+      'import io, sys, zipfile\nb = io.BytesIO()\nwith zipfile.ZipFile(b, "w") as z:\n' +
+        '    z.writestr("__main__.py", "print(\'from a zip\')")\nsys.stdout.buffer.write(b.getvalue())',
+    ]);
+    const zipped = await both({
+      source: 'print(1)\n',
+      entry: 'app.py',
+      files: [{ path: 'app.py', content: archive }],
+    });
+    expect(outcome(zipped.warm)).toEqual(outcome(zipped.cold));
+    expect(zipped.warm.stdout.toString()).toBe('from a zip\n');
   });
 });
 

@@ -265,6 +265,32 @@ static void set_limit(int resource, rlim_t soft, rlim_t hard) {
   if (setrlimit(resource, &r) < 0) _exit(126);
 }
 
+/* execve through the PATH of envp (execvpe would search the caller's own PATH). Returns only on failure,
+ * with errno EACCES when some candidate was not executable, else ENOENT. */
+void exec_in_path(char *const argv[], char *const envp[]) {
+  if (strchr(argv[0], '/')) {
+    execve(argv[0], argv, envp);
+    return;
+  }
+  const char *path = "/usr/local/bin:/usr/bin:/bin";
+  for (char *const *ep = envp; *ep; ep++)
+    if (strncmp(*ep, "PATH=", 5) == 0) path = *ep + 5;
+  int saw_eacces = 0;
+  for (const char *p = path;;) {
+    const char *colon = strchr(p, ':');
+    size_t len = colon ? (size_t)(colon - p) : strlen(p);
+    char full[4096];
+    if (len + strlen(argv[0]) + 2 < sizeof full) {
+      snprintf(full, sizeof full, "%.*s/%s", (int)len, len ? p : ".", argv[0]);
+      execve(full, argv, envp);
+      if (errno == EACCES) saw_eacces = 1;
+    }
+    if (!colon) break;
+    p = colon + 1;
+  }
+  errno = saw_eacces ? EACCES : ENOENT;
+}
+
 /* Set by box_main_warm: the signal dispositions the warm interpreter had before its first box. */
 static const struct sigaction *warm_dispositions;
 
@@ -322,29 +348,7 @@ static void enter_program(const struct run_spec *spec, char *const argv[], char 
     return;
   }
 
-  if (strchr(argv[0], '/')) {
-    execve(argv[0], argv, envp);
-  } else {
-    /* execvpe would search the helper's PATH; the program's PATH is the one in its own environment. */
-    const char *path = "/usr/local/bin:/usr/bin:/bin";
-    for (char *const *ep = envp; *ep; ep++)
-      if (strncmp(*ep, "PATH=", 5) == 0) path = *ep + 5;
-    int saw_eacces = 0;
-    for (const char *p = path;;) {
-      const char *colon = strchr(p, ':');
-      size_t len = colon ? (size_t)(colon - p) : strlen(p);
-      char full[4096];
-      if (len + strlen(argv[0]) + 2 < sizeof full) {
-        snprintf(full, sizeof full, "%.*s/%s", (int)len, len ? p : ".", argv[0]);
-        execve(full, argv, envp);
-        if (errno == EACCES) saw_eacces = 1;
-      }
-      if (!colon) break;
-      p = colon + 1;
-    }
-    if (saw_eacces) errno = EACCES;
-    else errno = ENOENT;
-  }
+  exec_in_path(argv, envp);
 fail:
   e = errno;
   int report[2] = {stage, e};

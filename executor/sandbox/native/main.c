@@ -252,40 +252,16 @@ static long warm_clone(int ctl, char *err, size_t errlen) {
   return answer;
 }
 
-static const char *env_get(char **env, const char *name) {
-  size_t n = strlen(name);
-  for (; *env; env++)
-    if (strncmp(*env, name, n) == 0 && (*env)[n] == '=') return *env + n + 1;
-  return NULL;
-}
-
-/* Finds an executable the way the box does (exec_program): through the PATH of the given environment. */
-static int find_in_path(const char *name, char **env, char *out, size_t outlen) {
-  if (strchr(name, '/')) {
-    snprintf(out, outlen, "%s", name);
-    return access(out, X_OK);
-  }
-  const char *path = env_get(env, "PATH");
-  if (!path) path = "/usr/local/bin:/usr/bin:/bin";
-  for (const char *p = path;;) {
-    const char *colon = strchr(p, ':');
-    size_t len = colon ? (size_t)(colon - p) : strlen(p);
-    if (len > 0 && len + strlen(name) + 2 < outlen) {
-      snprintf(out, outlen, "%.*s/%s", (int)len, p, name);
-      if (access(out, X_OK) == 0) return 0;
-    }
-    if (!colon) return -1;
-    p = colon + 1;
-  }
-}
-
 /*
  * REQ_WARM: TAG_ARG fields are the interpreter's argv (argv[0] found through the environment's PATH);
  * our own options and the library's path are appended after them, for the interpreter's start-up code
  * to pass to rc_warm_serve. TAG_ENV fields are its environment and the one runs must match. An empty
  * request stops the interpreter. Answers OK once the interpreter is serving, else ERROR.
  */
-static void handle_warm(const unsigned char *p, size_t len, int argc0, char **argv0, const char *lib) {
+static int main_argc;
+static char **main_argv;
+
+static void handle_warm(const unsigned char *p, size_t len) {
   char err[512] = "";
   warm_stop();
   size_t nargs = 0, nenv = 0;
@@ -297,13 +273,17 @@ static void handle_warm(const unsigned char *p, size_t len, int argc0, char **ar
     if (p[off] == TAG_ARG) nargs++;
     else if (p[off] == TAG_ENV) {
       if (!memchr(p + off + 5, '=', flen)) return send_error(ERR_INVALID, "environment entry without '='");
+      /* Distinct entries let run_fits_warm match a run's environment in one direction. */
+      for (size_t o2 = 0; o2 < off; o2 += 5 + get_u32(p + o2 + 1))
+        if (p[o2] == TAG_ENV && get_u32(p + o2 + 1) == flen && memcmp(p + o2 + 5, p + off + 5, flen) == 0)
+          return send_error(ERR_INVALID, "warm environment repeats an entry");
       nenv++;
     } else return send_error(ERR_INVALID, "warm request fields are argv and environment only");
     off += 5 + flen;
   }
   if (nargs == 0 && nenv == 0) return send_ok();
   if (nargs == 0) return send_error(ERR_INVALID, "warm request without argv");
-  char **args = calloc(nargs + (size_t)argc0 + 2, sizeof *args);
+  char **args = calloc(nargs + (size_t)main_argc + 2, sizeof *args);
   char **env = calloc(nenv + 1, sizeof *env);
   if (!args || !env) die("out of memory");
   size_t ia = 0, ie = 0;
@@ -318,13 +298,10 @@ static void handle_warm(const unsigned char *p, size_t len, int argc0, char **ar
   /* The library is handed over as an open descriptor: it may sit below /tmp, which our staging tmpfs
    * hides in this mount namespace. */
   args[ia++] = "/proc/self/fd/4";
-  for (int i = 1; i < argc0; i++) args[ia++] = argv0[i];
-  char exe[4096];
+  for (int i = 1; i < main_argc; i++) args[ia++] = main_argv[i];
   int sv[2] = {-1, -1}, in[2] = {-1, -1};
   if (lib_fd < 0) {
-    snprintf(err, sizeof err, "%s: %s (run npm run build:native)", lib, strerror(lib_errno));
-  } else if (find_in_path(args[0], env, exe, sizeof exe) < 0) {
-    snprintf(err, sizeof err, "warm interpreter %s not found", args[0]);
+    snprintf(err, sizeof err, "%s: %s (run npm run build:native)", warm_lib, strerror(lib_errno));
   } else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || pipe2(in, O_CLOEXEC) < 0) {
     snprintf(err, sizeof err, "socketpair: %s", strerror(errno));
   } else {
@@ -344,8 +321,11 @@ static void handle_warm(const unsigned char *p, size_t len, int argc0, char **ar
       sigemptyset(&none);
       sigprocmask(SIG_SETMASK, &none, NULL);
       for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
-      execve(exe, args, env);
-      fprintf(stderr, "remcode-sandboxd: exec %s: %s\n", exe, strerror(errno));
+      /* Found the way a box finds its program; a failure is reported on the socket instead of 'Y'. */
+      exec_in_path(args, env);
+      char report[1 + sizeof(int)] = {'E'};
+      memcpy(report + 1, &errno, sizeof(int));
+      write_all(3, report, sizeof report);
       _exit(127);
     }
     /* Our copies go at once: an interpreter that dies must leave its socket at end of file. */
@@ -360,8 +340,15 @@ static void handle_warm(const unsigned char *p, size_t len, int argc0, char **ar
       /* Its start-up: an interpreter loading its library takes tens of milliseconds; a minute is a hang. */
       struct pollfd pf = {warm.sock, POLLIN, 0};
       char ready_byte = 0;
-      if (poll(&pf, 1, 60000) != 1 || read(warm.sock, &ready_byte, 1) != 1 || ready_byte != 'Y')
+      int exec_errno = 0;
+      if (poll(&pf, 1, 60000) == 1 && read_exact(warm.sock, &ready_byte, 1) == 1 && ready_byte == 'Y') {
+        /* serving */
+      } else if (ready_byte == 'E' && read_exact(warm.sock, &exec_errno, sizeof exec_errno) == 1) {
+        if (exec_errno == ENOENT) snprintf(err, sizeof err, "warm interpreter %s not found", args[0]);
+        else snprintf(err, sizeof err, "warm interpreter %s: %s", args[0], strerror(exec_errno));
+      } else {
         snprintf(err, sizeof err, "warm interpreter %s did not start (see the executor's log)", args[0]);
+      }
     }
   }
   if (sv[0] >= 0) close(sv[0]);
@@ -540,17 +527,11 @@ static int run_fits_warm(const struct run_input *in) {
   if (in->argc < 2 || strcmp(arg0, warm.argv0) != 0 || arg1[0] == '-' || arg1[0] == '\0') return 0;
   const char *e = arg1;
   for (uint32_t i = 1; i < in->argc; i++) e += strlen(e) + 1;
-  const char *env = e;
-  for (uint32_t i = 0; i < in->envc; i++, e += strlen(e) + 1) {
-    size_t k = 0;
-    while (k < warm.envc && strcmp(warm.env[k], e) != 0) k++;
-    if (k == warm.envc) return 0;
-  }
-  /* and the other way round, so that a repeated entry cannot stand in for a missing one */
+  /* As many entries, and every one of the interpreter's (all distinct) among the run's: the same set. */
   for (size_t k = 0; k < warm.envc; k++) {
-    e = env;
+    const char *found = e;
     uint32_t i = 0;
-    while (i < in->envc && strcmp(warm.env[k], e) != 0) e += strlen(e) + 1, i++;
+    while (i < in->envc && strcmp(warm.env[k], found) != 0) found += strlen(found) + 1, i++;
     if (i == in->envc) return 0;
   }
   return 1;
@@ -762,10 +743,6 @@ internal:
 
 /* ---------- main loop ---------- */
 
-static int main_argc;
-static char **main_argv;
-
-
 static void handle(unsigned char type, const unsigned char *p, size_t len) {
   char err[512] = "";
   switch (type) {
@@ -797,7 +774,7 @@ static void handle(unsigned char type, const unsigned char *p, size_t len) {
       workspace_release();
       return send_ok();
     case REQ_WARM:
-      return handle_warm(p, len, main_argc, main_argv, warm_lib);
+      return handle_warm(p, len);
     case REQ_CANCEL:
       return; /* the run it meant has already ended; cancels never get an answer */
     default:

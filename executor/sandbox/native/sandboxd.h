@@ -83,6 +83,7 @@ struct box_msg {
 #define BOX_SETUP_FAILED 2 /* a = errno, b = step */
 
 void box_main(int ctl) __attribute__((noreturn));
+void exec_in_path(char *const argv[], char *const envp[]); /* returns only on failure, errno set */
 
 /* A warm interpreter's box: the same steps, but the program is not exec'd. box_main_warm returns only in
  * the program's process, once it is in the state execve would have left it in, with the argv it was
