@@ -19,6 +19,8 @@ import {
   testPrefix,
 } from '../test/support/isolation.js';
 import { startExecutor, startWebapp } from '../test/support/processes.js';
+import { ROLES, accumulate, emptyReading, readCpu } from './cpu-meter.js';
+import type { CpuReading } from './cpu-meter.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 200);
 const ROUNDS = 4;
@@ -89,7 +91,11 @@ interface Sample {
   /** Sum of the wall time of each timed phase, for throughput. */
   phaseMs: number;
   runs: number;
+  /** CPU seconds by role over the timed phases. */
+  cpu: CpuReading;
 }
+
+let servicePids = { webapp: 0, executor: 0 };
 
 /** `concurrency` workers each run `task` until `count` runs are done; returns per-run latencies and wall. */
 async function phase(
@@ -99,6 +105,7 @@ async function phase(
   into: Sample,
 ): Promise<void> {
   let started = 0;
+  const cpuBefore = readCpu(servicePids);
   const begin = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -109,6 +116,7 @@ async function phase(
     }),
   );
   into.phaseMs += performance.now() - begin;
+  accumulate(into.cpu, cpuBefore, readCpu(servicePids));
   into.runs += count;
 }
 
@@ -150,6 +158,7 @@ async function main(): Promise<void> {
   };
   const web = await startWebapp(env);
   const executor = await startExecutor(env);
+  servicePids = { webapp: web.process.child.pid ?? 0, executor: executor.child.pid ?? 0 };
   try {
     const base = web.url;
     console.log(
@@ -158,7 +167,8 @@ async function main(): Promise<void> {
     for (let i = 0; i < 20; i++) await Promise.all([bare(file), api(base)]);
 
     const results: Record<string, Sample> = {};
-    const sample = (key: string): Sample => (results[key] ??= { latencies: [], phaseMs: 0, runs: 0 });
+    const sample = (key: string): Sample =>
+      (results[key] ??= { latencies: [], phaseMs: 0, runs: 0, cpu: emptyReading() });
     // c=1: strictly alternate one bare run and one API run.
     for (let i = 0; i < ITERATIONS; i++) {
       await phase(1, 1, () => bare(file), sample('bare c=1'));
@@ -184,6 +194,20 @@ async function main(): Promise<void> {
       `c=1: API p50 is ${overhead.toFixed(2)} ms above bare (ratio ${(p50('api c=1') / p50('bare c=1')).toFixed(2)}; target <= 6 ms)`,
     );
     console.log(`c=8: API throughput is ${(throughputRatio * 100).toFixed(1)}% of bare (target >= 85%)`);
+
+    // Where each run's CPU went, by process role; "busy" is the share of both cores in use.
+    const cpuRows = [['CPU ms per run', ...ROLES, 'total', 'busy']];
+    for (const key of ['bare c=1', 'api c=1', 'bare c=8', 'api c=8']) {
+      const { cpu, runs } = sample(key);
+      const perRun = (seconds: number): string => ((seconds * 1000) / runs).toFixed(2);
+      cpuRows.push([
+        key,
+        ...ROLES.map((r) => perRun(cpu[r])),
+        perRun(ROLES.reduce((sum, r) => sum + cpu[r], 0)),
+        `${((cpu.machineBusy / cpu.machineTotal) * 100).toFixed(0)}%`,
+      ]);
+    }
+    console.log(`\n${table(cpuRows)}\n`);
 
     // GET of a finished submission, 32 clients for three seconds.
     const created = await send(`${base}/api/v1/submissions?wait=true`, 'POST', BODY);
