@@ -67,6 +67,12 @@ describe('parseExecutorConfig', () => {
     expect(() => parseExecutorConfig({ EXECUTOR_SLOTS: '0' })).toThrow('EXECUTOR_SLOTS');
   });
 
+  it('keeps as many standby slots as slots unless told otherwise', () => {
+    expect(parseExecutorConfig({ EXECUTOR_SLOTS: '3' }).standbySlots).toBe(3);
+    expect(parseExecutorConfig({ EXECUTOR_SLOTS: '3', EXECUTOR_STANDBY_SLOTS: '0' }).standbySlots).toBe(0);
+    expect(() => parseExecutorConfig({ EXECUTOR_STANDBY_SLOTS: '-1' })).toThrow('EXECUTOR_STANDBY_SLOTS');
+  });
+
   it('keeps Python warm unless EXECUTOR_WARM says otherwise', () => {
     expect(parseExecutorConfig({}).warmLanguage).toBe('python');
     expect(parseExecutorConfig({ EXECUTOR_WARM: 'off' }).warmLanguage).toBeNull();

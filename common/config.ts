@@ -66,6 +66,8 @@ export interface WebappConfig extends CommonConfig {
 
 export interface ExecutorConfig extends CommonConfig {
   readonly slots: number;
+  /** Sandbox slots beyond `slots` in which jobs wait, ready to run, for a slot's program to end. */
+  readonly standbySlots: number;
   readonly metricsPort: number;
   readonly metricsHost: string;
   /** Grace on SIGTERM to finish held jobs before handing them back. Default 25 s (Swarm waits 30 s). */
@@ -185,9 +187,11 @@ export function parseWebappConfig(env: Env = process.env): WebappConfig {
 
 export function parseExecutorConfig(env: Env = process.env): ExecutorConfig {
   const common = parseCommon(env);
+  const slots = parseInteger(env, 'EXECUTOR_SLOTS', os.availableParallelism(), 1, 1024);
   return {
     ...common,
-    slots: parseInteger(env, 'EXECUTOR_SLOTS', os.availableParallelism(), 1, 1024),
+    slots,
+    standbySlots: parseInteger(env, 'EXECUTOR_STANDBY_SLOTS', slots, 0, 1024),
     metricsPort: parseInteger(env, 'EXECUTOR_METRICS_PORT', 9101, 0, 65535),
     metricsHost: env.EXECUTOR_METRICS_HOST ?? '0.0.0.0',
     shutdownGraceMs: parseWith(env, 'EXECUTOR_SHUTDOWN_GRACE', 25_000, (t) => parseDurationMs(t)),

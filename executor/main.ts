@@ -50,11 +50,17 @@ async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
   const warm = warmStartFor(config.warmLanguage, available, logger);
   const sandbox = await createSandbox({
     slots: config.slots,
+    standby: config.standbySlots,
     ...(warm ? { warm } : {}),
     onLog: (level, message, fields) => sandboxLog[level](fields ?? {}, message),
   });
   logger.info(
-    { cgroup: sandbox.info.cgroup, slots: sandbox.info.slots, warm: warm ? config.warmLanguage : null },
+    {
+      cgroup: sandbox.info.cgroup,
+      slots: sandbox.info.slots,
+      standby: sandbox.info.standby,
+      warm: warm ? config.warmLanguage : null,
+    },
     'sandbox ready',
   );
 
@@ -68,6 +74,7 @@ async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
     id: config.executorId,
     prefix: config.prefix,
     slots: config.slots,
+    standbySlots: config.standbySlots,
     lockDurationMs: config.lockDurationMs,
     store: new SubmissionStore(pool),
     redis,

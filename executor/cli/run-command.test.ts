@@ -33,7 +33,7 @@ function fakeSandbox(reply: Partial<RunResult>, seen: RunRequest[]): () => Promi
       release: () => Promise.resolve(),
     };
     return Promise.resolve({
-      info: { cgroup: 'v1', slots: 1 },
+      info: { cgroup: 'v1', slots: 1, standby: 0 },
       acquire: () => Promise.resolve(workspace),
       busySlots: () => 0,
       close: () => Promise.resolve(),

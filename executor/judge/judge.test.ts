@@ -69,7 +69,7 @@ const language = (overrides: Partial<InstalledLanguage> = {}): InstalledLanguage
  * call is recorded so tests can check what the judge asked for.
  */
 class FakeSandbox implements Sandbox {
-  readonly info = { cgroup: 'v1' as const, slots: 1 };
+  readonly info = { cgroup: 'v1' as const, slots: 1, standby: 0 };
   readonly runs: RunRequest[] = [];
   readonly written: WorkspaceFile[][] = [];
   released = 0;
@@ -85,6 +85,7 @@ class FakeSandbox implements Sandbox {
       },
       run: async (request) => {
         this.runs.push(request);
+        request.onStart?.();
         const reply = await this.respond(request, this.runs.length - 1);
         if (request.argv[0] === 'toyc' && reply.verdict === 'ok')
           files.push({ path: 'main.bin', content: Buffer.from('bin'), mode: 0o755 });

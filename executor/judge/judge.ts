@@ -41,6 +41,10 @@ export interface JudgeRequest {
   readonly limits: RunLimits;
   /** At least one; an empty list runs the program once with empty stdin. */
   readonly tests: readonly JudgeTestCase[];
+  /**
+   * `compiling` and `running` come as the program starts: a job on a standby slot (waiting its turn) has
+   * had none yet.
+   */
   readonly onEvent?: (event: JudgeEvent) => void;
   /** Aborting stops the current run and skips the remaining test cases. */
   readonly signal?: AbortSignal;
@@ -162,8 +166,8 @@ export async function judge(
         compile = cached.compile;
       } else {
         await workspace.writeFiles(files);
-        request.onEvent?.({ type: 'compiling' });
         compile = await workspace.run({
+          onStart: () => request.onEvent?.({ type: 'compiling' }),
           argv: expandArgv(language.compile, {
             source,
             sources: compilerSources(files),
@@ -195,9 +199,9 @@ export async function judge(
     const results: TestCaseResult[] = [];
     for (const [index, test] of tests.entries()) {
       if (request.signal?.aborted) break;
-      request.onEvent?.({ type: 'running', test: index });
       const onEvent = request.onEvent;
       const result = await workspace.run({
+        onStart: () => onEvent?.({ type: 'running', test: index }),
         argv,
         env,
         limits,

@@ -222,6 +222,41 @@ describe('the pool', () => {
     expect(sandbox.busySlots()).toBe(0);
   });
 
+  it('fills a standby slot while the slots run, and starts its run only when one ends', async () => {
+    const own = await createSandbox({ slots: 1, standby: 1 });
+    try {
+      expect(own.info).toMatchObject({ slots: 1, standby: 1 });
+      const [a, b] = await Promise.all([own.acquire({ sizeBytes: MiB }), own.acquire({ sizeBytes: MiB })]);
+      expect(own.busySlots()).toBe(2);
+      const span = 'import os, time; s = time.time(); time.sleep(0.3); print(s, time.time(), os.getuid())';
+      const controller = new AbortController();
+      const [first, second, withdrawn] = await Promise.allSettled([
+        a.run(py(span)),
+        b.run(py(span)),
+        // Queued behind b in its own workspace, then given up before its turn.
+        b.run({ ...py('print(1)'), signal: controller.signal }),
+        new Promise((r) => setTimeout(r, 50)).then(() => controller.abort(new Error('not needed'))),
+      ]);
+      expect(withdrawn).toMatchObject({ status: 'rejected', reason: new Error('not needed') });
+      const times = [first, second].map((r) => {
+        if (r.status !== 'fulfilled') throw r.reason;
+        return r.value.stdout.toString().trim().split(' ').map(Number) as [number, number, number];
+      });
+      const [[, end1, uid1], [start2, end2, uid2]] = times.sort((x, y) => x[0] - y[0]) as [
+        [number, number, number],
+        [number, number, number],
+      ];
+      expect(start2).toBeGreaterThanOrEqual(end1);
+      expect(end2).toBeGreaterThan(start2);
+      // Each slot, standby ones included, runs as its own user.
+      expect(new Set([uid1, uid2]).size).toBe(2);
+      await Promise.all([a.release(), b.release()]);
+      expect(own.busySlots()).toBe(0);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('replaces a slot whose helper died mid-run and keeps serving', async () => {
     const others = new Set(helperPids());
     const own = await createSandbox({ slots: 1 });

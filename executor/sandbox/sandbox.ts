@@ -10,6 +10,7 @@ import {
 } from './errors.js';
 import { encodeFile, encodeFrame, encodeRun, encodeSnapshot, encodeWorkspace, Request } from './protocol.js';
 import { toRunResult } from './result.js';
+import { RunGate } from './run-gate.js';
 import { Slot, type SlotConfig } from './slot.js';
 import type {
   CgroupVersion,
@@ -80,17 +81,20 @@ class SlotPool implements Sandbox {
   #closed = false;
   readonly #all = new Set<Slot>();
   readonly #onLog: NonNullable<SandboxOptions['onLog']>;
+  readonly #gate: RunGate;
 
   constructor(
     configs: SlotConfig[],
     slots: Slot[],
+    runs: number,
     cgroup: CgroupVersion,
     onLog: NonNullable<SandboxOptions['onLog']>,
   ) {
     this.#configs = configs;
     this.#free = [...slots];
     for (const s of slots) this.#all.add(s);
-    this.info = { cgroup, slots: slots.length };
+    this.#gate = new RunGate(runs);
+    this.info = { cgroup, slots: runs, standby: slots.length - runs };
     this.#onLog = onLog;
   }
 
@@ -114,7 +118,7 @@ class SlotPool implements Sandbox {
       await this.#giveBack(slot);
       throw error;
     }
-    return new SlotWorkspace(slot, (s) => this.#giveBack(s));
+    return new SlotWorkspace(slot, this.#gate, (s) => this.#giveBack(s));
   }
 
   #takeSlot(signal?: AbortSignal): Promise<Slot> {
@@ -177,19 +181,22 @@ class SlotPool implements Sandbox {
     if (this.#closed) return;
     this.#closed = true;
     for (const w of this.#waiters.splice(0)) w.reject(new SandboxClosedError());
+    this.#gate.close(new SandboxClosedError());
     await Promise.allSettled([...this.#all].map((s) => s.close()));
   }
 }
 
 class SlotWorkspace implements Workspace {
   readonly #slot: Slot;
+  readonly #gate: RunGate;
   readonly #giveBack: (slot: Slot) => Promise<void>;
   #runs = 0;
   #released = false;
   #chain: Promise<unknown> = Promise.resolve();
 
-  constructor(slot: Slot, giveBack: (slot: Slot) => Promise<void>) {
+  constructor(slot: Slot, gate: RunGate, giveBack: (slot: Slot) => Promise<void>) {
     this.#slot = slot;
+    this.#gate = gate;
     this.#giveBack = giveBack;
   }
 
@@ -220,33 +227,44 @@ class SlotWorkspace implements Workspace {
       this.#checkOpen();
       const checked = checkRun(request);
       request.signal?.throwIfAborted();
-      this.#runs++;
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      const onAbort = () => this.#slot.cancel();
-      request.signal?.addEventListener('abort', onAbort, { once: true });
-      // The helper ends every run by its wall limit. If it has not answered well after that, the slot
-      // is wedged: killing the helper fails this run as a crash and the pool replaces the slot.
-      const watchdog = setTimeout(() => this.#slot.kill(), request.limits.wallTimeMs + WATCHDOG_GRACE_MS);
+      const leave = await this.#gate.enter(request.signal);
       try {
-        const done = await this.#slot.run(
-          encodeRun({ ...checked, stdin: request.stdin ?? new Uint8Array(), limits: request.limits }),
-          (stream, chunk) => {
-            (stream === 'stdout' ? out : err).push(chunk);
-            request.onOutput?.(stream, chunk);
-          },
-        );
-        return toRunResult(
-          done,
-          { argv0: checked.argv[0]!, cwd: checked.cwd, cpuLimitMs: request.limits.cpuTimeMs },
-          Buffer.concat(out),
-          Buffer.concat(err),
-        );
+        request.onStart?.();
+        return await this.#runInside(checked, request);
       } finally {
-        clearTimeout(watchdog);
-        request.signal?.removeEventListener('abort', onAbort);
+        leave();
       }
     });
+  }
+
+  /** One run, once it may start: the helper's reply is the run's result. */
+  async #runInside(checked: ReturnType<typeof checkRun>, request: RunRequest): Promise<RunResult> {
+    this.#runs++;
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const onAbort = () => this.#slot.cancel();
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    // The helper ends every run by its wall limit. If it has not answered well after that, the slot
+    // is wedged: killing the helper fails this run as a crash and the pool replaces the slot.
+    const watchdog = setTimeout(() => this.#slot.kill(), request.limits.wallTimeMs + WATCHDOG_GRACE_MS);
+    try {
+      const done = await this.#slot.run(
+        encodeRun({ ...checked, stdin: request.stdin ?? new Uint8Array(), limits: request.limits }),
+        (stream, chunk) => {
+          (stream === 'stdout' ? out : err).push(chunk);
+          request.onOutput?.(stream, chunk);
+        },
+      );
+      return toRunResult(
+        done,
+        { argv0: checked.argv[0]!, cwd: checked.cwd, cpuLimitMs: request.limits.cpuTimeMs },
+        Buffer.concat(out),
+        Buffer.concat(err),
+      );
+    } finally {
+      clearTimeout(watchdog);
+      request.signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   snapshot(maxBytes: number): Promise<WorkspaceFile[]> {
@@ -282,6 +300,10 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   if (!Number.isInteger(slots) || slots < 1 || slots > 512) {
     throw new SandboxUnavailableError('invalid slot count', String(slots));
   }
+  const standby = options.standby ?? 0;
+  if (!Number.isInteger(standby) || standby < 0 || standby > 512) {
+    throw new SandboxUnavailableError('invalid standby slot count', String(standby));
+  }
   if (process.getuid?.() !== 0) {
     throw new SandboxUnavailableError(
       'the sandbox needs root',
@@ -297,7 +319,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   }
   const uidBase = options.uidBase ?? DEFAULT_UID_BASE;
   const instance = randomBytes(4).toString('hex');
-  const configs: SlotConfig[] = Array.from({ length: slots }, (_, slot) => ({
+  const configs: SlotConfig[] = Array.from({ length: slots + standby }, (_, slot) => ({
     helperPath,
     slot,
     uid: uidBase + slot,
@@ -319,6 +341,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   const pool = new SlotPool(
     configs,
     ok.map((s) => s.slot),
+    slots,
     first.cgroup,
     onLog,
   );

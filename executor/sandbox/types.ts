@@ -51,6 +51,8 @@ export interface RunRequest {
   readonly limits: RunLimits;
   /** Called with output as it is produced (for live streaming); the full capped output is in the result. */
   readonly onOutput?: (stream: OutputStream, chunk: Buffer) => void;
+  /** Called when the run's turn comes (see `SandboxOptions.standby`), as it goes to the helper. */
+  readonly onStart?: () => void;
   /** Aborting kills the run; the result then has verdict `internal_error` with reason `cancelled`. */
   readonly signal?: AbortSignal;
 }
@@ -110,14 +112,20 @@ export type CgroupVersion = 'v1' | 'v2';
 
 export interface SandboxInfo {
   readonly cgroup: CgroupVersion;
+  /** Most programs running at once. */
   readonly slots: number;
+  /** Slots kept beyond `slots`, in which jobs wait with their workspace ready. */
+  readonly standby: number;
 }
 
 export interface Sandbox {
   readonly info: SandboxInfo;
-  /** Waits for a free slot and gives it a fresh workspace. Slots are handed out in FIFO order. */
+  /**
+   * Waits for a free slot (of `slots + standby`) and gives it a fresh workspace. Slots are handed out in
+   * FIFO order. Its runs wait, in FIFO order too, while `slots` programs already run.
+   */
   acquire(options: WorkspaceOptions, signal?: AbortSignal): Promise<Workspace>;
-  /** Number of slots currently holding a workspace. */
+  /** Number of slots currently holding a workspace, standby slots included. */
   busySlots(): number;
   /** Kills any running process and stops every helper. Idempotent. */
   close(): Promise<void>;
@@ -132,7 +140,17 @@ export interface WarmInterpreter {
 export interface SandboxOptions {
   /** Concurrent runs; each slot is one helper process with its own uid. Default: number of cores. */
   readonly slots?: number;
-  /** Slot n runs as uid and gid `uidBase + n`. Default 61000; the range must be unused on the host. */
+  /**
+   * Slots kept beyond `slots` (default 0). A workspace can be acquired and filled in one while `slots`
+   * programs run, and its run starts as soon as one of them ends; meanwhile the slot that ran it builds
+   * its next box. This turns the slot's own turnaround (milliseconds of namespace and cgroup work per
+   * run) from a pause between programs into work done alongside them.
+   */
+  readonly standby?: number;
+  /**
+   * Slot n (standby slots included) runs as uid and gid `uidBase + n`. Default 61000; the range must be
+   * unused on the host.
+   */
   readonly uidBase?: number;
   /** Path of the native helper binary. Default: the one built in `executor/sandbox/native/build/`. */
   readonly helperPath?: string;

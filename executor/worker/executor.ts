@@ -20,8 +20,13 @@ export type ExecutorState = 'starting' | 'running' | 'draining' | 'stopped';
 export interface ExecutorOptions<Cache> {
   readonly id: string;
   readonly prefix: string;
-  /** Concurrent jobs; should equal the sandbox's slots. */
+  /** Concurrent runs; should equal the sandbox's slots. */
   readonly slots: number;
+  /**
+   * Jobs held beyond `slots`; should equal the sandbox's standby slots. They wait in the sandbox, files
+   * in place, and start the moment a run ends.
+   */
+  readonly standbySlots: number;
   /** How soon the job of a killed executor is delivered again. */
   readonly lockDurationMs: number;
   readonly store: SubmissionStore;
@@ -65,6 +70,7 @@ export class Executor<Cache> {
   private stateValue: ExecutorState = 'starting';
   private worker: Worker<SubmissionJobData, void, 'run'> | undefined;
   private readonly running = new Map<string, AbortController>();
+  private readonly standby = new Set<string>();
   private readonly heartbeat: Heartbeat;
   private readonly keys;
   private closing: Promise<void> | undefined;
@@ -77,7 +83,7 @@ export class Executor<Cache> {
       {
         id: options.id,
         slots: options.slots,
-        busy: () => this.running.size,
+        busy: () => this.busySlots,
         state: () => this.stateValue,
         languages: JSON.stringify(publishedLanguages(options.languages.list())),
       },
@@ -89,8 +95,9 @@ export class Executor<Cache> {
     return this.stateValue;
   }
 
+  /** Slots in use: jobs held, less those waiting on standby, which hold no slot of their own. */
   get busySlots(): number {
-    return this.running.size;
+    return this.running.size - this.standby.size;
   }
 
   private transition(state: ExecutorState): void {
@@ -120,7 +127,7 @@ export class Executor<Cache> {
       }),
       runSeconds: new Histogram({
         name: 'remcode_run_duration_seconds',
-        help: 'From taking a job to storing its result',
+        help: 'From the start of a job (its first program) to storing its result',
         labelNames: ['verdict'] as const,
         buckets: LATENCY_BUCKETS_SECONDS,
         registers: [registry],
@@ -156,21 +163,23 @@ export class Executor<Cache> {
       logger: options.logger.child({ component: 'job' }),
       metrics,
       running: this.running,
+      standby: this.standby,
+      draining: () => this.stateValue === 'draining',
+      onTurn: () => busy.set(this.busySlots),
     });
     this.worker = new Worker<SubmissionJobData, void, 'run'>(
       SUBMISSION_QUEUE,
       async (job, token) => {
-        busy.set(this.running.size + 1);
         try {
           await processor(job, token);
         } finally {
-          busy.set(this.running.size);
+          busy.set(this.busySlots);
         }
       },
       {
         connection: options.workerRedis,
         prefix: options.prefix,
-        concurrency: options.slots,
+        concurrency: options.slots + options.standbySlots,
         lockDuration: options.lockDurationMs,
         stalledInterval: Math.max(1_000, Math.floor(options.lockDurationMs / 2)),
         // A job whose executors keep dying is more likely a machine problem than the job's; allow two.
@@ -220,6 +229,8 @@ export class Executor<Cache> {
       const worker = this.worker;
       if (worker) {
         const closed = worker.close();
+        // Jobs still waiting for their turn have not started: another executor can take them now.
+        for (const id of this.standby) this.running.get(id)?.abort('shutdown');
         const timer = setTimeout(() => {
           if (this.running.size > 0)
             this.options.logger.warn({ jobs: this.running.size }, 'grace over: handing jobs back');

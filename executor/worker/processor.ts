@@ -40,8 +40,14 @@ export interface ProcessorDeps<Cache> {
   readonly cache: Cache | undefined;
   readonly logger: Logger;
   readonly metrics: ProcessorMetrics;
-  /** Controllers of the runs in progress, by submission id, so that a cancel notice can stop one. */
+  /** Controllers of the jobs held, by submission id, so that a cancel notice can stop one. */
   readonly running: Map<string, AbortController>;
+  /** Ids of the held jobs whose turn has not come: they wait on a standby slot and hold no slot of their own. */
+  readonly standby: Set<string>;
+  /** True once the executor is shutting down: a job that has not started is handed back at once. */
+  readonly draining: () => boolean;
+  /** Called when a job's turn comes (it now holds a slot). */
+  readonly onTurn?: () => void;
 }
 
 /**
@@ -138,12 +144,32 @@ export function createProcessor<Cache>(deps: ProcessorDeps<Cache>) {
   return async (job: Job<SubmissionJobData>, token?: string): Promise<void> => {
     const { id, spec } = job.data;
     const log = deps.logger.child({ submission: id, attempt: job.attemptsMade + 1 });
+    const controller = new AbortController();
+    // The job's turn comes when its first program starts. Until then it waits on a standby slot, files in
+    // place, and is not claimed: its row stays queued, and a shutdown hands it back untouched.
+    let takeTurn: (proceed?: boolean) => void = () => undefined;
+    let startedAt = Date.now();
+    /** True once the turn came; false when the job stopped before it (nothing to claim then). */
+    const turn = new Promise<boolean>((resolve) => {
+      let taken = false;
+      takeTurn = (proceed = true) => {
+        if (taken) return;
+        taken = true;
+        deps.standby.delete(id);
+        startedAt = Date.now();
+        if (proceed) deps.onTurn?.();
+        resolve(proceed);
+      };
+    });
     let work: Work;
     let claiming: Promise<Claim | undefined>;
     if (spec) {
       work = { language: spec.language, input: decodeInput(spec.input), limits: spec.limits };
-      claiming = claimOnceInserted(deps.store, id, deps.executorId, job.timestamp);
+      claiming = turn.then((proceed) =>
+        proceed ? claimOnceInserted(deps.store, id, deps.executorId, job.timestamp) : undefined,
+      );
     } else {
+      // The row holds the input, so the claim comes first (such jobs are rare: large submissions).
       const submission = await deps.store.claimWithInput(id, deps.executorId);
       if (!submission) {
         log.debug('submission deleted or already finished; skipping');
@@ -152,8 +178,6 @@ export function createProcessor<Cache>(deps: ProcessorDeps<Cache>) {
       work = submission;
       claiming = Promise.resolve(submission);
     }
-    const startedAt = Date.now();
-    const controller = new AbortController();
     const claimed = claiming.then(
       (claim) => {
         if (!claim) controller.abort('gone');
@@ -176,6 +200,8 @@ export function createProcessor<Cache>(deps: ProcessorDeps<Cache>) {
       claimed.then((claim) => claim !== undefined),
     );
     deps.running.set(id, controller);
+    deps.standby.add(id);
+    if (deps.draining()) controller.abort('shutdown');
     let result: StoredResult;
     try {
       events.event({ type: 'state', state: 'running' });
@@ -197,6 +223,7 @@ export function createProcessor<Cache>(deps: ProcessorDeps<Cache>) {
                 expectedOutput: t.expectedOutput,
               })),
               onEvent: (e) => {
+                if (e.type !== 'output') takeTurn();
                 if (e.type === 'compiling') events.event({ type: 'state', state: 'compiling' });
                 else if (e.type === 'running')
                   events.event({ type: 'state', state: 'testing', test: e.test });
@@ -228,7 +255,9 @@ export function createProcessor<Cache>(deps: ProcessorDeps<Cache>) {
           result = internalError('the executor could not run this submission');
         }
       }
-      // The result is stored only over a successful claim: the claim is what makes the run ours.
+      // The result is stored only over a successful claim: the claim is what makes the run ours. A job
+      // that ran no program (its language is missing, the judge failed) claims now.
+      takeTurn();
       const claim = await claimed;
       if (!claim) throw new StopSignal('gone');
       // Serialized once: a result can hold megabytes of output, and both the row and the notice need it.
@@ -249,6 +278,7 @@ export function createProcessor<Cache>(deps: ProcessorDeps<Cache>) {
       }
       await events.flush();
     } catch (error) {
+      takeTurn(false);
       await events.flush();
       if (error instanceof StopSignal) {
         switch (error.reason) {
@@ -272,6 +302,7 @@ export function createProcessor<Cache>(deps: ProcessorDeps<Cache>) {
       throw error;
     } finally {
       deps.running.delete(id);
+      deps.standby.delete(id);
     }
   };
 }

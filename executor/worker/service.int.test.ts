@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -10,6 +11,7 @@ import {
 import type { TestDatabase } from '../../test/support/isolation.js';
 import { startExecutor, startWebapp } from '../../test/support/processes.js';
 import type { ServiceProcess } from '../../test/support/processes.js';
+import { createSubmissionQueue } from '../../common/queue.js';
 
 /**
  * The real service: webapp and executor processes with the real sandbox and judge, against Redis and
@@ -163,6 +165,55 @@ describe('executor failures', () => {
     executor.kill('SIGTERM');
     expect(await executor.exited).toBe(0);
     expect(await row(id)).toMatchObject({ state: 'finished', executor: 'graceful', verdict: 'accepted' });
+  });
+
+  it('holds a job on standby unclaimed, and on SIGTERM hands it back at once while finishing the run', async () => {
+    const { url } = track(await startWebapp(env()));
+    const executor = track(
+      await startExecutor(
+        env({
+          EXECUTOR_ID: 'standby',
+          EXECUTOR_SLOTS: '1',
+          EXECUTOR_STANDBY_SLOTS: '1',
+          EXECUTOR_SHUTDOWN_GRACE: '20s',
+        }),
+      ),
+    );
+    const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+    const queue = createSubmissionQueue(connection, prefix);
+    try {
+      const first = String((await submit(url, SLOW_PYTHON)).json.id);
+      await until(async () => (await row(first))?.state === 'running', 20_000, 'the first run to start');
+      const second = String((await submit(url, SLOW_PYTHON)).json.id);
+      await until(
+        async () => ((await queue.getJobCounts('active')).active ?? 0) === 2,
+        20_000,
+        'the executor to hold the second job',
+      );
+      // Held, files in place, but not started: its row is untouched.
+      expect(await row(second)).toMatchObject({ state: 'queued', attempts: 0 });
+      const stopping = Date.now();
+      executor.kill('SIGTERM');
+      await until(
+        async () => ((await queue.getJobCounts('wait')).wait ?? 0) === 1,
+        2_000,
+        'the standby job to be handed back',
+      );
+      expect(Date.now() - stopping).toBeLessThan(2_000);
+      expect(await executor.exited).toBe(0);
+      expect(await row(first)).toMatchObject({ state: 'finished', executor: 'standby', verdict: 'accepted' });
+      expect(await row(second)).toMatchObject({ state: 'queued', attempts: 0 });
+      track(await startExecutor(env({ EXECUTOR_ID: 'successor' })));
+      await until(
+        async () => (await row(second))?.state === 'finished',
+        40_000,
+        'the successor to finish it',
+      );
+      expect(await row(second)).toMatchObject({ executor: 'successor', verdict: 'accepted', attempts: 1 });
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
   });
 
   it('on SIGTERM hands back a run that outlasts the grace, exits 0, and another executor finishes it', async () => {

@@ -78,7 +78,7 @@ export function fakeRun(
 }
 
 const fakeSandbox: Sandbox = {
-  info: { cgroup: 'v1', slots: 2 },
+  info: { cgroup: 'v1', slots: 2, standby: 0 },
   acquire: () => Promise.reject(new Error('the fake judge does not use the sandbox')),
   busySlots: () => 0,
   close: () => Promise.resolve(),
@@ -89,6 +89,7 @@ export interface HarnessOptions {
   readonly judge?: JudgeFunction<undefined>;
   readonly languages?: InstalledLanguage[];
   readonly slots?: number;
+  readonly standbySlots?: number;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -120,6 +121,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       id: 'test-executor',
       prefix,
       slots: options.slots ?? 2,
+      standbySlots: options.standbySlots ?? 0,
       lockDurationMs: 5_000,
       store: new SubmissionStore(executorPool),
       redis,
