@@ -371,7 +371,13 @@ describe('the web UI when the queue is full', () => {
 
   beforeAll(async () => {
     busy = await startService({
-      env: { REMCODE_QUEUE_MAX: '1', EXECUTOR_SLOTS: '1', EXECUTOR_SHUTDOWN_GRACE: '1s' },
+      // No standby slot, so that the second submission waits in the queue rather than in the executor.
+      env: {
+        REMCODE_QUEUE_MAX: '1',
+        EXECUTOR_SLOTS: '1',
+        EXECUTOR_STANDBY_SLOTS: '0',
+        EXECUTOR_SHUTDOWN_GRACE: '1s',
+      },
     });
   });
 
