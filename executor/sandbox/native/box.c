@@ -199,25 +199,9 @@ int loopback_up(void) {
 }
 
 static int recv_run(struct run_spec *spec, char **blob, int fds[4]) {
-  struct msghdr msg;
-  struct iovec iov = {spec, sizeof *spec};
-  union {
-    char buf[CMSG_SPACE(sizeof(int) * 4)];
-    struct cmsghdr align;
-  } u;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof u.buf;
-  ssize_t n;
-  do n = recvmsg(ctl_fd, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
-  while (n < 0 && errno == EINTR);
+  ssize_t n = recv_with_fds(ctl_fd, spec, sizeof *spec, fds, 4, MSG_WAITALL);
   if (n == 0) _exit(0); /* the helper is gone: nothing to run */
   if (n != (ssize_t)sizeof *spec) fail(STEP_RECV);
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int) * 4)) fail(STEP_RECV);
-  memcpy(fds, CMSG_DATA(c), sizeof(int) * 4);
   if (spec->blob_len > (1u << 20)) fail(STEP_RECV);
   *blob = malloc(spec->blob_len + 1);
   if (!*blob || read_exact(ctl_fd, *blob, spec->blob_len) != 1) fail(STEP_RECV);

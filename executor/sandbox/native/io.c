@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +49,70 @@ int read_exact(int fd, void *buf, size_t len) {
     got += (size_t)n;
   }
   return 1;
+}
+
+/* Control-message room for the most descriptors any message here carries (a run's four). */
+#define MAX_PASSED_FDS 4
+
+ssize_t send_with_fds(int sock, const void *data, size_t len, const int *fds, int nfds) {
+  if (nfds < 1 || nfds > MAX_PASSED_FDS) {
+    errno = EINVAL;
+    return -1;
+  }
+  union {
+    char buf[CMSG_SPACE(sizeof(int) * MAX_PASSED_FDS)];
+    struct cmsghdr align;
+  } u;
+  struct iovec iov = {(void *)data, len};
+  struct msghdr msg = {.msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = u.buf,
+                       .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds)};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+  memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+  ssize_t n;
+  do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n;
+}
+
+ssize_t recv_with_fds(int sock, void *data, size_t len, int *fds, int nfds, int flags) {
+  if (nfds < 1 || nfds > MAX_PASSED_FDS) {
+    errno = EINVAL;
+    return -1;
+  }
+  union {
+    char buf[CMSG_SPACE(sizeof(int) * MAX_PASSED_FDS)];
+    struct cmsghdr align;
+  } u;
+  struct iovec iov = {data, len};
+  struct msghdr msg = {.msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = u.buf,
+                       .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds)};
+  ssize_t n;
+  do n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0) return n;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  int complete = c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+                 c->cmsg_len == CMSG_LEN(sizeof(int) * (size_t)nfds) && !(msg.msg_flags & MSG_CTRUNC);
+  if (complete) {
+    memcpy(fds, CMSG_DATA(c), sizeof(int) * (size_t)nfds);
+    return n;
+  }
+  /* Whatever did arrive is not kept open. */
+  if (c && c->cmsg_type == SCM_RIGHTS) {
+    size_t got = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    int stray[MAX_PASSED_FDS];
+    memcpy(stray, CMSG_DATA(c), sizeof(int) * (got < MAX_PASSED_FDS ? got : MAX_PASSED_FDS));
+    for (size_t i = 0; i < got && i < MAX_PASSED_FDS; i++) close(stray[i]);
+  }
+  errno = EPROTO;
+  return -1;
 }
 
 uint64_t now_ns(void) {

@@ -227,19 +227,8 @@ static long warm_clone(int ctl, char *err, size_t errlen) {
     return -1;
   }
   char byte = 'B';
-  struct iovec iov = {&byte, 1};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &ctl, sizeof ctl);
   int32_t answer = 0;
-  if (sendmsg(warm.sock, &msg, MSG_NOSIGNAL) != 1 || read_exact(warm.sock, &answer, sizeof answer) != 1) {
+  if (send_with_fds(warm.sock, &byte, 1, &ctl, 1) != 1 || read_exact(warm.sock, &answer, sizeof answer) != 1) {
     snprintf(err, errlen, "the warm interpreter stopped");
     fprintf(stderr, "remcode-sandboxd: slot %d: %s; runs start cold from now on\n", cfg.slot, err);
     warm_stop();
@@ -621,20 +610,9 @@ static void handle_run(const unsigned char *payload, size_t plen) {
                           .envc = in.envc,
                           .blob_len = (uint32_t)in.blob_len};
   int pass[4] = {ws, pin[0], pout[1], perr[1]};
-  union {
-    char buf[CMSG_SPACE(sizeof pass)];
-    struct cmsghdr align;
-  } u;
-  struct iovec iov = {&spec, sizeof spec};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof pass);
-  memcpy(CMSG_DATA(c), pass, sizeof pass);
 
   r.start = now_ns();
-  ssize_t sent = sendmsg(b.ctl, &msg, MSG_NOSIGNAL);
+  ssize_t sent = send_with_fds(b.ctl, &spec, sizeof spec, pass, 4);
   int send_ok = sent == (ssize_t)sizeof spec && write_all(b.ctl, in.blob, in.blob_len) == 0;
   close(ws), close(pin[0]), close(pout[1]), close(perr[1]);
   free(in.blob);

@@ -31,6 +31,11 @@ void config_load_host(void);
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 int write_all(int fd, const void *buf, size_t len);
 int read_exact(int fd, void *buf, size_t len); /* 1 = ok, 0 = EOF before any byte, -1 = error/short */
+/* `len` bytes with 1..4 descriptors attached (SCM_RIGHTS). Bytes sent, or -1. */
+ssize_t send_with_fds(int sock, const void *data, size_t len, const int *fds, int nfds);
+/* Up to `len` bytes with exactly `nfds` descriptors, received close-on-exec. Bytes received, 0 at EOF,
+ * -1 on error or when not exactly `nfds` descriptors came (any that did are closed). */
+ssize_t recv_with_fds(int sock, void *data, size_t len, int *fds, int nfds, int flags);
 uint64_t now_ns(void);
 int write_file(const char *path, const char *text); /* 0 or -errno */
 int read_file(const char *path, char *buf, size_t cap); /* bytes read or -errno; NUL-terminated */

@@ -30,21 +30,10 @@ static struct sigaction dispositions[NSIG];
 
 static int receive_ctl(int reqfd) {
   char byte;
-  struct iovec iov = {&byte, 1};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-  ssize_t n;
-  do n = recvmsg(reqfd, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n <= 0) _exit(0); /* the helper is gone */
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int))) return -1;
   int fd;
-  memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return fd;
+  ssize_t n = recv_with_fds(reqfd, &byte, 1, &fd, 1, 0);
+  if (n == 0 || (n < 0 && errno != EPROTO)) _exit(0); /* the helper is gone */
+  return n == 1 ? fd : -1;
 }
 
 /* argv: the helper's own options (see config.c), argv[0] ignored. Returns only in a program. */
