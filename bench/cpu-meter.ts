@@ -56,10 +56,8 @@ export function readCpu(pids: { readonly webapp: number; readonly executor: numb
     if (proc.pid === pids.executor) return 'executor';
     if (proc.comm.startsWith('postgres') || proc.comm === 'postmaster') return 'postgres';
     if (proc.comm.startsWith('redis-server')) return 'redis';
-    for (let p = procs.get(proc.ppid); p; p = procs.get(p.ppid)) {
+    for (let p = procs.get(proc.ppid); p; p = procs.get(p.ppid))
       if (p.pid === pids.executor) return 'sandbox';
-      if (p.pid === pids.webapp || p.pid === process.pid) return 'other';
-    }
     return 'other';
   };
   const reading = Object.fromEntries(ROLES.map((r) => [r, 0])) as CpuReading;

@@ -223,18 +223,18 @@ describe('the pool', () => {
   });
 
   it('fills a standby slot while the slots run, and starts its run only when one ends', async () => {
-    const own = await createSandbox({ slots: 1, standby: 1 });
+    const own = await createSandbox({ slots: 1, standby: 2 });
     try {
-      expect(own.info).toMatchObject({ slots: 1, standby: 1 });
-      const [a, b] = await Promise.all([own.acquire({ sizeBytes: MiB }), own.acquire({ sizeBytes: MiB })]);
-      expect(own.busySlots()).toBe(2);
+      expect(own.info).toMatchObject({ slots: 1, standby: 2 });
+      const [a, b, c] = await Promise.all([1, 2, 3].map(() => own.acquire({ sizeBytes: MiB })));
+      expect(own.busySlots()).toBe(3);
       const span = 'import os, time; s = time.time(); time.sleep(0.3); print(s, time.time(), os.getuid())';
       const controller = new AbortController();
       const [first, second, withdrawn] = await Promise.allSettled([
         a.run(py(span)),
         b.run(py(span)),
-        // Queued behind b in its own workspace, then given up before its turn.
-        b.run({ ...py('print(1)'), signal: controller.signal }),
+        // Waits at the gate behind a and b in a third slot, then gives up before its turn.
+        c.run({ ...py('print(1)'), signal: controller.signal }),
         new Promise((r) => setTimeout(r, 50)).then(() => controller.abort(new Error('not needed'))),
       ]);
       expect(withdrawn).toMatchObject({ status: 'rejected', reason: new Error('not needed') });
@@ -250,7 +250,7 @@ describe('the pool', () => {
       expect(end2).toBeGreaterThan(start2);
       // Each slot, standby ones included, runs as its own user.
       expect(new Set([uid1, uid2]).size).toBe(2);
-      await Promise.all([a.release(), b.release()]);
+      await Promise.all([a.release(), b.release(), c.release()]);
       expect(own.busySlots()).toBe(0);
     } finally {
       await own.close();

@@ -113,10 +113,12 @@ export class Executor<Cache> {
       help: 'Concurrent runs this executor offers',
       registers: [registry],
     }).set(options.slots);
-    const busy = new Gauge({
+    // Read at scrape time, so that no code path has to remember to update it.
+    const busy: Gauge = new Gauge({
       name: 'remcode_executor_busy_slots',
       help: 'Slots running a submission now',
       registers: [registry],
+      collect: () => busy.set(this.busySlots),
     });
     const metrics = {
       submissions: new Counter({
@@ -165,28 +167,17 @@ export class Executor<Cache> {
       running: this.running,
       standby: this.standby,
       draining: () => this.stateValue === 'draining',
-      onTurn: () => busy.set(this.busySlots),
     });
-    this.worker = new Worker<SubmissionJobData, void, 'run'>(
-      SUBMISSION_QUEUE,
-      async (job, token) => {
-        try {
-          await processor(job, token);
-        } finally {
-          busy.set(this.busySlots);
-        }
-      },
-      {
-        connection: options.workerRedis,
-        prefix: options.prefix,
-        concurrency: options.slots + options.standbySlots,
-        lockDuration: options.lockDurationMs,
-        stalledInterval: Math.max(1_000, Math.floor(options.lockDurationMs / 2)),
-        // A job whose executors keep dying is more likely a machine problem than the job's; allow two.
-        maxStalledCount: 2,
-        autorun: false,
-      },
-    );
+    this.worker = new Worker<SubmissionJobData, void, 'run'>(SUBMISSION_QUEUE, processor, {
+      connection: options.workerRedis,
+      prefix: options.prefix,
+      concurrency: options.slots + options.standbySlots,
+      lockDuration: options.lockDurationMs,
+      stalledInterval: Math.max(1_000, Math.floor(options.lockDurationMs / 2)),
+      // A job whose executors keep dying is more likely a machine problem than the job's; allow two.
+      maxStalledCount: 2,
+      autorun: false,
+    });
     this.worker.on('error', (error) => options.logger.warn({ err: error }, 'worker error'));
     this.worker.on('failed', (job, error) => {
       if (!job || error.name === 'WaitingError') return;

@@ -46,8 +46,6 @@ export interface ProcessorDeps<Cache> {
   readonly standby: Set<string>;
   /** True once the executor is shutting down: a job that has not started is handed back at once. */
   readonly draining: () => boolean;
-  /** Called when a job's turn comes (it now holds a slot). */
-  readonly onTurn?: () => void;
 }
 
 /**
@@ -147,20 +145,15 @@ export function createProcessor<Cache>(deps: ProcessorDeps<Cache>) {
     const controller = new AbortController();
     // The job's turn comes when its first program starts. Until then it waits on a standby slot, files in
     // place, and is not claimed: its row stays queued, and a shutdown hands it back untouched.
-    let takeTurn: (proceed?: boolean) => void = () => undefined;
-    let startedAt = Date.now();
+    let resolveTurn: (proceed: boolean) => void = () => undefined;
     /** True once the turn came; false when the job stopped before it (nothing to claim then). */
-    const turn = new Promise<boolean>((resolve) => {
-      let taken = false;
-      takeTurn = (proceed = true) => {
-        if (taken) return;
-        taken = true;
-        deps.standby.delete(id);
-        startedAt = Date.now();
-        if (proceed) deps.onTurn?.();
-        resolve(proceed);
-      };
-    });
+    const turn = new Promise<boolean>((resolve) => (resolveTurn = resolve));
+    let startedAt = Date.now();
+    const takeTurn = (proceed = true): void => {
+      if (!deps.standby.delete(id)) return;
+      startedAt = Date.now();
+      resolveTurn(proceed);
+    };
     let work: Work;
     let claiming: Promise<Claim | undefined>;
     if (spec) {
@@ -302,7 +295,6 @@ export function createProcessor<Cache>(deps: ProcessorDeps<Cache>) {
       throw error;
     } finally {
       deps.running.delete(id);
-      deps.standby.delete(id);
     }
   };
 }
