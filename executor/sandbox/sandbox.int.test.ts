@@ -226,7 +226,8 @@ describe('the pool', () => {
     const own = await createSandbox({ slots: 1, standby: 2 });
     try {
       expect(own.info).toMatchObject({ slots: 1, standby: 2 });
-      const [a, b, c] = await Promise.all([1, 2, 3].map(() => own.acquire({ sizeBytes: MiB })));
+      const acquire = () => own.acquire({ sizeBytes: MiB });
+      const [a, b, c] = await Promise.all([acquire(), acquire(), acquire()]);
       expect(own.busySlots()).toBe(3);
       const span = 'import os, time; s = time.time(); time.sleep(0.3); print(s, time.time(), os.getuid())';
       const controller = new AbortController();
