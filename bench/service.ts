@@ -154,7 +154,13 @@ async function main(): Promise<void> {
     EXECUTOR_METRICS_PORT: '0',
     // As deployed: info, which logs one line per finished job.
     LOG_LEVEL: 'info',
-    ...(process.env.EXECUTOR_SLOTS ? { EXECUTOR_SLOTS: process.env.EXECUTOR_SLOTS } : {}),
+    // The executor's own settings pass through, to compare them on one machine.
+    ...Object.fromEntries(
+      ['EXECUTOR_SLOTS', 'EXECUTOR_STANDBY_SLOTS', 'EXECUTOR_WARM'].flatMap((k): [string, string][] => {
+        const value = process.env[k];
+        return value === undefined ? [] : [[k, value]];
+      }),
+    ),
   };
   const web = await startWebapp(env);
   const executor = await startExecutor(env);
@@ -162,7 +168,7 @@ async function main(): Promise<void> {
   try {
     const base = web.url;
     console.log(
-      `service bench: python hello, ${ITERATIONS} runs per mode and concurrency, ${availableParallelism()} cores, executor slots = ${process.env.EXECUTOR_SLOTS ?? 'cores'}`,
+      `service bench: python hello, ${ITERATIONS} runs per mode and concurrency, ${availableParallelism()} cores, executor slots = ${process.env.EXECUTOR_SLOTS ?? 'cores'}, standby = ${process.env.EXECUTOR_STANDBY_SLOTS ?? 'slots'}`,
     );
     for (let i = 0; i < 20; i++) await Promise.all([bare(file), api(base)]);
 
