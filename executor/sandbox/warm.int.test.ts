@@ -131,6 +131,18 @@ describe('a warm start looks like a cold one', () => {
       'finalizers at exit',
       'class A:\n    def __del__(self):\n        print("del ran")\na = A()\nimport atexit\natexit.register(print, "bye")\n',
     ],
+    [
+      'finalizers of a reference cycle at exit',
+      'class A:\n    def __del__(self):\n        print("cycle freed")\na = A()\na.me = a\ndel a\nprint("end")\n',
+    ],
+    [
+      'a finalizer on an object kept in a module loaded at start-up',
+      'import os\nclass A:\n    def __del__(self):\n        print("del ran")\nos.kept = A()\n',
+    ],
+    [
+      'an explicit collection',
+      'import gc\nclass A:\n    pass\na = A()\na.me = a\ndel a\nprint(gc.collect() > 0, gc.isenabled(), gc.get_threshold())\n',
+    ],
     ['a non-UTF-8 source with a coding cookie', '# -*- coding: latin-1 -*-\nprint("caf\\xe9")\n'],
     ['an import from the program directory', 'import helper\nprint(helper.VALUE, helper.__file__)\n'],
   ])('ends the same way on %s', async (_name, source) => {
