@@ -22,7 +22,9 @@ import { startExecutor, startWebapp } from '../test/support/processes.js';
 import { ROLES, accumulate, emptyReading, readCpu } from './cpu-meter.js';
 import type { CpuReading } from './cpu-meter.js';
 
-const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 200);
+// A run takes 5-10 ms here: 400 per mode keeps each c=8 round near half a second, long enough that one
+// slow moment of the machine does not decide the ratio.
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 400);
 const ROUNDS = 4;
 const SOURCE = 'print("Hello, World!")\n';
 
