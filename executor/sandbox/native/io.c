@@ -54,52 +54,55 @@ int read_exact(int fd, void *buf, size_t len) {
 /* Control-message room for the most descriptors any message here carries (a run's four). */
 #define MAX_PASSED_FDS 4
 
-ssize_t send_with_fds(int sock, const void *data, size_t len, const int *fds, int nfds) {
+/* One message of `len` bytes with room for `nfds` descriptors, for sendmsg and recvmsg alike. It points
+ * into itself, so it is set up where it stays: on the caller's stack. */
+struct fd_message {
+  union {
+    char buf[CMSG_SPACE(sizeof(int) * MAX_PASSED_FDS)];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov;
+  struct msghdr msg;
+};
+
+static int fd_message_init(struct fd_message *m, void *data, size_t len, int nfds) {
   if (nfds < 1 || nfds > MAX_PASSED_FDS) {
     errno = EINVAL;
     return -1;
   }
-  union {
-    char buf[CMSG_SPACE(sizeof(int) * MAX_PASSED_FDS)];
-    struct cmsghdr align;
-  } u;
-  struct iovec iov = {(void *)data, len};
-  struct msghdr msg = {.msg_iov = &iov,
-                       .msg_iovlen = 1,
-                       .msg_control = u.buf,
-                       .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds)};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  memset(m, 0, sizeof *m);
+  m->iov = (struct iovec){data, len};
+  m->msg.msg_iov = &m->iov;
+  m->msg.msg_iovlen = 1;
+  m->msg.msg_control = m->control.buf;
+  m->msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+  return 0;
+}
+
+ssize_t send_with_fds(int sock, const void *data, size_t len, const int *fds, int nfds) {
+  struct fd_message m;
+  if (fd_message_init(&m, (void *)data, len, nfds) < 0) return -1;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m.msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
   memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
   ssize_t n;
-  do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  do n = sendmsg(sock, &m.msg, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   return n;
 }
 
 ssize_t recv_with_fds(int sock, void *data, size_t len, int *fds, int nfds, int flags) {
-  if (nfds < 1 || nfds > MAX_PASSED_FDS) {
-    errno = EINVAL;
-    return -1;
-  }
-  union {
-    char buf[CMSG_SPACE(sizeof(int) * MAX_PASSED_FDS)];
-    struct cmsghdr align;
-  } u;
-  struct iovec iov = {data, len};
-  struct msghdr msg = {.msg_iov = &iov,
-                       .msg_iovlen = 1,
-                       .msg_control = u.buf,
-                       .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds)};
+  struct fd_message m;
+  if (fd_message_init(&m, data, len, nfds) < 0) return -1;
   ssize_t n;
-  do n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
+  do n = recvmsg(sock, &m.msg, flags | MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
   if (n <= 0) return n;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m.msg);
   int complete = c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-                 c->cmsg_len == CMSG_LEN(sizeof(int) * (size_t)nfds) && !(msg.msg_flags & MSG_CTRUNC);
+                 c->cmsg_len == CMSG_LEN(sizeof(int) * (size_t)nfds) && !(m.msg.msg_flags & MSG_CTRUNC);
   if (complete) {
     memcpy(fds, CMSG_DATA(c), sizeof(int) * (size_t)nfds);
     return n;
