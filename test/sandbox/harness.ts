@@ -4,7 +4,7 @@
  * the host-side inspection that proves a run left nothing behind.
  */
 import { execFile } from 'node:child_process';
-import { lstat, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,6 +84,32 @@ export function cProgram(binaries: ReadonlyMap<string, Buffer>, name: string, ..
   const content = binaries.get(name);
   if (content === undefined) throw new Error(`no compiled program ${name}`);
   return { files: [{ path: name, content, mode: 0o755 }], argv: [`/box/${name}`, ...args] };
+}
+
+/**
+ * Runs one of the compiled programs directly on the host, outside any sandbox, for the tests whose
+ * expectation depends on the host kernel rather than on the sandbox.
+ */
+export async function runOnHost(
+  binaries: ReadonlyMap<string, Buffer>,
+  name: string,
+  ...args: string[]
+): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }> {
+  const content = binaries.get(name);
+  if (content === undefined) throw new Error(`no compiled program ${name}`);
+  const dir = await mkdtemp(join(tmpdir(), 'remcode-host-'));
+  try {
+    const file = join(dir, name);
+    await writeFile(file, content);
+    await chmod(file, 0o755);
+    return await new Promise((resolve, reject) => {
+      const child = execFile(file, args, { timeout: 5_000 }, () => undefined);
+      child.on('error', reject);
+      child.on('exit', (exitCode, signal) => resolve({ exitCode, signal }));
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export async function scriptProgram(file: string, ...args: string[]): Promise<Program> {
