@@ -101,6 +101,10 @@ print(json.dumps({
 }, sort_keys=True))
 `;
 
+/** Replaces sys.stdout with a stream whose flush fails, which the interpreter reports at exit (status 120). */
+const UNFLUSHABLE_STDOUT =
+  'import sys\nclass Out:\n    closed = False\n    def __repr__(self):\n        return "Out"\n    def write(self, text):\n        return len(text)\n    def flush(self):\n        raise OSError("cannot flush")\nsys.stdout = Out()\n';
+
 describe('a warm start looks like a cold one', () => {
   it('gives the program the same globals, argv, paths, streams, limits, signals and privileges', async () => {
     const { cold: c, warm: w } = await both({
@@ -143,6 +147,30 @@ describe('a warm start looks like a cold one', () => {
       'an explicit collection',
       'import gc\nclass A:\n    pass\na = A()\na.me = a\ndel a\nprint(gc.collect() > 0, gc.isenabled(), gc.get_threshold())\n',
     ],
+    [
+      'finalizers of several globals, private names first',
+      'class A:\n    def __init__(self, n):\n        self.n = n\n    def __del__(self):\n        print("del", self.n)\nb = A("b")\n_a = A("_a")\n__c = A("__c")\nd = [A("d")]\n',
+    ],
+    [
+      'finalizers in a module the program made',
+      'import sys, types\nm = types.ModuleType("made")\nexec("class A:\\n    def __del__(self):\\n        print(\'made del\')\\na = A()\\n", m.__dict__)\nsys.modules["made"] = m\ndel m\nprint("end")\n',
+    ],
+    [
+      'a finalizer after an uncaught exception',
+      'class A:\n    def __del__(self):\n        print("del ran")\na = A()\nraise ValueError("late")\n',
+    ],
+    [
+      'a thread still running at exit',
+      'import threading, time\ndef work():\n    time.sleep(0.05)\n    print("thread done")\nthreading.Thread(target=work).start()\nprint("main done")\n',
+    ],
+    // A callback whose repr holds no address: the warm copy shares the interpreter's layout (see docs).
+    ['an atexit callback that raises', 'import atexit\natexit.register(int, "x")\nprint("end")\n'],
+    ['a standard output that cannot be flushed at exit', UNFLUSHABLE_STDOUT],
+    ['a standard output the program closed', 'import sys\nprint("kept")\nsys.stdout.close()\n'],
+    [
+      'output left in a replaced standard output',
+      'import io, sys\nprint("first")\nsys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False))\nprint("second")\n',
+    ],
     ['a non-UTF-8 source with a coding cookie', '# -*- coding: latin-1 -*-\nprint("caf\\xe9")\n'],
     ['an import from the program directory', 'import helper\nprint(helper.VALUE, helper.__file__)\n'],
   ])('ends the same way on %s', async (_name, source) => {
@@ -151,6 +179,27 @@ describe('a warm start looks like a cold one', () => {
       files: [{ path: 'helper.py', content: 'VALUE = 42\n' }],
     });
     expect(outcome(w)).toEqual(outcome(c));
+  });
+
+  // The interpreter raises this audit event while tearing itself down, after every finalizer of the
+  // program has run; a warm program skips that teardown unless its exit has something unusual to report.
+  const TEARDOWN_PROBE = (extra: string): string =>
+    `import os, sys\ndef hook(event, args, write=os.write):\n    if event == 'cpython.PyInterpreterState_Clear':\n        write(2, b'torn down\\n')\nsys.addaudithook(hook)\nprint('end')\n${extra}`;
+
+  it('ends a program without tearing down the copied interpreter', async () => {
+    const { cold: c, warm: w } = await both({ source: TEARDOWN_PROBE('') });
+    expect(outcome(c)).toMatchObject({ exitCode: 0, stdout: 'end\n', stderr: 'torn down\n' });
+    expect(outcome(w)).toMatchObject({ exitCode: 0, stdout: 'end\n', stderr: '' });
+  });
+
+  it.each([
+    ['an atexit callback', 'import atexit\natexit.register(print, "bye")\n', 0],
+    ['a standard output that cannot be flushed', UNFLUSHABLE_STDOUT, 120],
+  ])('leaves an exit with %s to the interpreter itself', async (_name, extra, status) => {
+    const { cold: c, warm: w } = await both({ source: TEARDOWN_PROBE(extra) });
+    expect(c.exitCode).toBe(status);
+    expect(outcome(w)).toEqual(outcome(c));
+    expect(w.stderr.toString()).toMatch(/torn down\n$/);
   });
 
   it('leaves a missing, directory or zip-archive entry to a cold start of the interpreter', async () => {

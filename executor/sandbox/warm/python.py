@@ -48,6 +48,31 @@ def _remcode_warm():
         keyboard_interrupt = ctypes.c_int.in_dll(api, '_Py_UnhandledKeyboardInterrupt')
     except ValueError:
         keyboard_interrupt = None
+    exit_process = api.exit
+    exit_process.restype = None
+    exit_process.argtypes = [ctypes.c_int]
+    had_atexit = 'atexit' in sys.modules
+    import atexit
+    from _weakref import ref as weakref
+
+    ModuleType = type(sys)
+    SYS_DELETES = (
+        'path',
+        'argv',
+        'ps1',
+        'ps2',
+        'last_type',
+        'last_value',
+        'last_traceback',
+        'path_hooks',
+        'path_importer_cache',
+        'meta_path',
+        '__interactive_hook__',
+    )
+    SYS_FILES = (('stdin', '__stdin__'), ('stdout', '__stdout__'), ('stderr', '__stderr__'))
+
+    if not had_atexit:
+        del sys.modules['atexit']
 
     # Every collection writes to the header of each object it walks, and a forked page that is written
     # is copied. Unfrozen, the program's full collections (one runs at exit) would walk the whole start-up
@@ -56,6 +81,14 @@ def _remcode_warm():
     # as usual.
     had_gc = 'gc' in sys.modules
     import gc
+
+    # The modules of the start-up and the names each one held, so that the program's exit can tell
+    # what the program added (see finish below).
+    startup_modules = {
+        id(module): (module, frozenset(module.__dict__))
+        for module in sys.modules.values()
+        if isinstance(getattr(module, '__dict__', None), dict)
+    }
 
     gc.freeze()
     if not had_gc:
@@ -99,6 +132,8 @@ def _remcode_warm():
             main.__dict__[key] = value
     main.__dict__['__annotations__'] = {}
     sys.modules['__main__'] = main
+    # Nothing but sys.modules may hold it, or its exit would differ (see finish).
+    del main, startup_main
     sys.argv = argv[1:]
     sys.orig_argv = argv
     sys.path.insert(0, os.path.dirname(os.path.realpath(script)))
@@ -108,6 +143,92 @@ def _remcode_warm():
     if not stream:
         run_cold()
 
+    def clear_namespace(namespace, keys):
+        # As the interpreter clears a module at exit: names with one leading underscore first, then
+        # every other name but __builtins__, each set to None in place.
+        for single_underscore_pass in (True, False):
+            for key in keys:
+                if not isinstance(key, str) or key == '__builtins__' or namespace.get(key) is None:
+                    continue
+                if not single_underscore_pass or (key[:1] == '_' and key[1:2] != '_'):
+                    namespace[key] = None
+
+    def flush_standard_streams():
+        # What the interpreter's exit flushes, in its order; a failure is left to the interpreter itself.
+        for standard_stream in (sys.stdout, sys.stderr):
+            if standard_stream is None:
+                continue
+            try:
+                closed = standard_stream.closed
+            except Exception:
+                closed = False
+            if not closed:
+                standard_stream.flush()
+
+    def end_threads():
+        threading = sys.modules.get('threading')
+        if threading is not None:
+            threading._shutdown()
+
+    def delete_special_names():
+        # Values a program often leaves in sys and builtins, released first, as the interpreter does.
+        builtins_namespace = sys.modules['builtins'].__dict__
+        builtins_namespace['_'] = None
+        for name in SYS_DELETES:
+            sys.__dict__[name] = None
+        for name, original in SYS_FILES:
+            sys.__dict__[name] = sys.__dict__.get(original)
+
+    def remove_program_modules():
+        # The interpreter's exit sets every entry of sys.modules to None and lets collection free what
+        # nothing else holds. Here only the program's modules are removed, and start-up modules are
+        # remembered where the program added names to them. Returned in import order.
+        left = []
+        for name, module in list(sys.modules.items()):
+            if not isinstance(module, ModuleType):
+                continue
+            startup = startup_modules.get(id(module))
+            if startup is None or startup[0] is not module:
+                left.append((weakref(module), None))
+                sys.modules[name] = None
+            elif len(module.__dict__) != len(startup[1]):
+                left.append((weakref(module), [key for key in module.__dict__ if key not in startup[1]]))
+        return left
+
+    def clear_left(left):
+        # Modules that survived the collection are cleared in reverse import order.
+        for reference, added_names in reversed(left):
+            module = reference()
+            if module is not None:
+                namespace = module.__dict__
+                clear_namespace(namespace, list(namespace) if added_names is None else added_names)
+
+    def finish(status):
+        # Ends the program as the interpreter's own exit would, step by step in the same order, for
+        # everything the program made: non-daemon threads, the standard streams, a collection, then the
+        # program's modules removed and cleared, so the finalizers of its objects run. What it skips is tearing down the start-up interpreter: in a forked copy that writes to
+        # nearly every inherited page, and each write copies one; it was most of a warm hello world's
+        # CPU time. Anything unusual (a stream that cannot be flushed) is left to the interpreter's own
+        # exit, which reports it in its own words. So are atexit callbacks: called from here, an error
+        # in one would be reported with a frame of this code (logging and multiprocessing register one).
+        try:
+            end_threads()
+            if atexit._ncallbacks() > 0:
+                raise SystemExit(status)
+            flush_standard_streams()
+            if gc.isenabled():
+                gc.collect()
+            delete_special_names()
+            left = remove_program_modules()
+            gc.collect()
+            clear_left(left)
+            del left
+            gc.collect()
+            flush_standard_streams()
+        except BaseException:
+            raise SystemExit(status)
+        exit_process(status)
+
     # The very function `python3 main.py` ends up in: it sets __file__, __cached__ and __loader__, runs
     # the file in __main__, prints an uncaught exception with only the program's frames, and exits the
     # process itself on SystemExit.
@@ -116,7 +237,6 @@ def _remcode_warm():
         # after KeyboardInterrupt: it shuts down and kills itself with SIGINT, so its parent sees that.
         # Without the flag (Python 3.12 and later) the exit status stays 1.
         if keyboard_interrupt is not None and keyboard_interrupt.value:
-            import atexit
             import signal
 
             if 'threading' in sys.modules:
@@ -129,7 +249,8 @@ def _remcode_warm():
                     pass
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGINT)
-        raise SystemExit(1)
+        finish(1)
+    finish(0)
 
 
 _remcode_warm()
