@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { Counter } from 'prom-client';
@@ -60,6 +61,8 @@ export function submissionRoutes(ctx: ApiContext): FastifyPluginCallbackTypebox 
     });
 
     const shutdown = new AbortController();
+    // Every open event stream listens here until it ends, so thousands of listeners are normal, not a leak.
+    setMaxListeners(0, shutdown.signal);
     app.addHook('preClose', (hookDone) => {
       shutdown.abort();
       hookDone();
