@@ -56,29 +56,14 @@ def _remcode_warm():
     from _weakref import ref as weakref
 
     ModuleType = type(sys)
-    SYS_DELETES = (
-        'path',
-        'argv',
-        'ps1',
-        'ps2',
-        'last_type',
-        'last_value',
-        'last_traceback',
-        'path_hooks',
-        'path_importer_cache',
-        'meta_path',
-        '__interactive_hook__',
-    )
+    # What the interpreter's exit releases first, and the streams it puts back (see finish).
+    SYS_DELETES = ('path', 'argv', 'ps1', 'ps2', 'last_type', 'last_value', 'last_traceback', 'path_hooks',
+                   'path_importer_cache', 'meta_path', '__interactive_hook__')
     SYS_FILES = (('stdin', '__stdin__'), ('stdout', '__stdout__'), ('stderr', '__stderr__'))
 
     if not had_atexit:
         del sys.modules['atexit']
 
-    # Every collection writes to the header of each object it walks, and a forked page that is written
-    # is copied. Unfrozen, the program's full collections (one runs at exit) would walk the whole start-up
-    # heap and copy most of it: about a quarter of a warm hello world's CPU time. Frozen objects are left
-    # out of collections; everything made after the fork, the program's __main__ included, is collected
-    # as usual.
     had_gc = 'gc' in sys.modules
     import gc
 
@@ -89,59 +74,6 @@ def _remcode_warm():
         for module in sys.modules.values()
         if isinstance(getattr(module, '__dict__', None), dict)
     }
-
-    gc.freeze()
-    if not had_gc:
-        del sys.modules['gc']
-
-    # Every program is forked (twice, in C) from this state, exactly as os.fork() forks: the
-    # interpreter's locks taken here, then released in the child by PyOS_AfterFork_Child. This process
-    # never runs Python again, so it never needs them back.
-    before_fork()
-    program = serve(3, len(options), c_options).contents
-
-    # Here we are the program: pid 2 of a fresh box, forked from a copy of this interpreter.
-    after_fork()
-    argv = [os.fsdecode(program.argv[i]) for i in range(program.argc)]
-    script = argv[1]
-
-    def run_cold():
-        # Whatever this start-up does not reproduce exactly is left to a real start of the interpreter.
-        os.execvp(argv[0], argv)
-
-    # Python itself runs a directory or a zip archive through its __main__.py, and reports a file it
-    # cannot open in its own words: all of that is left to a cold start.
-    try:
-        if not os.path.isfile(script):
-            run_cold()
-        try:
-            zipimport.zipimporter(script)
-            run_cold()
-        except zipimport.ZipImportError:
-            pass
-    except OSError:
-        run_cold()
-
-    # A __main__ of the program's own, made here after the fork so that it is not frozen: frozen globals
-    # would never be collected, and their finalizers would not run at exit as a cold start's do. It holds
-    # what the start-up one held, in the same order, less this function.
-    startup_main = sys.modules['__main__']
-    main = type(sys)('__main__')
-    for key, value in startup_main.__dict__.items():
-        if key != '_remcode_warm':
-            main.__dict__[key] = value
-    main.__dict__['__annotations__'] = {}
-    sys.modules['__main__'] = main
-    # Nothing but sys.modules may hold it, or its exit would differ (see finish).
-    del main, startup_main
-    sys.argv = argv[1:]
-    sys.orig_argv = argv
-    sys.path.insert(0, os.path.dirname(os.path.realpath(script)))
-
-    path = os.fsencode(os.path.abspath(script))
-    stream = fopen(path, b'rbe')
-    if not stream:
-        run_cold()
 
     def clear_namespace(namespace, keys):
         # As the interpreter clears a module at exit: names with one leading underscore first, then
@@ -229,6 +161,64 @@ def _remcode_warm():
             raise SystemExit(status)
         exit_process(status)
 
+    # Every collection writes to the header of each object it walks, and a forked page that is written
+    # is copied. Unfrozen, the program's full collections (one runs at exit) would walk the whole start-up
+    # heap and copy most of it: about a quarter of a warm hello world's CPU time. Frozen objects are left
+    # out of collections; everything made after the fork, the program's __main__ included, is collected
+    # as usual.
+    gc.freeze()
+    if not had_gc:
+        del sys.modules['gc']
+
+    # Every program is forked (twice, in C) from this state, exactly as os.fork() forks: the
+    # interpreter's locks taken here, then released in the child by PyOS_AfterFork_Child. This process
+    # never runs Python again, so it never needs them back.
+    before_fork()
+    program = serve(3, len(options), c_options).contents
+
+    # Here we are the program: pid 2 of a fresh box, forked from a copy of this interpreter.
+    after_fork()
+    argv = [os.fsdecode(program.argv[i]) for i in range(program.argc)]
+    script = argv[1]
+
+    def run_cold():
+        # Whatever this start-up does not reproduce exactly is left to a real start of the interpreter.
+        os.execvp(argv[0], argv)
+
+    # Python itself runs a directory or a zip archive through its __main__.py, and reports a file it
+    # cannot open in its own words: all of that is left to a cold start.
+    try:
+        if not os.path.isfile(script):
+            run_cold()
+        try:
+            zipimport.zipimporter(script)
+            run_cold()
+        except zipimport.ZipImportError:
+            pass
+    except OSError:
+        run_cold()
+
+    # A __main__ of the program's own, made here after the fork so that it is not frozen: frozen globals
+    # would never be collected, and their finalizers would not run at exit as a cold start's do. It holds
+    # what the start-up one held, in the same order, less this function.
+    startup_main = sys.modules['__main__']
+    main = type(sys)('__main__')
+    for key, value in startup_main.__dict__.items():
+        if key != '_remcode_warm':
+            main.__dict__[key] = value
+    main.__dict__['__annotations__'] = {}
+    sys.modules['__main__'] = main
+    # Nothing but sys.modules may hold it, or its exit would differ (see finish).
+    del main, startup_main
+    sys.argv = argv[1:]
+    sys.orig_argv = argv
+    sys.path.insert(0, os.path.dirname(os.path.realpath(script)))
+
+    path = os.fsencode(os.path.abspath(script))
+    stream = fopen(path, b'rbe')
+    if not stream:
+        run_cold()
+
     # The very function `python3 main.py` ends up in: it sets __file__, __cached__ and __loader__, runs
     # the file in __main__, prints an uncaught exception with only the program's frames, and exits the
     # process itself on SystemExit.
@@ -239,8 +229,7 @@ def _remcode_warm():
         if keyboard_interrupt is not None and keyboard_interrupt.value:
             import signal
 
-            if 'threading' in sys.modules:
-                sys.modules['threading']._shutdown()
+            end_threads()
             atexit._run_exitfuncs()
             for stream_object in (sys.stdout, sys.stderr):
                 try:
