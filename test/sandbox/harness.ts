@@ -80,9 +80,14 @@ export async function compileCPrograms(): Promise<Map<string, Buffer>> {
   }
 }
 
-export function cProgram(binaries: ReadonlyMap<string, Buffer>, name: string, ...args: string[]): Program {
+function binary(binaries: ReadonlyMap<string, Buffer>, name: string): Buffer {
   const content = binaries.get(name);
   if (content === undefined) throw new Error(`no compiled program ${name}`);
+  return content;
+}
+
+export function cProgram(binaries: ReadonlyMap<string, Buffer>, name: string, ...args: string[]): Program {
+  const content = binary(binaries, name);
   return { files: [{ path: name, content, mode: 0o755 }], argv: [`/box/${name}`, ...args] };
 }
 
@@ -95,8 +100,7 @@ export async function runOnHost(
   name: string,
   ...args: string[]
 ): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }> {
-  const content = binaries.get(name);
-  if (content === undefined) throw new Error(`no compiled program ${name}`);
+  const content = binary(binaries, name);
   const dir = await mkdtemp(join(tmpdir(), 'remcode-host-'));
   try {
     const file = join(dir, name);

@@ -67,8 +67,8 @@ def _remcode_warm():
     had_gc = 'gc' in sys.modules
     import gc
 
-    # The modules of the start-up and the names each one held, so that the program's exit can tell
-    # what the program added (see finish below).
+    # The names each start-up module held, so that the program's exit can tell what the program added
+    # (see finish below). Holding the module keeps its id from being reused by one of the program's.
     startup_modules = {
         id(module): (module, frozenset(module.__dict__))
         for module in sys.modules.values()
@@ -120,10 +120,12 @@ def _remcode_warm():
             if not isinstance(module, ModuleType):
                 continue
             startup = startup_modules.get(id(module))
-            if startup is None or startup[0] is not module:
+            if startup is None:
                 left.append((weakref(module), None))
                 sys.modules[name] = None
             elif len(module.__dict__) != len(startup[1]):
+                # Only a module whose name count changed is looked through: reading every start-up
+                # namespace would touch (and copy) the pages of all their names.
                 left.append((weakref(module), [key for key in module.__dict__ if key not in startup[1]]))
         return left
 
@@ -138,11 +140,12 @@ def _remcode_warm():
     def finish(status):
         # Ends the program as the interpreter's own exit would, step by step in the same order, for
         # everything the program made: non-daemon threads, the standard streams, a collection, then the
-        # program's modules removed and cleared, so the finalizers of its objects run. What it skips is tearing down the start-up interpreter: in a forked copy that writes to
-        # nearly every inherited page, and each write copies one; it was most of a warm hello world's
-        # CPU time. Anything unusual (a stream that cannot be flushed) is left to the interpreter's own
-        # exit, which reports it in its own words. So are atexit callbacks: called from here, an error
-        # in one would be reported with a frame of this code (logging and multiprocessing register one).
+        # program's modules removed and cleared, so the finalizers of its objects run. What it skips is
+        # tearing down the start-up interpreter: in a forked copy that writes to nearly every inherited
+        # page, and each write copies one; it was most of a warm hello world's CPU time. Anything
+        # unusual (a stream that cannot be flushed) is left to the interpreter's own exit, which
+        # reports it in its own words. So are atexit callbacks: called from here, an error in one
+        # would be reported with a frame of this code (logging and multiprocessing register one).
         try:
             end_threads()
             if atexit._ncallbacks() > 0:
