@@ -115,30 +115,42 @@ describe('the web UI', () => {
   });
 
   it('follows a run live on its permanent page opened elsewhere while it is still running', async () => {
-    const page = await browser.newPage();
-    await openEditor(page);
-    await page.selectOption('#language', 'python');
-    await setCode(page, 'import time\nprint("first", flush=True)\ntime.sleep(2.5)\nprint("second")\n');
-    await page.click('#run');
-    const link = page.locator('a.permalink');
-    await link.waitFor();
-    const href = (await link.getAttribute('href')) ?? '';
-
+    // The watcher's browser starts before the run: starting Chromium is the slow part of opening the
+    // page, and on a slow machine it alone once outlasted the program, leaving nothing live to follow.
     const other = await launchBrowser();
     try {
       const watcher = await other.newPage();
+      const page = await browser.newPage();
+      await openEditor(page);
+      await page.selectOption('#language', 'python');
+      await setCode(page, 'import time\nprint("first", flush=True)\ntime.sleep(5)\nprint("second")\n');
+      // Above the default wall limit of 5 s; cleared below for the tests that follow.
+      await page.locator('details.limits summary').click();
+      await page.fill('#limit-wall_time', '20s');
+      await page.click('#run');
+      const link = page.locator('a.permalink');
+      await link.waitFor();
+      const href = (await link.getAttribute('href')) ?? '';
+
       await watcher.goto(service.url + href);
+      // Bounded per call, so that a page without live output fails here with what it showed instead
+      // of each call waiting out Playwright's default timeout.
       const live = watcher.locator('pre[data-live="true"][data-stream="stdout"]');
-      await expect.poll(() => live.textContent(), { timeout: 20_000 }).toBe('first\n');
+      const shown = async (): Promise<string | null> =>
+        (await live.count()) > 0
+          ? live.textContent({ timeout: 1_000 })
+          : `no live output; the status says ${await status(watcher).textContent({ timeout: 1_000 })}`;
+      await expect.poll(shown, { timeout: 20_000 }).toBe('first\n');
       expect(await status(watcher).textContent()).toBe('Running…');
       await screenshot(watcher, '03-permalink-while-running');
       expect(await waitForVerdict(watcher)).toBe('Accepted');
       expect(await watcher.locator('pre[data-stream="stdout"]').textContent()).toBe('first\nsecond\n');
+      await waitForVerdict(page);
+      await page.fill('#limit-wall_time', '');
+      await page.close();
     } finally {
       await other.close();
     }
-    await waitForVerdict(page);
-    await page.close();
   });
 
   it('shows a C compile error with the compiler message', async () => {
