@@ -406,8 +406,10 @@ describe('the web UI when the queue is full', () => {
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({
             language: 'python',
-            source: 'import time\ntime.sleep(6)\n',
-            limits: { wall_time: '10s' },
+            // Long enough that the queue stays full however slowly the page opens; the service is
+            // stopped after the test, not waited for.
+            source: 'import time\ntime.sleep(20)\n',
+            limits: { wall_time: '30s' },
           }),
         })
       ).status;
