@@ -4,7 +4,7 @@
  */
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot, SCREENSHOTS, type Browser } from './browser.js';
 import { ensureUiBuilt, startService, type Service } from './service.js';
@@ -13,7 +13,7 @@ const STREAMING_PYTHON = [
   'import sys, time',
   'name = sys.stdin.readline().strip()',
   'print(f"Hello, {name}!", flush=True)',
-  'time.sleep(1.5)',
+  'time.sleep(3)',
   'print("Goodbye")',
   '',
 ].join('\n');
@@ -35,6 +35,14 @@ async function setCode(page: Page, code: string): Promise<void> {
 }
 
 const status = (page: Page) => page.locator('#result-status');
+
+/**
+ * Text of an element for expect.poll. Each call is bounded: unbounded, one call for an element that
+ * never appears waits Playwright's 30 s default, and the poll's last try waits again, so the test
+ * would reach its own time limit with no message.
+ */
+const textOf = (locator: Locator) => locator.textContent({ timeout: 1_000 });
+const POLL = { timeout: 10_000 };
 
 async function waitForVerdict(page: Page): Promise<string> {
   await page.waitForSelector(
@@ -71,7 +79,7 @@ describe('the web UI', () => {
     // The first line arrives through the event stream while the program is still sleeping.
     const live = page.locator('pre[data-live="true"][data-stream="stdout"]');
     await live.waitFor({ timeout: 30_000 });
-    await expect.poll(() => live.textContent(), { timeout: 10_000 }).toContain('Hello, Ada!');
+    await expect.poll(() => textOf(live), POLL).toContain('Hello, Ada!');
     expect(await status(page).textContent()).toBe('Running…');
     await screenshot(page, '01-python-streaming');
 
@@ -91,10 +99,10 @@ describe('the web UI', () => {
       const page = await other.newPage();
       await page.goto(service.url + permalink);
       expect(await waitForVerdict(page)).toBe('Accepted');
-      await expect.poll(() => page.locator('#code .cm-content').textContent()).toContain('time.sleep(1.5)');
+      await expect.poll(() => textOf(page.locator('#code .cm-content')), POLL).toContain('time.sleep(3)');
       expect(await page.locator('pre[data-stream="stdout"]').textContent()).toBe('Hello, Ada!\nGoodbye\n');
-      expect(await page.getByRole('heading', { name: 'Input (stdin)' }).isVisible()).toBe(true);
-      await expect.poll(() => page.locator('.inputs pre').first().textContent()).toBe('Ada');
+      await page.getByRole('heading', { name: 'Input (stdin)' }).waitFor({ timeout: 10_000 });
+      await expect.poll(() => textOf(page.locator('.inputs pre').first()), POLL).toBe('Ada');
       await screenshot(page, '03-permalink-fresh-browser');
 
       await other.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: service.url });
@@ -107,7 +115,7 @@ describe('the web UI', () => {
       await page.waitForURL(`${service.url}/`);
       await page.waitForSelector('#language:not([disabled])');
       expect(await page.locator('#language').inputValue()).toBe('python');
-      await expect.poll(() => page.locator('#editor .cm-content').textContent()).toContain('time.sleep(1.5)');
+      await expect.poll(() => textOf(page.locator('#editor .cm-content')), POLL).toContain('time.sleep(3)');
       expect(await page.locator('#stdin').inputValue()).toBe('Ada');
     } finally {
       await other.close();
@@ -138,8 +146,8 @@ describe('the web UI', () => {
       const live = watcher.locator('pre[data-live="true"][data-stream="stdout"]');
       const shown = async (): Promise<string | null> =>
         (await live.count()) > 0
-          ? live.textContent({ timeout: 1_000 })
-          : `no live output; the status says ${await status(watcher).textContent({ timeout: 1_000 })}`;
+          ? textOf(live)
+          : `no live output; the status says ${await textOf(status(watcher))}`;
       await expect.poll(shown, { timeout: 20_000 }).toBe('first\n');
       expect(await status(watcher).textContent()).toBe('Running…');
       await screenshot(watcher, '03-permalink-while-running');
@@ -265,7 +273,7 @@ describe('the web UI', () => {
     await page.fill('#args', 'one "two words"');
     await page.reload();
     await page.waitForSelector('#language:not([disabled])');
-    await expect.poll(() => page.locator('#editor .cm-content').textContent()).toContain('print("kept")');
+    await expect.poll(() => textOf(page.locator('#editor .cm-content')), POLL).toContain('print("kept")');
     expect(await page.locator('#stdin').inputValue()).toBe('draft input');
     expect(await page.locator('#args').inputValue()).toBe('one "two words"');
     await page.fill('#args', '');
