@@ -35,6 +35,8 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
     EXECUTOR_LOCK_DURATION: '2s',
     REMCODE_SWEEP_INTERVAL: '1s',
     REMCODE_QUEUE_MAX: '100000',
+    // A C++ compile and three runs behind ?wait=true must not turn into a 202 on a slow machine.
+    REMCODE_WAIT_TIMEOUT: '30s',
     ...extra,
   };
 }
@@ -82,11 +84,15 @@ async function until(condition: () => Promise<boolean>, timeoutMs: number, what:
   }
 }
 
+// Long enough to outlast what the tests do while it runs (start processes, poll rows, send signals),
+// with room to spare on a slow machine.
 const SLOW_PYTHON = {
   language: 'python',
-  source: 'import time\ntime.sleep(2.5)\nprint("done")',
+  source: 'import time\ntime.sleep(6)\nprint("done")',
   limits: { wall_time: '20s' },
 };
+
+const QUICK_PYTHON = { language: 'python', source: 'print("done")' };
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -184,7 +190,7 @@ describe('executor failures', () => {
     try {
       const first = String((await submit(url, SLOW_PYTHON)).json.id);
       await until(async () => (await row(first))?.state === 'running', 20_000, 'the first run to start');
-      const second = String((await submit(url, SLOW_PYTHON)).json.id);
+      const second = String((await submit(url, QUICK_PYTHON)).json.id);
       await until(
         async () => ((await queue.getJobCounts('active')).active ?? 0) === 2,
         20_000,
