@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEvents } from '../../common/events.js';
 import type { JudgeFunction, JudgeResult } from '../../executor/worker/judge-contract.js';
 import { fakeRun, startHarness } from '../../test/support/webapp-harness.js';
 import type { Harness } from '../../test/support/webapp-harness.js';
@@ -87,6 +88,19 @@ async function create(lines: number): Promise<string> {
   return ((await response.json()) as { id: string }).id;
 }
 
+async function hasOutput(id: string): Promise<boolean> {
+  return (await readEvents(h.ctx.redis, h.ctx.keys, id, '-')).some((e) => e.event.type === 'output');
+}
+
+/** Polls rather than sleeping a fixed time, which a slow machine can outlast. */
+async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await condition()) return;
+    await sleep(10);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
 function outputOf(messages: SseMessage[], stream: string): string {
   return messages
     .filter((m) => m.event === 'output' && (m.data as { stream: string }).stream === stream)
@@ -147,7 +161,10 @@ describe('GET /api/v1/submissions/:id/events', () => {
   it('ends with a cancelled event when the submission is deleted while followed', async () => {
     const id = await create(200);
     const reading = readSse(`${base}/api/v1/submissions/${id}/events`);
-    await sleep(300);
+    await until(
+      async () => h.ctx.hub.waiting > 0 && (await hasOutput(id)),
+      'the stream to follow live output',
+    );
     await fetch(`${base}/api/v1/submissions/${id}`, { method: 'DELETE' });
     const messages = await reading;
     expect(messages.at(-1)?.event).toBe('cancelled');
@@ -176,7 +193,7 @@ describe('GET /api/v1/submissions/:id/events', () => {
   it('ends open streams when the server shuts down, so closing does not wait for them', async () => {
     const id = await create(500);
     const reading = readSse(`${base}/api/v1/submissions/${id}/events`);
-    await sleep(200);
+    await until(() => h.ctx.hub.waiting > 0, 'the stream to be followed');
     await h.app.close();
     const messages = await reading;
     expect(messages[0]?.event).toBe('state');
