@@ -289,7 +289,9 @@ describe('the watchdog', () => {
       const helper = helperPids().find((pid) => !others.has(pid))!;
       const running = ws.run({
         ...py('import time; time.sleep(30)'),
-        limits: { ...limits, wallTimeMs: 300 },
+        // Long enough that the helper is stopped before it could end the run at the wall limit itself,
+        // however late the timer below fires on a busy machine.
+        limits: { ...limits, wallTimeMs: 2_000 },
       });
       await new Promise((r) => setTimeout(r, 100));
       // A stopped helper neither ends the run at its wall limit nor answers: only the watchdog can.

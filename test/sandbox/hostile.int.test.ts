@@ -497,6 +497,8 @@ describe('nothing outlives a run', () => {
             token,
           ],
           {
+            // Its two-second sleep must not meet the suite's three-second wall limit on a busy machine.
+            limits: { wallTimeMs: 10_000 },
             onOutput: (stream, chunk) => {
               if (stream === 'stdout' && chunk.toString().includes('ready')) ready();
             },
@@ -652,6 +654,8 @@ describe('network', () => {
       const listening = new Promise<void>((resolve) => (ready = resolve));
       const serving = ws.run(
         request(server.argv, {
+          // As above: the server's two-second life must not meet the suite's wall limit.
+          limits: { wallTimeMs: 10_000 },
           onOutput: (stream, chunk) => {
             if (stream === 'stdout' && chunk.toString().includes('listening')) ready();
           },
