@@ -34,6 +34,20 @@ async function setCode(page: Page, code: string): Promise<void> {
   await page.keyboard.insertText(code);
 }
 
+/** A fresh editor on Python holding `code`, as most tests start. */
+async function openPythonEditor(page: Page, code: string): Promise<void> {
+  await openEditor(page);
+  await page.selectOption('#language', 'python');
+  await setCode(page, code);
+}
+
+/** Sets a limit in the form, opening its section first. The draft keeps it: tests clear it after. */
+async function setLimit(page: Page, name: string, value: string): Promise<void> {
+  if ((await page.locator('details.limits[open]').count()) === 0)
+    await page.locator('details.limits summary').click();
+  await page.fill(`#limit-${name}`, value);
+}
+
 const status = (page: Page) => page.locator('#result-status');
 
 /**
@@ -70,9 +84,7 @@ describe('the web UI', () => {
 
   it('runs a Python program that reads stdin, streams its output, then shows the verdict', async () => {
     const page = await browser.newPage();
-    await openEditor(page);
-    await page.selectOption('#language', 'python');
-    await setCode(page, STREAMING_PYTHON);
+    await openPythonEditor(page, STREAMING_PYTHON);
     await page.fill('#stdin', 'Ada');
     await page.click('#run');
 
@@ -129,12 +141,12 @@ describe('the web UI', () => {
     try {
       const watcher = await other.newPage();
       const page = await browser.newPage();
-      await openEditor(page);
-      await page.selectOption('#language', 'python');
-      await setCode(page, 'import time\nprint("first", flush=True)\ntime.sleep(5)\nprint("second")\n');
+      await openPythonEditor(
+        page,
+        'import time\nprint("first", flush=True)\ntime.sleep(5)\nprint("second")\n',
+      );
       // Above the default wall limit of 5 s; cleared below for the tests that follow.
-      await page.locator('details.limits summary').click();
-      await page.fill('#limit-wall_time', '20s');
+      await setLimit(page, 'wall_time', '20s');
       await page.click('#run');
       const link = page.locator('a.permalink');
       await link.waitFor();
@@ -176,12 +188,9 @@ describe('the web UI', () => {
 
   it('shows a time limit verdict for a program that never ends', async () => {
     const page = await browser.newPage();
-    await openEditor(page);
-    await page.selectOption('#language', 'python');
-    await setCode(page, 'while True:\n    pass\n');
+    await openPythonEditor(page, 'while True:\n    pass\n');
     await page.fill('#stdin', '');
-    await page.locator('details.limits summary').click();
-    await page.fill('#limit-cpu_time', '1s');
+    await setLimit(page, 'cpu_time', '1s');
     await page.click('#run');
     expect(await waitForVerdict(page)).toMatch(/^Time limit exceeded/);
     await screenshot(page, '05-time-limit');
@@ -192,11 +201,8 @@ describe('the web UI', () => {
 
   it('shows an API error as a sentence that says what to do next', async () => {
     const page = await browser.newPage();
-    await openEditor(page);
-    await page.selectOption('#language', 'python');
-    await setCode(page, 'print("never runs")\n');
-    await page.locator('details.limits summary').click();
-    await page.fill('#limit-cpu_time', 'a while');
+    await openPythonEditor(page, 'print("never runs")\n');
+    await setLimit(page, 'cpu_time', 'a while');
     await page.click('#run');
     expect(await waitForVerdict(page)).toBe(
       'A limit is not valid. cpu_time "a while" is not understood; write it like "2s" or "500ms". Correct it and press Run again.',
@@ -209,9 +215,7 @@ describe('the web UI', () => {
 
   it('can be used with the keyboard alone', async () => {
     const page = await browser.newPage();
-    await openEditor(page);
-    await page.selectOption('#language', 'python');
-    await setCode(page, '');
+    await openPythonEditor(page, '');
     await page.fill('#stdin', '');
     await page.goto(service.url + '/');
     await page.waitForSelector('#language:not([disabled])');
@@ -240,9 +244,7 @@ describe('the web UI', () => {
 
   it('shows terminal escapes, markup and binary output as inert text', async () => {
     const page = await browser.newPage();
-    await openEditor(page);
-    await page.selectOption('#language', 'python');
-    await setCode(page, 'print("\\x1b[31mred\\x1b[0m <b>bold</b> \\x07done")\n');
+    await openPythonEditor(page, 'print("\\x1b[31mred\\x1b[0m <b>bold</b> \\x07done")\n');
     await page.click('#run');
     expect(await waitForVerdict(page)).toBe('Accepted');
     const stdout = page.locator('pre[data-stream="stdout"]');
@@ -266,9 +268,7 @@ describe('the web UI', () => {
 
   it('keeps the draft across a reload', async () => {
     const page = await browser.newPage();
-    await openEditor(page);
-    await page.selectOption('#language', 'python');
-    await setCode(page, 'print("kept")\n');
+    await openPythonEditor(page, 'print("kept")\n');
     await page.fill('#stdin', 'draft input');
     await page.fill('#args', 'one "two words"');
     await page.reload();
