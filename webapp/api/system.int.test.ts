@@ -276,8 +276,16 @@ describe('durability', () => {
       })
     ).json<{ id: string; finished_at: string }>();
     await enqueueSubmission(h.ctx.queue, created.id);
-    await h.ctx.queue.add('run', { id: created.id }, { jobId: `${created.id}-again` });
-    await sleep(300);
+    const queue = h.ctx.queue;
+    await queue.add('run', { id: created.id }, { jobId: `${created.id}-again` });
+    // Both deliveries handled (completed jobs are removed), so the checks below follow them on any machine.
+    const pending = async (): Promise<number> =>
+      Object.values(await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized')).reduce(
+        (sum, n) => sum + n,
+        0,
+      );
+    for (let i = 0; i < 250 && (await pending()) > 0; i++) await sleep(20);
+    expect(await pending()).toBe(0);
     const after = (await h.app.inject({ url: `/api/v1/submissions/${created.id}` })).json<{
       finished_at: string;
       stdout: string;
