@@ -333,7 +333,11 @@ describe('durability', () => {
       input: encodeInput(submission.input),
       limits: submission.limits,
     });
-    await sleep(150);
+    // Inserted only once the executor holds the job, so the claim really comes before the row.
+    const queue = h.ctx.queue;
+    const held = async (): Promise<boolean> => ((await queue.getJobCounts('active')).active ?? 0) > 0;
+    for (let i = 0; i < 250 && !(await held()); i++) await sleep(20);
+    expect(await held()).toBe(true);
     await h.ctx.store.insert(submission);
     await waitUntilFinished(h, id);
     expect((await h.app.inject({ url: `/api/v1/submissions/${id}` })).json()).toMatchObject({
