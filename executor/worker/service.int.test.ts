@@ -11,6 +11,7 @@ import {
 import type { TestDatabase } from '../../test/support/isolation.js';
 import { startExecutor, startWebapp } from '../../test/support/processes.js';
 import type { ServiceProcess } from '../../test/support/processes.js';
+import { until } from '../../test/support/until.js';
 import { createSubmissionQueue } from '../../common/queue.js';
 
 /**
@@ -74,14 +75,6 @@ async function row(id: string): Promise<
     [id],
   );
   return rows[0] as never;
-}
-
-async function until(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 // Long enough to outlast what the tests do while it runs (start processes, poll rows, send signals),
@@ -347,13 +340,13 @@ describe('load', () => {
       }
     };
     const clients = Array.from({ length: 8 }, (_, w) => client(w));
-    await until(() => Promise.resolve(accepted.size >= 100), 30_000, '100 accepted submissions');
+    await until(() => accepted.size >= 100, 30_000, '100 accepted submissions');
     web.process.kill('SIGKILL');
     await web.process.exited;
     const restarted = track(await startWebapp(env({ PORT: port })));
     url = restarted.url;
     const before = accepted.size;
-    await until(() => Promise.resolve(accepted.size >= before + 100), 30_000, '100 more after the restart');
+    await until(() => accepted.size >= before + 100, 30_000, '100 more after the restart');
     stop = true;
     await Promise.all(clients);
     await until(

@@ -5,6 +5,7 @@ import { readEvents } from '../../common/events.js';
 import type { JudgeFunction, JudgeResult } from '../../executor/worker/judge-contract.js';
 import { fakeRun, startHarness } from '../../test/support/webapp-harness.js';
 import type { Harness } from '../../test/support/webapp-harness.js';
+import { until } from '../../test/support/until.js';
 
 /** Prints `line <i>` for i < stdin, one chunk every 20 ms on alternating streams, then succeeds. */
 const chattyJudge: JudgeFunction<undefined> = async (_sandbox, request): Promise<JudgeResult> => {
@@ -92,15 +93,6 @@ async function hasOutput(id: string): Promise<boolean> {
   return (await readEvents(h.ctx.redis, h.ctx.keys, id, '-')).some((e) => e.event.type === 'output');
 }
 
-/** Polls rather than sleeping a fixed time, which a slow machine can outlast. */
-async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await condition()) return;
-    await sleep(10);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 function outputOf(messages: SseMessage[], stream: string): string {
   return messages
     .filter((m) => m.event === 'output' && (m.data as { stream: string }).stream === stream)
@@ -163,6 +155,7 @@ describe('GET /api/v1/submissions/:id/events', () => {
     const reading = readSse(`${base}/api/v1/submissions/${id}/events`);
     await until(
       async () => h.ctx.hub.waiting > 0 && (await hasOutput(id)),
+      5_000,
       'the stream to follow live output',
     );
     await fetch(`${base}/api/v1/submissions/${id}`, { method: 'DELETE' });
@@ -193,7 +186,7 @@ describe('GET /api/v1/submissions/:id/events', () => {
   it('ends open streams when the server shuts down, so closing does not wait for them', async () => {
     const id = await create(500);
     const reading = readSse(`${base}/api/v1/submissions/${id}/events`);
-    await until(() => h.ctx.hub.waiting > 0, 'the stream to be followed');
+    await until(() => h.ctx.hub.waiting > 0, 5_000, 'the stream to be followed');
     await h.app.close();
     const messages = await reading;
     expect(messages[0]?.event).toBe('state');

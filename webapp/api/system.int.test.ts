@@ -9,6 +9,7 @@ import type { NewSubmission } from '../../common/submission.js';
 import type { JudgeFunction } from '../../executor/worker/judge-contract.js';
 import { fakeLanguage, fakeRun, startHarness } from '../../test/support/webapp-harness.js';
 import type { Harness } from '../../test/support/webapp-harness.js';
+import { until } from '../../test/support/until.js';
 import { createApiKey } from './api-keys.js';
 import { Sweeper } from './sweeper.js';
 
@@ -284,8 +285,7 @@ describe('durability', () => {
         (sum, n) => sum + n,
         0,
       );
-    for (let i = 0; i < 250 && (await pending()) > 0; i++) await sleep(20);
-    expect(await pending()).toBe(0);
+    await until(async () => (await pending()) === 0, 5_000, 'both deliveries to be handled');
     const after = (await h.app.inject({ url: `/api/v1/submissions/${created.id}` })).json<{
       finished_at: string;
       stdout: string;
@@ -336,8 +336,7 @@ describe('durability', () => {
     // Inserted only once the executor holds the job, so the claim really comes before the row.
     const queue = h.ctx.queue;
     const held = async (): Promise<boolean> => ((await queue.getJobCounts('active')).active ?? 0) > 0;
-    for (let i = 0; i < 250 && !(await held()); i++) await sleep(20);
-    expect(await held()).toBe(true);
+    await until(held, 5_000, 'the executor to hold the job');
     await h.ctx.store.insert(submission);
     await waitUntilFinished(h, id);
     expect((await h.app.inject({ url: `/api/v1/submissions/${id}` })).json()).toMatchObject({
@@ -368,7 +367,7 @@ describe('durability', () => {
     });
     const queue = h.ctx.queue;
     const busy = async (): Promise<boolean> => ((await queue.getJobCounts('active')).active ?? 0) > 0;
-    for (let i = 0; i < 250 && (judged === 0 || (await busy())); i++) await sleep(20);
+    await until(async () => judged > 0 && !(await busy()), 5_000, 'the job to be judged');
     expect(judged).toBe(1);
     expect(await h.ctx.store.get(id)).toBeUndefined();
     expect(await readEvents(h.ctx.redis, h.ctx.keys, id, '-')).toEqual([]);
