@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parsePolicy } from '../autoscale/policy.js';
 import { formatIssue, loadDesired, parseDesired } from './load.js';
 import { SCHEMA_FILE, renderSchema } from './write-schema.js';
 
@@ -80,9 +81,44 @@ describe('desired-state file', () => {
       'demo.yaml:9: services.b.ports[0].published: port tcp/8080 is already published by a',
     ],
     [
-      'an autoscale policy, which a later version supports',
-      `${header}services:\n  a:\n    image: x\n    autoscale: { min: 1, max: 4 }\n`,
-      'demo.yaml:6: services.a.autoscale: autoscaling is not supported yet; set replicas instead',
+      'replicas beside an autoscale policy, at replicas',
+      `${header}services:\n  a:\n    image: x\n    replicas: 2\n    autoscale: { min: 1, max: 4, checks: { q: { queue: {} } } }\n`,
+      'demo.yaml:6: services.a.replicas: replicas and autoscale are mutually exclusive',
+    ],
+    [
+      'an autoscale minimum above its maximum',
+      `${header}services:\n  a:\n    image: x\n    autoscale: { min: 5, max: 4, checks: { q: { queue: {} } } }\n`,
+      'demo.yaml:6: services.a.autoscale.min: min 5 is above max 4',
+    ],
+    [
+      'an autoscale check with two sources',
+      `${header}services:\n  a:\n    image: x\n    autoscale:\n      min: 0\n      max: 4\n      checks:\n        q:\n          queue: {}\n          prometheus: { query: up, target: 1 }\n`,
+      'demo.yaml:11: services.a.autoscale.checks.q: a check needs exactly one of "queue" or "prometheus"',
+    ],
+    [
+      'a Prometheus check with both a target and thresholds',
+      `${header}services:\n  a:\n    image: x\n    autoscale:\n      min: 0\n      max: 4\n      checks:\n        p:\n          prometheus: { query: up, target: 1, upper: 3 }\n`,
+      'demo.yaml:11: services.a.autoscale.checks.p.prometheus: a Prometheus check needs either',
+    ],
+    [
+      'a Prometheus check with lower above upper',
+      `${header}services:\n  a:\n    image: x\n    autoscale:\n      min: 0\n      max: 4\n      checks:\n        p:\n          prometheus: { query: up, lower: 5, upper: 3 }\n`,
+      'demo.yaml:11: services.a.autoscale.checks.p.prometheus.lower: lower must be below upper',
+    ],
+    [
+      'an autoscale policy without checks',
+      `${header}services:\n  a:\n    image: x\n    autoscale: { min: 0, max: 4, checks: {} }\n`,
+      'demo.yaml:6: services.a.autoscale.checks: a policy needs at least one check',
+    ],
+    [
+      'a fallback outside the bounds',
+      `${header}services:\n  a:\n    image: x\n    autoscale: { min: 1, max: 4, fallback: { after: 3, replicas: 9 }, checks: { q: { queue: {} } } }\n`,
+      'demo.yaml:6: services.a.autoscale.fallback.replicas: the fallback must lie within min 1 and max 4',
+    ],
+    [
+      'an unknown key in an autoscale policy',
+      `${header}services:\n  a:\n    image: x\n    autoscale:\n      min: 0\n      max: 4\n      cooldown: 5m\n      checks: { q: { queue: {} } }\n`,
+      'demo.yaml:9: services.a.autoscale.cooldown: unknown key "cooldown"',
     ],
     [
       'a secret with neither a file nor generate',
@@ -127,5 +163,61 @@ describe('desired-state file', () => {
     labels: { team: a }
 `;
     expect(issues(source)).toEqual([]);
+  });
+
+  it('accepts a complete autoscale policy and fills in its defaults in one place', () => {
+    const source = `${header}services:
+  executor:
+    image: x
+    autoscale:
+      min: 0
+      max: 10
+      interval: 1s
+      tolerance: 0.2
+      scale_up: { stabilization: 3s, max_replicas: 2, period: 5s }
+      scale_down: { stabilization: 30s, max_percent: 50 }
+      fallback: { after: 3, replicas: 2 }
+      dry_run: true
+      checks:
+        backlog: { queue: { per_replica: 4, max_wait: 5s } }
+        latency: { prometheus: { query: "sum(rate(x[1m]))", target: 0.5, activation: 0.1 } }
+        errors: { prometheus: { query: "sum(y)", url: "http://prometheus:9090", lower: 1, upper: 10 } }
+`;
+    const result = parseDesired(source, 'demo.yaml');
+    expect(result.ok ? [] : result.issues.map(formatIssue)).toEqual([]);
+    if (!result.ok) return;
+    const def = result.desired.services.executor?.autoscale;
+    expect(def).toBeDefined();
+    if (!def) return;
+    expect(parsePolicy(def)).toEqual({
+      min: 0,
+      max: 10,
+      intervalMs: 1_000,
+      tolerance: 0.2,
+      scaleUp: { stabilizationMs: 3_000, maxReplicas: 2, maxPercent: 0, periodMs: 5_000 },
+      scaleDown: { stabilizationMs: 30_000, maxReplicas: 1000, maxPercent: 50, periodMs: 15_000 },
+      fallback: { after: 3, replicas: 2 },
+      paused: false,
+      dryRun: true,
+      checks: [
+        { name: 'backlog', source: 'queue', perReplica: 4, maxWaitMs: 5_000, activation: 1 },
+        {
+          name: 'latency',
+          source: 'prometheus',
+          query: 'sum(rate(x[1m]))',
+          url: undefined,
+          mode: { kind: 'target', target: 0.5 },
+          activation: 0.1,
+        },
+        {
+          name: 'errors',
+          source: 'prometheus',
+          query: 'sum(y)',
+          url: 'http://prometheus:9090',
+          mode: { kind: 'thresholds', lower: 1, upper: 10 },
+          activation: 0,
+        },
+      ],
+    });
   });
 });

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ValueErrorType } from '@sinclair/typebox/errors';
 import { parseBytes, parseDurationMs } from '../../common/limits.js';
+import { policyIssues } from '../autoscale/policy.js';
 import { DesiredSchema } from './schema.js';
 import type { DesiredFile, ServiceDef } from './schema.js';
 import { YamlSyntaxError, lineFor, parseYamlWithLines } from './yaml-positions.js';
@@ -118,7 +119,15 @@ function checkSemantics(
   for (const [name, service] of Object.entries(services)) {
     const at = `/services/${name}`;
     if (service.autoscale !== undefined) {
-      add(`${at}/autoscale`, 'autoscaling is not supported yet; set replicas instead', true);
+      if (service.replicas !== undefined) {
+        add(
+          `${at}/replicas`,
+          'replicas and autoscale are mutually exclusive: the autoscaler owns the replica count',
+          true,
+        );
+      }
+      for (const issue of policyIssues(service.autoscale))
+        add(`${at}/autoscale/${issue.path}`, issue.message);
     }
     service.networks?.forEach((network, i) => {
       if (!networks.has(network))

@@ -130,6 +130,86 @@ const Healthcheck = Type.Object(
 
 const Capability = Type.String({ pattern: '^(CAP_)?[A-Z_]+$' });
 
+/** How fast one direction may move; defaults in controller/autoscale/policy.ts. */
+const ScaleDirection = Type.Object(
+  {
+    stabilization: Type.Optional(Duration),
+    max_replicas: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'replicas added (or removed) per period at most' }),
+    ),
+    max_percent: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        description:
+          'percent of the current replicas per period at most; the larger of the two limits applies',
+      }),
+    ),
+    period: Type.Optional(Duration),
+  },
+  strict,
+);
+
+const QueueCheck = Type.Object(
+  {
+    per_replica: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        description: "jobs one replica should hold; default: the executors' announced slots",
+      }),
+    ),
+    max_wait: Type.Optional(Duration),
+    activation: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'jobs that wake a service scaled to zero (default 1)' }),
+    ),
+  },
+  strict,
+);
+
+const PrometheusCheck = Type.Object(
+  {
+    query: Type.String({ minLength: 1, description: 'PromQL returning one value' }),
+    url: Type.Optional(Type.String({ pattern: '^https?://' })),
+    target: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'value per replica to hold' })),
+    lower: Type.Optional(Type.Number({ description: 'below this, remove one replica' })),
+    upper: Type.Optional(Type.Number({ description: 'above this, add one replica' })),
+    activation: Type.Optional(
+      Type.Number({ description: 'a service at zero wakes when the value is above this (default 0)' }),
+    ),
+  },
+  strict,
+);
+
+const AutoscaleCheck = Type.Object(
+  { queue: Type.Optional(QueueCheck), prometheus: Type.Optional(PrometheusCheck) },
+  { ...strict, description: 'exactly one source: queue or prometheus' },
+);
+
+const AutoscalePolicySchema = Type.Object(
+  {
+    min: Type.Integer({ minimum: 0, maximum: 1000 }),
+    max: Type.Integer({ minimum: 1, maximum: 1000 }),
+    interval: Type.Optional(Duration),
+    tolerance: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 1, description: 'no change while within this ratio of the target' }),
+    ),
+    scale_up: Type.Optional(ScaleDirection),
+    scale_down: Type.Optional(ScaleDirection),
+    fallback: Type.Optional(
+      Type.Object(
+        {
+          after: Type.Integer({ minimum: 1, description: 'consecutive failed evaluations' }),
+          replicas: Type.Integer({ minimum: 0, maximum: 1000 }),
+        },
+        strict,
+      ),
+    ),
+    paused: Type.Optional(Type.Boolean({ description: 'evaluate and report, never change replicas' })),
+    dry_run: Type.Optional(Type.Boolean({ description: 'report what would change without changing it' })),
+    checks: Named(AutoscaleCheck),
+  },
+  { ...strict, description: 'replicas follow load; mutually exclusive with replicas' },
+);
+
 export const ServiceSchema = Type.Object(
   {
     image: Type.String({
@@ -142,9 +222,7 @@ export const ServiceSchema = Type.Object(
     secrets: Type.Optional(Type.Array(SecretUse)),
     networks: Type.Optional(Type.Array(Name)),
     replicas: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, default: 1 })),
-    autoscale: Type.Optional(
-      Type.Unknown({ description: 'reserved for the autoscaling policy; not supported yet and rejected' }),
-    ),
+    autoscale: Type.Optional(AutoscalePolicySchema),
     depends_on: Type.Optional(
       Type.Array(Name, {
         description: 'services that must run healthy before this one is created or updated',
@@ -215,6 +293,8 @@ export type ServiceDef = Static<typeof ServiceSchema>;
 export type NetworkDef = Static<typeof Network>;
 export type SecretDef = Static<typeof Secret>;
 export type VolumeDef = Static<typeof Volume>;
+export type AutoscaleDef = Static<typeof AutoscalePolicySchema>;
+export type AutoscaleCheckDef = Static<typeof AutoscaleCheck>;
 
 /** The JSON Schema document written to `manifests/remcode.schema.json`. */
 export function jsonSchema(): TSchema {

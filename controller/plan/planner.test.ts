@@ -88,6 +88,35 @@ describe('plan', () => {
       expected: ['noop service web'],
     },
     {
+      name: 'leaves the replicas of an autoscaled service to the autoscaler',
+      file: desired({ web: { image: 'app:1', autoscale: { min: 1, max: 8, checks: { q: { queue: {} } } } } }),
+      actual: (file) =>
+        state({
+          services: [
+            deployed(
+              file,
+              'web',
+              (s) => ((s.Mode as { Replicated: { Replicas: number } }).Replicated.Replicas = 6),
+            ),
+          ],
+        }),
+      expected: ['noop service web'],
+    },
+    {
+      name: 'keeps the autoscaled replica count while updating another field',
+      file: desired({ web: { image: 'app:2', autoscale: { min: 1, max: 8, checks: { q: { queue: {} } } } } }),
+      actual: (file) =>
+        state({
+          services: [
+            deployed(file, 'web', (s) => {
+              (s.Mode as { Replicated: { Replicas: number } }).Replicated.Replicas = 6;
+              container(s).Image = 'app:1';
+            }),
+          ],
+        }),
+      expected: ['update service web: image restarts'],
+    },
+    {
       name: 'updates an image changed by hand',
       file: desired({ web }),
       actual: (file) => state({ services: [deployed(file, 'web', (s) => (container(s).Image = 'app:2'))] }),

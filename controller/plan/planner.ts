@@ -8,6 +8,7 @@ import {
   diffSpecs,
   isManaged,
   objectName,
+  replicasOwnedByAutoscaler,
   restartsTasks,
   type EngineFeatures,
   type FieldDiff,
@@ -136,7 +137,9 @@ export function plan(desired: DesiredFile, actual: ActualState, options: PlanOpt
       continue;
     }
     const want = buildServiceSpec(desired, name, secretIds, options.features);
-    const diffs = diffSpecs(want, found.spec, { networkNames });
+    const diffs = diffSpecs(want, found.spec, { networkNames }).filter(
+      (diff) => diff.field !== 'replicas' || !replicasOwnedByAutoscaler(desired.services[name]),
+    );
     if (diffs.length === 0) {
       actions.push({ kind: 'noop', object: 'service', name });
     } else if (found.updateState !== undefined && HANDS_OFF_STATES.has(found.updateState)) {

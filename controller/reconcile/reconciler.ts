@@ -13,6 +13,7 @@ import { isOutOfSequence, SwarmClient } from '../swarm/docker.js';
 import {
   buildServiceSpec,
   diffSpecs,
+  initialReplicas,
   isManaged,
   mergeForUpdate,
   objectName,
@@ -256,7 +257,8 @@ export class Reconciler {
     for (;;) {
       let ready = true;
       for (const dependency of dependsOn) {
-        const wanted = desired.services[dependency]?.replicas ?? 1;
+        const def = desired.services[dependency];
+        const wanted = def ? initialReplicas(def) : 1;
         const running = await this.#client.runningTasks(objectName(desired.stack, dependency));
         if (running < Math.min(wanted, 1)) ready = false;
       }
@@ -291,7 +293,8 @@ export class Reconciler {
       }
       const action = pending.get(name);
       const previous = this.#status.get(name);
-      const desiredReplicas = def.replicas ?? 1;
+      // For an autoscaled service this is its floor; the autoscaler's status has the live target.
+      const desiredReplicas = initialReplicas(def);
       let condition: Condition = running >= desiredReplicas ? 'Ready' : 'Reconciling';
       let message = condition === 'Ready' ? '' : `${running}/${desiredReplicas} tasks running`;
       if (action?.kind === 'blocked') {

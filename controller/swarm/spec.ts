@@ -176,7 +176,7 @@ export function buildServiceSpec(
         Aliases: [name],
       })),
     },
-    Mode: { Replicated: { Replicas: def.replicas ?? 1 } },
+    Mode: { Replicated: { Replicas: initialReplicas(def) } },
     UpdateConfig: updatePolicy(def.update_config),
     RollbackConfig: updatePolicy(def.rollback_config),
     EndpointSpec: {
@@ -348,6 +348,19 @@ export interface FieldDiff {
   readonly field: string;
   readonly desired: unknown;
   readonly actual: unknown;
+}
+
+/**
+ * Replicas a service is created with. An autoscaled service starts at its minimum; from then on the
+ * autoscaler, not the file, owns the count (see `replicasOwnedByAutoscaler`).
+ */
+export function initialReplicas(def: ServiceDef): number {
+  return def.replicas ?? def.autoscale?.min ?? 1;
+}
+
+/** The planner leaves the replica count of these services alone, so it never undoes a scaling step. */
+export function replicasOwnedByAutoscaler(def: ServiceDef | undefined): boolean {
+  return def?.autoscale !== undefined;
 }
 
 export function diffSpecs(desired: Spec, actual: Spec, context: ReadContext): FieldDiff[] {
