@@ -69,8 +69,8 @@ function direction(def: AutoscaleDef['scale_up'], defaults: DirectionPolicy, fie
       def?.stabilization !== undefined
         ? parseDurationMs(def.stabilization, `${field}.stabilization`)
         : defaults.stabilizationMs,
-    maxReplicas: def?.max_replicas ?? defaults.maxReplicas,
-    // Only max_replicas given means only that limit: a default percent would silently loosen it.
+    // One limit given means only that limit: a default for the other would silently loosen it.
+    maxReplicas: def?.max_replicas ?? (def?.max_percent !== undefined ? 0 : defaults.maxReplicas),
     maxPercent: def?.max_percent ?? (def?.max_replicas !== undefined ? 0 : defaults.maxPercent),
     periodMs: def?.period !== undefined ? parseDurationMs(def.period, `${field}.period`) : defaults.periodMs,
   };

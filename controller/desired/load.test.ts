@@ -195,7 +195,7 @@ describe('desired-state file', () => {
       intervalMs: 1_000,
       tolerance: 0.2,
       scaleUp: { stabilizationMs: 3_000, maxReplicas: 2, maxPercent: 0, periodMs: 5_000 },
-      scaleDown: { stabilizationMs: 30_000, maxReplicas: 1000, maxPercent: 50, periodMs: 15_000 },
+      scaleDown: { stabilizationMs: 30_000, maxReplicas: 0, maxPercent: 50, periodMs: 15_000 },
       fallback: { after: 3, replicas: 2 },
       paused: false,
       dryRun: true,

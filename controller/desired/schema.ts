@@ -169,7 +169,13 @@ const PrometheusCheck = Type.Object(
   {
     query: Type.String({ minLength: 1, description: 'PromQL returning one value' }),
     url: Type.Optional(Type.String({ pattern: '^https?://' })),
-    target: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'value per replica to hold' })),
+    target: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        description:
+          'value to hold; replicas change in proportion to value / target (an average or a latency)',
+      }),
+    ),
     lower: Type.Optional(Type.Number({ description: 'below this, remove one replica' })),
     upper: Type.Optional(Type.Number({ description: 'above this, add one replica' })),
     activation: Type.Optional(
