@@ -62,6 +62,19 @@ export interface WebappConfig extends CommonConfig {
   readonly retentionMs: number;
   /** Interval of the sweep that re-enqueues orphaned rows and applies retention. Default 30 s. */
   readonly sweepIntervalMs: number;
+  /** The Judge0 and Piston dialects of the API (docs/compat.md). */
+  readonly compat: CompatConfig;
+}
+
+export interface CompatConfig {
+  /** Piston v2 under `/api/v2`. Default on. */
+  readonly piston: boolean;
+  /** Path prefix of the Judge0 CE dialect: `/judge0` by default, `''` at the root, null when off. */
+  readonly judge0Prefix: string | null;
+  /** Hosts a Judge0 `callback_url` may name; empty (the default) refuses every callback. */
+  readonly judge0CallbackHosts: readonly string[];
+  /** Whether callbacks may reach loopback, private and link-local addresses. Default false. */
+  readonly judge0CallbackPrivate: boolean;
 }
 
 export interface ExecutorConfig extends CommonConfig {
@@ -182,6 +195,41 @@ export function parseWebappConfig(env: Env = process.env): WebappConfig {
       parseDurationMs(t.endsWith('d') ? `${Number(t.slice(0, -1)) * 24}h` : t),
     ),
     sweepIntervalMs: parseWith(env, 'REMCODE_SWEEP_INTERVAL', 30_000, (t) => parseDurationMs(t)),
+    compat: parseCompat(env),
+  };
+}
+
+function parseSwitch(env: Env, variable: string, fallback: boolean): boolean {
+  const value = (env[variable] ?? '').trim();
+  if (value === '') return fallback;
+  if (value === 'on' || value === 'off') return value === 'on';
+  throw new ConfigError(variable, `${variable} must be on or off`);
+}
+
+function parseCompat(env: Env): CompatConfig {
+  const prefix = (env.REMCODE_JUDGE0_PREFIX ?? '/judge0').trim();
+  if (prefix !== 'off' && prefix !== '/' && !/^(\/[A-Za-z0-9_.-]+)+$/.test(prefix)) {
+    throw new ConfigError(
+      'REMCODE_JUDGE0_PREFIX',
+      'REMCODE_JUDGE0_PREFIX must be a path like /judge0, / or off',
+    );
+  }
+  const hosts = (env.REMCODE_JUDGE0_CALLBACK_HOSTS ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => h !== '');
+  const bad = hosts.find((h) => !/^(\*\.)?[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/.test(h));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      'REMCODE_JUDGE0_CALLBACK_HOSTS',
+      `REMCODE_JUDGE0_CALLBACK_HOSTS: "${bad}" is not a host name`,
+    );
+  }
+  return {
+    piston: parseSwitch(env, 'REMCODE_PISTON', true),
+    judge0Prefix: prefix === 'off' ? null : prefix === '/' ? '' : prefix,
+    judge0CallbackHosts: hosts,
+    judge0CallbackPrivate: parseSwitch(env, 'REMCODE_JUDGE0_CALLBACK_PRIVATE', false),
   };
 }
 

@@ -7,8 +7,10 @@ import { LATENCY_BUCKETS_SECONDS } from '../common/metrics.js';
 import type { ApiContext } from './api/context.js';
 import { installErrorHandlers } from './api/errors.js';
 import { collectOpenApi } from './api/openapi.js';
+import { SubmissionService } from './api/submission-service.js';
 import { submissionRoutes } from './api/submissions.js';
 import { systemRoutes } from './api/system.js';
+import { compatRoutes } from './compat/routes.js';
 
 /** A plugin registered after the API in its own encapsulated context, such as the browser UI. */
 export type AppPlugin = (app: FastifyInstance, context: ApiContext) => Promise<void>;
@@ -53,7 +55,10 @@ export async function buildApp(ctx: ApiContext, options: BuildAppOptions = {}): 
 
   installErrorHandlers(app);
   const openapi = collectOpenApi(app, { title: 'RemCode API', version: '1' });
-  await app.register(submissionRoutes(ctx));
+  // One service behind every dialect, so they all admit, validate and run submissions the same way.
+  const submissions = new SubmissionService(ctx);
+  await app.register(submissionRoutes(ctx, submissions));
+  await app.register(compatRoutes(ctx, submissions));
   await app.register(systemRoutes(ctx));
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, (_request, reply) => reply.send(openapi()));
   for (const plugin of options.plugins ?? []) await base.register((child) => plugin(child, ctx));

@@ -1,42 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { Counter } from 'prom-client';
 import { publishEvent } from '../../common/events.js';
-import { enqueueSubmission } from '../../common/queue.js';
-import { INLINE_SPEC_BYTES, encodeInput, inputBytes } from '../../common/submission.js';
-import type { FinishedNotice, NewSubmission, Submission } from '../../common/submission.js';
 import { isSubmissionId } from '../../common/submissions-store.js';
 import type { ApiContext } from './context.js';
-import { decodeSubmission } from './decode.js';
 import { ProblemError, ProblemSchema } from './errors.js';
 import { streamEvents } from './sse.js';
 import { CreatedView, IdParams, SourceView, SubmissionBody, SubmissionView, WaitQuery } from './schemas.js';
+import type { SubmissionService } from './submission-service.js';
 import { submissionView } from './view.js';
 
 const problems = { '4xx': ProblemSchema, '5xx': ProblemSchema };
-
-/** The finished submission from the executor's notice; undefined when the notice cannot be read. */
-function fromNotice(s: NewSubmission, createdAt: Date, data: string): Submission | undefined {
-  let notice: FinishedNotice;
-  try {
-    notice = JSON.parse(data) as FinishedNotice;
-  } catch {
-    return undefined;
-  }
-  return {
-    ...s,
-    state: 'finished',
-    verdict: notice.result.verdict,
-    result: notice.result,
-    executor: notice.executor,
-    attempts: notice.attempts,
-    createdAt,
-    startedAt: new Date(notice.startedAt),
-    finishedAt: new Date(notice.finishedAt),
-  };
-}
 
 function notFound(id: string): ProblemError {
   return new ProblemError(
@@ -47,19 +21,8 @@ function notFound(id: string): ProblemError {
   );
 }
 
-export function submissionRoutes(ctx: ApiContext): FastifyPluginCallbackTypebox {
+export function submissionRoutes(ctx: ApiContext, service: SubmissionService): FastifyPluginCallbackTypebox {
   return (app, _options, done) => {
-    const created = new Counter({
-      name: 'remcode_submissions_created_total',
-      help: 'Submissions accepted by the API',
-      registers: [ctx.registry],
-    });
-    const rejected = new Counter({
-      name: 'remcode_submissions_rejected_total',
-      help: 'Submissions refused because the queue was full',
-      registers: [ctx.registry],
-    });
-
     const shutdown = new AbortController();
     // Every open event stream listens here until it ends, so thousands of listeners are normal, not a leak.
     setMaxListeners(0, shutdown.signal);
@@ -91,82 +54,22 @@ export function submissionRoutes(ctx: ApiContext): FastifyPluginCallbackTypebox 
       },
       async (request, reply) => {
         const apiKey = await ctx.apiKeys.authenticate(request);
-        if (ctx.monitor.stats.depth >= ctx.config.queueMax) {
-          rejected.inc();
-          throw new ProblemError(
-            503,
-            'queue_full',
-            'Too many submissions are waiting',
-            'Try again in a few seconds',
-            {
-              'retry-after': '5',
-            },
-          );
-        }
-        const decoded = decodeSubmission(request.body, {
-          languages: await ctx.languages.list(),
-          maxFileBytes: ctx.config.maxFileBytes,
-          limitDefaults: ctx.config.limitDefaults,
-          limitMaxima: ctx.config.limitMaxima,
-        });
-        const id = randomUUID();
+        service.admit();
+        const decoded = await service.decode(request.body);
         const wait = request.query.wait === 'true' || request.query.wait === '1';
         const closed = new AbortController();
         // The response's close, not the request's: the request stream has already closed once fastify read
         // the body, so only the response tells of a client that hung up while waiting.
         reply.raw.once('close', () => closed.abort());
-        // Listening starts before the job exists, so even an instant result cannot slip past.
-        const waiter = wait
-          ? ctx.hub.waitFor(id, ['result', 'cancelled'], ctx.config.waitTimeoutMs, closed.signal)
-          : undefined;
-        const submission: NewSubmission = {
-          id,
-          language: decoded.language.id,
-          languageVersion: decoded.language.version,
-          encoding: decoded.encoding,
-          input: decoded.input,
-          limits: decoded.limits,
+        const { id, finished } = await service.create(decoded, {
+          wait,
           apiKeyId: apiKey?.id ?? null,
-        };
-        const input = encodeInput(decoded.input);
-        const spec =
-          inputBytes(decoded.input) <= INLINE_SPEC_BYTES
-            ? { language: submission.language, input, limits: decoded.limits }
-            : undefined;
-        // A job that carries its submission is queued alongside the insert: its executor starts at once
-        // and claims the row once it is committed. A job without it must find the row, so it waits.
-        const enqueue = (): Promise<void> =>
-          enqueueSubmission(ctx.queue, id, spec).catch((error: unknown) => {
-            // The row is stored, so the submission is accepted: the sweeper enqueues it when Redis is back.
-            request.log.warn({ err: error, id }, 'enqueue failed; the sweeper will retry');
-          });
-        const queued = spec ? enqueue() : undefined;
-        let createdAt: Date;
-        try {
-          createdAt = await ctx.store.insert(submission, input);
-        } catch (error) {
-          waiter?.cancel();
-          if (queued) {
-            await queued;
-            // Not accepted after all: take the job back, or stop the run that already began (its claim
-            // would never find the row; this only ends it sooner).
-            await ctx.queue.remove(id).catch(() => 0);
-            await ctx.redis.publish(ctx.keys.cancelChannel, id).catch(() => 0);
-          }
-          throw error;
-        }
-        created.inc();
-        await (queued ?? enqueue());
+          signal: closed.signal,
+          log: request.log,
+        });
         const location = `/api/v1/submissions/${id}`;
         void reply.header('location', location);
-        const outcome = waiter ? await waiter.ready : null;
-        if (outcome !== null) {
-          const finished =
-            outcome.data !== undefined ? fromNotice(submission, createdAt, outcome.data) : undefined;
-          // A bare notice (a large result, or a cancel) means the row has the answer.
-          const done = finished ?? (await ctx.store.get(id));
-          if (done && done.state === 'finished') return reply.code(200).send(submissionView(done));
-        }
+        if (finished) return reply.code(200).send(submissionView(finished));
         return reply.code(wait ? 202 : 201).send({ id, state: 'queued' as const, location });
       },
     );

@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import { Counter } from 'prom-client';
+import { enqueueSubmission } from '../../common/queue.js';
+import { INLINE_SPEC_BYTES, encodeInput, inputBytes } from '../../common/submission.js';
+import type { FinishedNotice, NewSubmission, Submission } from '../../common/submission.js';
+import type { ApiContext } from './context.js';
+import { decodeSubmission } from './decode.js';
+import type { DecodedSubmission } from './decode.js';
+import { ProblemError } from './errors.js';
+import type { SubmissionBody } from './schemas.js';
+
+export interface CreateOptions {
+  /** Wait (up to the configured bound) for the result before resolving. */
+  readonly wait: boolean;
+  readonly apiKeyId: string | null;
+  /** Aborted when the client hung up; a wait then ends early. */
+  readonly signal?: AbortSignal;
+  readonly log: FastifyBaseLogger;
+}
+
+export interface CreatedSubmission {
+  readonly id: string;
+  readonly createdAt: Date;
+  /** The finished submission when `wait` was asked for and the result came in time; otherwise null. */
+  readonly finished: Submission | null;
+}
+
+/** The finished submission from the executor's notice; undefined when the notice cannot be read. */
+function fromNotice(s: NewSubmission, createdAt: Date, data: string): Submission | undefined {
+  let notice: FinishedNotice;
+  try {
+    notice = JSON.parse(data) as FinishedNotice;
+  } catch {
+    return undefined;
+  }
+  return {
+    ...s,
+    state: 'finished',
+    verdict: notice.result.verdict,
+    result: notice.result,
+    executor: notice.executor,
+    attempts: notice.attempts,
+    createdAt,
+    startedAt: new Date(notice.startedAt),
+    finishedAt: new Date(notice.finishedAt),
+  };
+}
+
+/**
+ * The one way a submission enters RemCode: admission against the queue bound, decoding and validation,
+ * the insert and the job, and the bounded wait for a result. The v1 routes and the Judge0 and Piston
+ * dialects all go through it, so they cannot drift apart in what they accept or how they run it.
+ */
+export class SubmissionService {
+  private readonly created: Counter;
+  private readonly rejected: Counter;
+
+  constructor(private readonly ctx: ApiContext) {
+    this.created = new Counter({
+      name: 'remcode_submissions_created_total',
+      help: 'Submissions accepted by the API',
+      registers: [ctx.registry],
+    });
+    this.rejected = new Counter({
+      name: 'remcode_submissions_rejected_total',
+      help: 'Submissions refused because the queue was full',
+      registers: [ctx.registry],
+    });
+  }
+
+  /** Throws a 503 `queue_full` problem when `count` more submissions would not be accepted. */
+  admit(count = 1): void {
+    if (this.ctx.monitor.stats.depth + count - 1 >= this.ctx.config.queueMax) {
+      this.rejected.inc(count);
+      throw new ProblemError(
+        503,
+        'queue_full',
+        'Too many submissions are waiting',
+        'Try again in a few seconds',
+        {
+          'retry-after': '5',
+        },
+      );
+    }
+  }
+
+  /** Validates a v1-shaped body against the installed languages and the operator's limits. */
+  async decode(body: SubmissionBody): Promise<DecodedSubmission> {
+    return decodeSubmission(body, {
+      languages: await this.ctx.languages.list(),
+      maxFileBytes: this.ctx.config.maxFileBytes,
+      limitDefaults: this.ctx.config.limitDefaults,
+      limitMaxima: this.ctx.config.limitMaxima,
+    });
+  }
+
+  async create(decoded: DecodedSubmission, options: CreateOptions): Promise<CreatedSubmission> {
+    const { ctx } = this;
+    const id = randomUUID();
+    // Listening starts before the job exists, so even an instant result cannot slip past.
+    const waiter = options.wait
+      ? ctx.hub.waitFor(id, ['result', 'cancelled'], ctx.config.waitTimeoutMs, options.signal)
+      : undefined;
+    const submission: NewSubmission = {
+      id,
+      language: decoded.language.id,
+      languageVersion: decoded.language.version,
+      encoding: decoded.encoding,
+      input: decoded.input,
+      limits: decoded.limits,
+      apiKeyId: options.apiKeyId,
+    };
+    const input = encodeInput(decoded.input);
+    const spec =
+      inputBytes(decoded.input) <= INLINE_SPEC_BYTES
+        ? { language: submission.language, input, limits: decoded.limits }
+        : undefined;
+    // A job that carries its submission is queued alongside the insert: its executor starts at once
+    // and claims the row once it is committed. A job without it must find the row, so it waits.
+    const enqueue = (): Promise<void> =>
+      enqueueSubmission(ctx.queue, id, spec).catch((error: unknown) => {
+        // The row is stored, so the submission is accepted: the sweeper enqueues it when Redis is back.
+        options.log.warn({ err: error, id }, 'enqueue failed; the sweeper will retry');
+      });
+    const queued = spec ? enqueue() : undefined;
+    let createdAt: Date;
+    try {
+      createdAt = await ctx.store.insert(submission, input);
+    } catch (error) {
+      waiter?.cancel();
+      if (queued) {
+        await queued;
+        // Not accepted after all: take the job back, or stop the run that already began (its claim
+        // would never find the row; this only ends it sooner).
+        await ctx.queue.remove(id).catch(() => 0);
+        await ctx.redis.publish(ctx.keys.cancelChannel, id).catch(() => 0);
+      }
+      throw error;
+    }
+    this.created.inc();
+    await (queued ?? enqueue());
+    const outcome = waiter ? await waiter.ready : null;
+    if (outcome === null) return { id, createdAt, finished: null };
+    const fromData = outcome.data !== undefined ? fromNotice(submission, createdAt, outcome.data) : undefined;
+    // A bare notice (a large result, or a cancel) means the row has the answer.
+    const done = fromData ?? (await ctx.store.get(id));
+    return { id, createdAt, finished: done && done.state === 'finished' ? done : null };
+  }
+
+  /**
+   * Resolves with the finished submission, or null when it is gone or not finished within `timeoutMs`.
+   * For work that outlives a request (callbacks), so it re-reads the row rather than trusting a notice.
+   */
+  async finished(id: string, timeoutMs: number, signal?: AbortSignal): Promise<Submission | null> {
+    const waiter = this.ctx.hub.waitFor(id, ['result', 'cancelled'], timeoutMs, signal);
+    const now = await this.ctx.store.get(id);
+    if (!now || now.state === 'finished' || now.state === 'cancelled') {
+      waiter.cancel();
+      return now && now.state === 'finished' ? now : null;
+    }
+    const outcome = await waiter.ready;
+    if (outcome === null) return null;
+    const done = await this.ctx.store.get(id);
+    return done && done.state === 'finished' ? done : null;
+  }
+}
