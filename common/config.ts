@@ -46,6 +46,11 @@ export interface WebappConfig extends CommonConfig {
   readonly host: string;
   /** Longest `?wait=true` wait before answering 202. Default 10 s. */
   readonly waitTimeoutMs: number;
+  /**
+   * On SIGTERM, how long readiness fails while requests are still served, before the server closes: at
+   * least the time a load balancer needs to see the failed check. Default 0 (no balancer in front).
+   */
+  readonly drainDelayMs: number;
   /** Largest request body. Default 4 MiB. */
   readonly maxBodyBytes: number;
   /** Largest decoded source file, stdin, or expected output. Default 1 MiB. */
@@ -184,6 +189,7 @@ export function parseWebappConfig(env: Env = process.env): WebappConfig {
     port: parseInteger(env, 'PORT', 8080, 0, 65535),
     host: env.HOST ?? '127.0.0.1',
     waitTimeoutMs: parseWith(env, 'REMCODE_WAIT_TIMEOUT', 10_000, (t) => parseDurationMs(t)),
+    drainDelayMs: parseWith(env, 'REMCODE_DRAIN_DELAY', 0, (t) => parseDurationMs(t)),
     maxBodyBytes: parseWith(env, 'REMCODE_MAX_BODY', 4 * 1024 ** 2, (t) => parseBytes(t)),
     maxFileBytes: parseWith(env, 'REMCODE_MAX_FILE', 1024 ** 2, (t) => parseBytes(t)),
     queueMax: parseInteger(env, 'REMCODE_QUEUE_MAX', 10_000, 1, 10_000_000),

@@ -53,6 +53,12 @@ export async function buildApp(ctx: ApiContext, options: BuildAppOptions = {}): 
     );
   });
 
+  // A draining replica closes each connection after its answer: a keep-alive connection (a balancer
+  // holds a pool of them) would otherwise keep the server open until the stop deadline.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (ctx.lifecycle.state !== 'serving') void reply.header('connection', 'close');
+    return payload;
+  });
   installErrorHandlers(app);
   const openapi = collectOpenApi(app, { title: 'RemCode API', version: '1' });
   // One service behind every dialect, so they all admit, validate and run submissions the same way.

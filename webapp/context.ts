@@ -8,6 +8,7 @@ import { createRedis } from '../common/redis.js';
 import { SubmissionStore } from '../common/submissions-store.js';
 import { ApiKeys } from './api/api-keys.js';
 import type { ApiContext } from './api/context.js';
+import { WebappLifecycle } from './lifecycle.js';
 import { LanguageDirectory } from './api/languages.js';
 import { NoticeHub } from './api/notices.js';
 import { QueueMonitor } from './api/queue-monitor.js';
@@ -51,6 +52,7 @@ export async function createWebappContext(
       defaultRatePerMinute: config.rateLimitPerMinute,
     }),
     registry,
+    lifecycle: new WebappLifecycle(logger.child({ component: 'lifecycle' })),
   };
   let closing: Promise<void> | undefined;
   return {

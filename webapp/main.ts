@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseWebappConfig } from '../common/config.js';
 import { startProgram } from '../common/program.js';
 import type { WebappConfig } from '../common/config.js';
@@ -27,12 +28,17 @@ async function run(config: WebappConfig, logger: Logger): Promise<void> {
   handleSignals(
     logger,
     async () => {
-      // Stop accepting first, then let waiting requests finish, then drop connections.
+      // Fail readiness first and keep serving until a balancer in front has seen it, so that no new
+      // request is sent here after the server stops accepting; then let waiting requests finish (event
+      // streams end with a reconnect hint) and drop connections.
+      ctx.lifecycle.to('draining');
+      if (config.drainDelayMs > 0) await sleep(config.drainDelayMs);
       await app.close().catch((error: unknown) => logger.warn({ err: error }, 'http close failed'));
+      ctx.lifecycle.to('closed');
       await sweeper.close();
       await ctx.close();
     },
-    config.waitTimeoutMs + 10_000,
+    config.drainDelayMs + config.waitTimeoutMs + 10_000,
   );
   const address = await app.listen({ port: config.port, host: config.host });
   logger.info({ address }, `RemCode webapp listening on ${address}`);

@@ -6,6 +6,7 @@ import type { RedisKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
 import type { SubmissionQueue } from '../../common/queue.js';
 import type { SubmissionStore } from '../../common/submissions-store.js';
+import type { WebappLifecycle } from '../lifecycle.js';
 import type { ApiKeys } from './api-keys.js';
 import type { LanguageDirectory } from './languages.js';
 import type { NoticeHub } from './notices.js';
@@ -25,4 +26,6 @@ export interface ApiContext {
   readonly monitor: QueueMonitor;
   readonly apiKeys: ApiKeys;
   readonly registry: Registry;
+  /** Readiness fails once this leaves `serving`. */
+  readonly lifecycle: WebappLifecycle;
 }

@@ -135,6 +135,9 @@ export async function streamEvents(
     request.log.warn({ err: error, id: initial.id }, 'event stream failed');
     send('error', { code: 'stream_failed', title: 'The event stream was interrupted; reconnect to resume' });
   } finally {
+    // Ended by this replica's shutdown, not by the submission: tell clients that are not EventSource
+    // to reconnect (through the edge, to another replica) with Last-Event-ID; EventSource does anyway.
+    if (stopping && !done) send('reconnect', { reason: 'server_shutdown', retry_ms: 1000 });
     shutdown.removeEventListener('abort', onShutdown);
     unlisten();
     if (!closed) raw.end();

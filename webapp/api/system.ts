@@ -101,8 +101,18 @@ export function systemRoutes(ctx: ApiContext): FastifyPluginCallbackTypebox {
 
     app.get(
       '/readyz',
-      { schema: { summary: 'Postgres and Redis answer', response: { 200: HealthView, 503: HealthView } } },
+      {
+        schema: {
+          summary: 'Postgres and Redis answer, and the process is not draining',
+          response: { 200: HealthView, 503: HealthView },
+        },
+      },
       async (_request, reply) => {
+        // A draining process answers at once: the edge must stop choosing it within one check interval.
+        if (ctx.lifecycle.state !== 'serving')
+          return reply
+            .code(503)
+            .send({ status: ctx.lifecycle.state, checks: { process: ctx.lifecycle.state } });
         const checks: Record<string, string> = {};
         await Promise.all([
           ctx.pool.query('SELECT 1').then(
