@@ -251,6 +251,30 @@ describe('durability', () => {
     });
   });
 
+  it('sweeps safely from several webapp replicas at once: each orphan is enqueued and run once', async () => {
+    h = await startHarness({ judge: echoJudge });
+    const ids = Array.from({ length: 8 }, () => randomUUID());
+    for (const id of ids) await h.ctx.store.insert(echoSubmission(id, `orphan ${id}`));
+    await h.ctx.pool.query(
+      "UPDATE submissions SET created_at = now() - interval '1 minute' WHERE id = ANY($1)",
+      [ids],
+    );
+    // Three replicas' sweepers, each pass racing the others, three times over.
+    const replicas = Array.from(
+      { length: 3 },
+      () => new Sweeper(h!.ctx.store, h!.ctx.queue, h!.ctx.logger, 7 * 86_400_000, 3_600_000),
+    );
+    for (let round = 0; round < 3; round++) await Promise.all(replicas.map((sweeper) => sweeper.sweep()));
+    await Promise.all(replicas.map((sweeper) => sweeper.close()));
+    for (const id of ids) await waitUntilFinished(h, id);
+    const { rows } = await h.ctx.pool.query<{ attempts: number; state: string }>(
+      'SELECT attempts, state FROM submissions WHERE id = ANY($1)',
+      [ids],
+    );
+    expect(rows).toHaveLength(ids.length);
+    expect(rows.every((row) => row.state === 'finished' && row.attempts === 1)).toBe(true);
+  });
+
   it('enqueues again a row left running with no job behind it, and it finishes', async () => {
     h = await startHarness({ judge: echoJudge });
     const id = randomUUID();
