@@ -14,6 +14,7 @@ import {
   type TestDatabase,
 } from '../test/support/isolation.js';
 import { startExecutor, startWebapp, type ServiceProcess } from '../test/support/processes.js';
+import { sseEvents, type SseEvent } from '../test/support/sse.js';
 import { until } from '../test/support/until.js';
 
 let db: TestDatabase;
@@ -51,33 +52,13 @@ afterAll(async () => {
   await deleteRedisPrefix(prefix);
 });
 
-/** Reads SSE blocks from a stream until `stop` says so or the stream ends. */
-async function readEvents(
-  response: Response,
-  stop: (event: { event?: string; id?: string; data?: string }) => boolean,
-): Promise<{ event?: string; id?: string; data?: string }[]> {
-  const events: { event?: string; id?: string; data?: string }[] = [];
-  const decoder = new TextDecoder();
-  let buffer = '';
+/** Reads events from a stream until `stop` says so or the stream ends. */
+async function readEvents(response: Response, stop: (event: SseEvent) => boolean): Promise<SseEvent[]> {
+  const events: SseEvent[] = [];
   if (!response.body) return events;
-  for await (const chunk of response.body) {
-    buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const fields: { event?: string; id?: string; data?: string } = {};
-      for (const line of block.split('\n')) {
-        const colon = line.indexOf(':');
-        if (colon <= 0) continue;
-        const key = line.slice(0, colon);
-        const value = line.slice(colon + 1).trimStart();
-        if (key === 'event' || key === 'id' || key === 'data') fields[key] = value;
-      }
-      if (fields.event === undefined && fields.data === undefined) continue;
-      events.push(fields);
-      if (stop(fields)) return events;
-    }
+  for await (const event of sseEvents(response.body)) {
+    events.push(event);
+    if (stop(event)) break;
   }
   return events;
 }
