@@ -257,6 +257,37 @@ export function parseExecutorConfig(env: Env = process.env): ExecutorConfig {
   };
 }
 
+export interface ControllerConfig extends CommonConfig {
+  /** Port of `/status`, `/healthz` and `/metrics`. Default 9102. */
+  readonly port: number;
+  /** Default 127.0.0.1; 0.0.0.0 in a container. */
+  readonly host: string;
+  /**
+   * Whether the autoscaler reads the queue in Redis (REMCODE_AUTOSCALE_REDIS, default on). Off: queue
+   * checks fail, and a failed check never scales in.
+   */
+  readonly redisEnabled: boolean;
+  /** Prometheus for autoscale checks without their own `url`; unset: those checks fail. */
+  readonly prometheusUrl: string | undefined;
+}
+
+export function parseControllerConfig(env: Env = process.env): ControllerConfig {
+  const common = parseCommon(env);
+  const redisFlag = env.REMCODE_AUTOSCALE_REDIS ?? 'on';
+  if (redisFlag !== 'on' && redisFlag !== 'off')
+    throw new ConfigError('REMCODE_AUTOSCALE_REDIS', 'REMCODE_AUTOSCALE_REDIS must be on or off');
+  return {
+    ...common,
+    port: parseInteger(env, 'CONTROLLER_PORT', 9102, 0, 65535),
+    host: env.CONTROLLER_HOST ?? '127.0.0.1',
+    redisEnabled: redisFlag === 'on',
+    prometheusUrl:
+      env.PROMETHEUS_URL === undefined || env.PROMETHEUS_URL === ''
+        ? undefined
+        : parseUrl(env, 'PROMETHEUS_URL', '', ['http:', 'https:']).toString(),
+  };
+}
+
 function parseWarmLanguage(env: Env): string | null {
   const value = (env.EXECUTOR_WARM ?? 'python').trim();
   if (value === '' || value === 'off') return null;

@@ -22,6 +22,13 @@ export interface RedisKeys {
   rate(keyId: string, window: number): string;
   /** BullMQ's list of waiting jobs (the queue depth the controller scales on). */
   readonly queueWaiting: string;
+  /**
+   * Hash executor id → JSON request from the autoscaler: stop taking jobs and exit once empty, so that
+   * Swarm removes that finished task when the replica count goes down.
+   */
+  readonly retire: string;
+  /** Hash service → JSON scale-in in progress, so a restarted controller finishes what it began. */
+  readonly scaleIns: string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -34,5 +41,7 @@ export function redisKeys(prefix: string): RedisKeys {
     languages: `${prefix}:languages`,
     rate: (keyId, window) => `${prefix}:rate:${keyId}:${window}`,
     queueWaiting: `${prefix}:${SUBMISSION_QUEUE}:wait`,
+    retire: `${prefix}:retire`,
+    scaleIns: `${prefix}:autoscale:scale-ins`,
   };
 }

@@ -29,6 +29,8 @@ export interface DaemonOptions {
   readonly defaultResyncMs?: number;
   /** Delay before the follow-up pass when a pass left actions for later. Default 2 s. */
   readonly retryMs?: number;
+  /** Told of every newly loaded desired state (the autoscaler takes its policies from it). */
+  readonly onDesired?: (desired: DesiredFile) => void;
 }
 
 export interface DaemonStatus {
@@ -194,6 +196,7 @@ export class ControllerDaemon {
       this.#generation++;
       this.#options.metrics.generation.set(this.#generation);
       this.#log.info({ generation: this.#generation }, 'loaded desired state');
+      this.#options.onDesired?.(result.desired);
     }
   }
 

@@ -3,12 +3,22 @@
  *   controller plan  -f FILE   prints the diff; exit 0 when in sync, 2 when changes are pending
  *   controller apply -f FILE   applies until converged (or --timeout), exit 0 when converged
  *   controller run   -f FILE   the daemon, with /status, /healthz, /metrics on CONTROLLER_PORT (9102)
- * Environment: CONTROLLER_PORT (9102), CONTROLLER_HOST (127.0.0.1; 0.0.0.0 in a container), LOG_LEVEL
- * (info), DOCKER_HOST (the local socket).
+ *   controller status          prints the running daemon's /status (--json for the raw answer)
+ * Environment (parsed once in common/config.ts): CONTROLLER_PORT (9102), CONTROLLER_HOST (127.0.0.1;
+ * 0.0.0.0 in a container), REDIS_URL and REDIS_PASSWORD_FILE, REMCODE_PREFIX, PROMETHEUS_URL (for
+ * autoscale checks), LOG_LEVEL (info), DOCKER_HOST (the local socket).
  */
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
+import { parseControllerConfig } from '../common/config.js';
 import { parseDurationMs } from '../common/limits.js';
+import { createRedis } from '../common/redis.js';
+import { Autoscaler } from './autoscale/autoscaler.js';
+import { createAutoscaleMetrics } from './autoscale/metrics.js';
+import { PrometheusSource } from './autoscale/prometheus-source.js';
+import { QueueSource } from './autoscale/queue-source.js';
+import { Retirer } from './autoscale/retire.js';
+import { SwarmScaleTarget } from './autoscale/swarm-target.js';
 import { createLogger } from '../common/logger.js';
 import { ControllerDaemon } from './daemon.js';
 import { formatIssue, loadDesired } from './desired/load.js';
@@ -16,9 +26,10 @@ import { formatPlan, pendingChanges } from './plan/planner.js';
 import { createControllerMetrics } from './reconcile/metrics.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { buildServer } from './server.js';
+import { fetchStatus, formatStatus } from './status-cli.js';
 import { SwarmClient } from './swarm/docker.js';
 
-const USAGE = 'usage: controller plan|apply|run -f FILE [--json] [--timeout 5m]';
+const USAGE = 'usage: controller plan|apply|run -f FILE [--json] [--timeout 5m] | controller status [--json]';
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 async function main(argv: string[]): Promise<number> {
@@ -32,9 +43,16 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   const command = positionals[0];
-  if (command !== 'plan' && command !== 'apply' && command !== 'run') {
+  if (command !== 'plan' && command !== 'apply' && command !== 'run' && command !== 'status') {
     console.error(USAGE);
     return 64;
+  }
+  const config = parseControllerConfig();
+  if (command === 'status') {
+    const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+    const status = await fetchStatus(`http://${host}:${config.port}/status`);
+    console.log(values.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+    return 0;
   }
   const level = LEVELS.find((l) => l === process.env.LOG_LEVEL) ?? 'info';
   const logger = createLogger('controller', command === 'plan' ? 'warn' : level);
@@ -80,10 +98,42 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const reconciler = new Reconciler({ client, logger, metrics });
-  const daemon = new ControllerDaemon({ file, reconciler, logger, metrics, docker });
-  const server = buildServer({ daemon, reconciler, metrics, logger });
-  const port = Number(process.env.CONTROLLER_PORT ?? 9102);
-  await server.listen({ port, host: process.env.CONTROLLER_HOST ?? '127.0.0.1' });
+  const redis = config.redisEnabled
+    ? createRedis(
+        { url: config.redisUrl, password: config.redisPassword, role: 'request', name: 'controller' },
+        logger.child({ component: 'redis' }),
+      )
+    : undefined;
+  const queue = redis ? new QueueSource(redis, config.prefix) : undefined;
+  const autoscaleMetrics = createAutoscaleMetrics(metrics.registry);
+  const autoscaler = new Autoscaler({
+    logger,
+    metrics: autoscaleMetrics,
+    target: (stack, fullName) => new SwarmScaleTarget(client, stack, fullName),
+    queue,
+    retirer:
+      redis && queue
+        ? new Retirer({
+            redis,
+            prefix: config.prefix,
+            logger,
+            metrics: autoscaleMetrics,
+            executors: () => queue.executors(),
+          })
+        : undefined,
+    prometheus: new PrometheusSource(),
+    prometheusUrl: config.prometheusUrl,
+  });
+  const daemon = new ControllerDaemon({
+    file,
+    reconciler,
+    logger,
+    metrics,
+    docker,
+    onDesired: (desired) => autoscaler.setDesired(desired),
+  });
+  const server = buildServer({ daemon, reconciler, metrics, logger, autoscaler });
+  await server.listen({ port: config.port, host: config.host });
   let closing = false;
   const shutdown = (signal: string): void => {
     if (closing) {
@@ -94,7 +144,9 @@ async function main(argv: string[]): Promise<number> {
     logger.info({ signal }, 'stopping');
     // The grace fits inside Swarm's default 10 s stop grace period.
     setTimeout(() => process.exit(1), 8_000).unref();
-    void Promise.allSettled([daemon.close(), server.close()]).then(() => process.exit(0));
+    void Promise.allSettled([daemon.close(), server.close(), autoscaler.close()])
+      .then(() => Promise.allSettled([queue?.close(), redis?.quit()]))
+      .then(() => process.exit(0));
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

@@ -1,6 +1,7 @@
 /** The controller's small HTTP API: `/status`, `/healthz`, `/metrics`. */
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
+import type { Autoscaler } from './autoscale/autoscaler.js';
 import type { ControllerDaemon } from './daemon.js';
 import type { ControllerMetrics } from './reconcile/metrics.js';
 import type { Reconciler } from './reconcile/reconciler.js';
@@ -10,6 +11,7 @@ export function buildServer(deps: {
   reconciler: Reconciler;
   metrics: ControllerMetrics;
   logger: Logger;
+  autoscaler?: Autoscaler;
 }) {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'http' }),
@@ -21,7 +23,7 @@ export function buildServer(deps: {
   });
   app.get('/status', () => {
     const { services, events } = deps.reconciler.status();
-    return { controller: deps.daemon.status(), services, events };
+    return { controller: deps.daemon.status(), services, events, autoscale: deps.autoscaler?.status() ?? [] };
   });
   app.get('/metrics', async (_request, reply) => {
     return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());

@@ -3,6 +3,7 @@ import { startProgram } from '../common/program.js';
 import type { ExecutorConfig } from '../common/config.js';
 import { createPool, prepareDatabase } from '../common/db.js';
 import type { Logger } from '../common/logger.js';
+import { redisKeys } from '../common/keys.js';
 import { createRegistry } from '../common/metrics.js';
 import { assertRedisReachable, createRedis } from '../common/redis.js';
 import { handleSignals } from '../common/signals.js';
@@ -14,6 +15,7 @@ import { createSandbox, warmInterpreter, type WarmInterpreter } from './sandbox/
 import type { InstalledLanguage } from './languages/types.js';
 import { Executor } from './worker/executor.js';
 import { startHealthServer } from './worker/health-server.js';
+import { RetireWatch } from './worker/retire-watch.js';
 
 /** The warm interpreter of EXECUTOR_WARM's language, when it is installed and has warm start-up code. */
 function warmStartFor(
@@ -92,9 +94,18 @@ async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
     config.metricsPort,
     config.metricsHost,
   );
+  // Retiring takes the same path as SIGTERM: one drain, then exit 0 so Swarm sees a finished task.
+  const retire = new RetireWatch(
+    redis,
+    redisKeys(config.prefix),
+    config.executorId,
+    () => process.kill(process.pid, 'SIGTERM'),
+    logger.child({ component: 'retire' }),
+  );
   handleSignals(
     logger,
     async () => {
+      retire.stop();
       await executor.drain(config.shutdownGraceMs);
       const steps: (() => Promise<unknown>)[] = [
         () => new Promise((resolve) => health.server.close(resolve)),
@@ -109,6 +120,7 @@ async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
     config.shutdownGraceMs + 5_000,
   );
   await executor.start();
+  retire.start();
   logger.info({ id: config.executorId, slots: config.slots, metricsPort: health.port }, 'executor running');
 }
 

@@ -60,6 +60,7 @@ interface Step {
   readonly t: number;
   readonly readings: Record<string, Reading>;
   readonly hold?: string;
+  readonly floor?: { replicas: number; reason: string };
 }
 
 /** Runs the steps against a service that does what each evaluation asks; returns every evaluation. */
@@ -75,6 +76,7 @@ function simulate(p: AutoscalePolicy, start: number, steps: readonly Step[]): Ev
       memory,
       now: step.t * 1_000,
       hold: step.hold,
+      floor: step.floor,
     });
     memory = result.memory;
     if (result.evaluation.apply) current = result.evaluation.desired;
@@ -288,6 +290,20 @@ describe('decide', () => {
       start: 1,
       steps: [{ t: 0, readings: { queue: queue(1) } }, ...every2s(2, 12, { queue: queue(0) })],
       replicas: [1, 1, 1, 1, 1, 0, 0],
+    },
+    {
+      name: 'a floor from outside the policy keeps one replica until the executors have announced themselves',
+      policy: policy({
+        min: 0,
+        scaleDown: { stabilizationMs: 0, maxReplicas: 100, maxPercent: 0, periodMs: 1 },
+      }),
+      start: 1,
+      steps: [
+        { t: 0, readings: { queue: queue(0) }, floor: { replicas: 1, reason: 'no languages published yet' } },
+        { t: 2, readings: { queue: queue(0) } },
+      ],
+      replicas: [1, 0],
+      reason: /at least 1: no languages published yet/,
     },
     {
       name: 'after N failed evaluations in a row the fallback applies',

@@ -85,6 +85,11 @@ export interface DecideInput {
   readonly now: number;
   /** Set when the service must not be touched now (its rolling update is paused or rolling back). */
   readonly hold?: string | undefined;
+  /**
+   * A count the service must not go below for a reason outside the policy (no executor has published
+   * its languages yet, so the webapp could not accept the submission that would wake it). Max still wins.
+   */
+  readonly floor?: { readonly replicas: number; readonly reason: string } | undefined;
 }
 
 function withinTolerance(ratio: number, tolerance: number): boolean {
@@ -263,8 +268,12 @@ export function decide(input: DecideInput): { evaluation: Evaluation; memory: Au
   if (limited !== stabilized) reason += `; step limit allows ${limited}`;
 
   // Step 6.
-  const bounded = Math.min(policy.max, Math.max(policy.min, limited));
+  let bounded = Math.min(policy.max, Math.max(policy.min, limited));
   if (bounded !== limited) reason += `; bounded to ${bounded}`;
+  if (input.floor && bounded < Math.min(input.floor.replicas, policy.max)) {
+    bounded = Math.min(input.floor.replicas, policy.max);
+    reason += `; at least ${bounded}: ${input.floor.reason}`;
+  }
   const direction: Direction = bounded > current ? 'up' : bounded < current ? 'down' : 'none';
 
   let mode: Mode = 'active';

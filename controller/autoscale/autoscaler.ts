@@ -1,0 +1,311 @@
+/**
+ * The thin part of the autoscaler: for each service with an `autoscale:` policy, every interval it
+ * reads the service and its checks, asks the pure `decide` for a count, applies it (scale-in through
+ * executor retirement when the service serves the queue), and records the evaluation for `/status` and
+ * `/metrics`. Evaluations of one service never overlap.
+ */
+import type { Logger } from '../../common/logger.js';
+import type { DesiredFile } from '../desired/schema.js';
+import { HANDS_OFF_STATES } from '../plan/planner.js';
+import { objectName } from '../swarm/spec.js';
+import { EMPTY_MEMORY, decide, type AutoscaleMemory, type Evaluation, type Reading } from './decide.js';
+import { recordEvaluation, type AutoscaleMetrics } from './metrics.js';
+import { parsePolicy, type AutoscalePolicy } from './policy.js';
+import type { PrometheusSource } from './prometheus-source.js';
+import type { QueueSource } from './queue-source.js';
+import type { Retirer, ScaleIn } from './retire.js';
+import type { ScaleTarget } from './swarm-target.js';
+
+export type AutoscalerState = 'idle' | 'running' | 'closing' | 'closed';
+
+export interface AutoscalerOptions {
+  readonly logger: Logger;
+  readonly metrics: AutoscaleMetrics;
+  /** The Swarm door for one service, by its full name. */
+  readonly target: (stack: string, fullName: string) => ScaleTarget;
+  /** Absent when the controller has no Redis: queue checks then fail (and never scale in). */
+  readonly queue: QueueSource | undefined;
+  readonly retirer: Retirer | undefined;
+  readonly prometheus: PrometheusSource;
+  /** For Prometheus checks without their own `url`. */
+  readonly prometheusUrl: string | undefined;
+  /** Evaluations kept per service for `/status`. Default 20. */
+  readonly history?: number;
+  readonly now?: () => number;
+}
+
+export interface ServiceAutoscaleStatus {
+  readonly service: string;
+  readonly policy: AutoscalePolicy;
+  readonly scaleIn: ScaleIn | undefined;
+  readonly lastError: string | undefined;
+  /** Newest first. */
+  readonly evaluations: readonly Evaluation[];
+}
+
+interface Entry {
+  policy: AutoscalePolicy;
+  stack: string;
+  target: ScaleTarget;
+  memory: AutoscaleMemory;
+  evaluations: Evaluation[];
+  scaleIn: ScaleIn | undefined;
+  lastError: string | undefined;
+  timer: NodeJS.Timeout | undefined;
+  running: Promise<void> | undefined;
+}
+
+export class Autoscaler {
+  readonly #options: AutoscalerOptions;
+  readonly #log: Logger;
+  readonly #services = new Map<string, Entry>();
+  readonly #now: () => number;
+  #state: AutoscalerState = 'idle';
+
+  constructor(options: AutoscalerOptions) {
+    this.#options = options;
+    this.#log = options.logger.child({ component: 'autoscaler' });
+    this.#now = options.now ?? Date.now;
+  }
+
+  get state(): AutoscalerState {
+    return this.#state;
+  }
+
+  #setState(next: AutoscalerState): void {
+    this.#log.info({ from: this.#state, to: next }, 'state');
+    this.#state = next;
+  }
+
+  /** Takes the policies of a newly loaded desired state; memory survives a reload of the same service. */
+  setDesired(desired: DesiredFile): void {
+    if (this.#state === 'idle') this.#setState('running');
+    if (this.#state !== 'running') return;
+    const seen = new Set<string>();
+    for (const [name, def] of Object.entries(desired.services)) {
+      if (!def.autoscale) continue;
+      seen.add(name);
+      const policy = parsePolicy(def.autoscale);
+      const fullName = objectName(desired.stack, name);
+      const existing = this.#services.get(name);
+      if (existing && existing.stack === desired.stack) {
+        existing.policy = policy;
+        continue;
+      }
+      if (existing) clearTimeout(existing.timer);
+      const entry: Entry = {
+        policy,
+        stack: desired.stack,
+        target: this.#options.target(desired.stack, fullName),
+        memory: EMPTY_MEMORY,
+        evaluations: [],
+        scaleIn: undefined,
+        lastError: undefined,
+        timer: undefined,
+        running: undefined,
+      };
+      this.#services.set(name, entry);
+      this.#log.info({ service: name, min: policy.min, max: policy.max }, 'autoscaling');
+      this.#schedule(name, entry, 0);
+    }
+    for (const [name, entry] of this.#services) {
+      if (seen.has(name)) continue;
+      clearTimeout(entry.timer);
+      this.#services.delete(name);
+      this.#log.info({ service: name }, 'no longer autoscaled');
+    }
+  }
+
+  #schedule(name: string, entry: Entry, delayMs: number): void {
+    clearTimeout(entry.timer);
+    entry.timer = setTimeout(() => {
+      entry.running = this.evaluate(name)
+        .then(() => undefined)
+        .catch((error: unknown) => {
+          entry.lastError = error instanceof Error ? error.message : String(error);
+          this.#log.warn({ err: error, service: name }, 'evaluation failed');
+        })
+        .finally(() => {
+          entry.running = undefined;
+          if (this.#state !== 'running' || this.#services.get(name) !== entry) return;
+          // A scale-in in progress is followed closely: the count must drop while the retired slot
+          // waits out Swarm's restart delay.
+          this.#schedule(
+            name,
+            entry,
+            entry.scaleIn ? Math.min(250, entry.policy.intervalMs) : entry.policy.intervalMs,
+          );
+        });
+    }, delayMs);
+    entry.timer.unref();
+  }
+
+  async #read(entry: Entry, now: number): Promise<Map<string, Reading>> {
+    const readings = new Map<string, Reading>();
+    await Promise.all(
+      entry.policy.checks.map(async (check) => {
+        let reading: Reading;
+        if (check.source === 'queue') {
+          reading = this.#options.queue
+            ? await this.#options.queue.read(entry.policy.intervalMs, now)
+            : { status: 'error', message: 'the controller has no Redis configured' };
+        } else {
+          const url = check.url ?? this.#options.prometheusUrl;
+          reading = url
+            ? await this.#options.prometheus.query(url, check.query, now)
+            : { status: 'error', message: 'no Prometheus URL: set PROMETHEUS_URL or the check url' };
+        }
+        readings.set(check.name, reading);
+      }),
+    );
+    return readings;
+  }
+
+  /** One evaluation of one service; returns undefined when the service does not exist yet. */
+  async evaluate(name: string): Promise<Evaluation | undefined> {
+    const entry = this.#services.get(name);
+    if (!entry) return undefined;
+    const stop = this.#options.metrics.evaluationSeconds.startTimer({ service: name });
+    try {
+      return await this.#evaluate(name, entry);
+    } finally {
+      stop();
+    }
+  }
+
+  async #evaluate(name: string, entry: Entry): Promise<Evaluation | undefined> {
+    const { metrics } = this.#options;
+    const retirer = this.#options.retirer;
+    const usesQueue = entry.policy.checks.some((check) => check.source === 'queue');
+    // Finish (or give up) a scale-in first: it may have begun before a controller restart.
+    if (retirer && usesQueue) entry.scaleIn = await retirer.progress(name, entry.target, this.#now());
+    const snapshot = await entry.target.read();
+    if (!snapshot) return undefined;
+    const now = this.#now();
+    const readings = await this.#read(entry, now);
+    const hold =
+      snapshot.updateState !== undefined && HANDS_OFF_STATES.has(snapshot.updateState)
+        ? `its rolling update is ${snapshot.updateState}`
+        : undefined;
+    // The webapp refuses submissions until an executor has announced its languages: a service at zero
+    // that never ran once could then never be woken by a submission.
+    const floor =
+      usesQueue && this.#options.queue && !(await this.#options.queue.languagesPublished().catch(() => true))
+        ? { replicas: 1, reason: 'no executor has announced its languages yet' }
+        : undefined;
+    const { evaluation, memory } = decide({
+      policy: entry.policy,
+      current: snapshot.replicas,
+      readings,
+      memory: entry.memory,
+      now,
+      hold,
+      floor,
+    });
+    let applied = evaluation;
+    if (evaluation.apply) {
+      try {
+        applied = await this.#apply(name, entry, evaluation, usesQueue);
+      } catch (error) {
+        metrics.applyErrors.inc({ service: name });
+        entry.lastError = error instanceof Error ? error.message : String(error);
+        applied = {
+          ...evaluation,
+          apply: false,
+          reason: `${evaluation.reason}; not applied: ${entry.lastError}`,
+        };
+      }
+    }
+    // A change that did not happen must not count against the step limit.
+    entry.memory = applied.apply ? memory : { ...memory, changes: entry.memory.changes };
+    entry.evaluations.unshift(applied);
+    entry.evaluations.length = Math.min(entry.evaluations.length, this.#options.history ?? 20);
+    recordEvaluation(metrics, name, applied);
+    if (applied.apply) metrics.scaleEvents.inc({ service: name, direction: applied.direction });
+    const level =
+      applied.apply || (applied.mode === 'dry_run' && applied.direction !== 'none') ? 'info' : 'debug';
+    this.#log[level](
+      {
+        service: name,
+        current: applied.current,
+        desired: applied.desired,
+        mode: applied.mode,
+        reason: applied.reason,
+      },
+      'evaluation',
+    );
+    return applied;
+  }
+
+  async #apply(name: string, entry: Entry, evaluation: Evaluation, usesQueue: boolean): Promise<Evaluation> {
+    const retirer = this.#options.retirer;
+    if (evaluation.direction === 'up') {
+      // Load came back: a scale-in in progress is given up; its executors exit and Swarm restarts them.
+      if (retirer && entry.scaleIn) {
+        await retirer.abandon(entry.scaleIn, 'load came back');
+        entry.scaleIn = undefined;
+      }
+      const done = await entry.target.setReplicas(evaluation.desired, evaluation.current);
+      return done
+        ? evaluation
+        : { ...evaluation, apply: false, reason: `${evaluation.reason}; the count changed meanwhile` };
+    }
+    if (!retirer || !usesQueue) {
+      const done = await entry.target.setReplicas(evaluation.desired, evaluation.current);
+      return done
+        ? evaluation
+        : { ...evaluation, apply: false, reason: `${evaluation.reason}; the count changed meanwhile` };
+    }
+    if (entry.scaleIn) {
+      return {
+        ...evaluation,
+        apply: false,
+        reason: `${evaluation.reason}; a scale-in is already retiring executors`,
+      };
+    }
+    const asked = await retirer.begin(
+      name,
+      evaluation.current,
+      evaluation.current - evaluation.desired,
+      this.#now(),
+    );
+    if (asked === 0) {
+      // No live executor to retire (they are all gone or starting): the count can drop without
+      // stopping a run, since no task holds one.
+      const done = await entry.target.setReplicas(evaluation.desired, evaluation.current);
+      return done
+        ? evaluation
+        : { ...evaluation, apply: false, reason: `${evaluation.reason}; the count changed meanwhile` };
+    }
+    entry.scaleIn = await retirer.pending(name);
+    // The count drops as each asked executor exits (Retirer.progress), not now.
+    return {
+      ...evaluation,
+      apply: false,
+      reason: `${evaluation.reason}; retiring ${asked} executor(s) first`,
+    };
+  }
+
+  status(): ServiceAutoscaleStatus[] {
+    return [...this.#services.entries()].map(([service, entry]) => ({
+      service,
+      policy: entry.policy,
+      scaleIn: entry.scaleIn,
+      lastError: entry.lastError,
+      evaluations: entry.evaluations,
+    }));
+  }
+
+  /** Idempotent; waits for evaluations in flight. */
+  async close(): Promise<void> {
+    if (this.#state === 'closing' || this.#state === 'closed') return;
+    this.#setState('closing');
+    const running: Promise<void>[] = [];
+    for (const entry of this.#services.values()) {
+      clearTimeout(entry.timer);
+      if (entry.running) running.push(entry.running);
+    }
+    await Promise.allSettled(running);
+    this.#setState('closed');
+  }
+}

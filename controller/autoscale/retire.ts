@@ -1,0 +1,149 @@
+/**
+ * Scale-in that cuts no run short. Swarm, not the controller, picks which task stops when the replica
+ * count goes down, and it prefers tasks that are not running. So the controller first asks the k least
+ * busy executors, through Redis, to stop taking jobs and exit once their runs are over; as each one's
+ * task stops running, it lowers the count by one, and Swarm removes that finished slot (its restart waits
+ * out the restart delay, so the slot is not running when the count drops).
+ *
+ * The scale-in is written to Redis before the first request, so a controller that restarts halfway finds
+ * it and carries on. SIGTERM drain stays the safety net for any task Swarm stops anyway.
+ */
+import type { Redis } from 'ioredis';
+import { redisKeys, type RedisKeys } from '../../common/keys.js';
+import type { Logger } from '../../common/logger.js';
+import type { AutoscaleMetrics } from './metrics.js';
+import type { ExecutorBeat } from './queue-source.js';
+import type { ScaleTarget } from './swarm-target.js';
+
+export interface ScaleIn {
+  readonly service: string;
+  /** Replicas when the scale-in began. */
+  readonly from: number;
+  readonly executors: readonly string[];
+  readonly at: number;
+  /** Replicas already removed. */
+  readonly lowered: number;
+}
+
+export interface RetirerOptions {
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly logger: Logger;
+  readonly metrics: AutoscaleMetrics;
+  /** A scale-in still open after this is given up (the count stays). Default 10 min. */
+  readonly timeoutMs?: number;
+  /** Reads the live executors' heartbeats. */
+  readonly executors: () => Promise<ExecutorBeat[]>;
+}
+
+/** Executor ids are `<hostname>-<pid>`; in a container the hostname is the container id's first 12 characters. */
+export function containerOf(executorId: string): string | undefined {
+  const match = /^([0-9a-f]{12})-\d+$/.exec(executorId);
+  return match?.[1];
+}
+
+export class Retirer {
+  readonly #redis: Redis;
+  readonly #keys: RedisKeys;
+  readonly #log: Logger;
+  readonly #metrics: AutoscaleMetrics;
+  readonly #timeoutMs: number;
+  readonly #executors: () => Promise<ExecutorBeat[]>;
+
+  constructor(options: RetirerOptions) {
+    this.#redis = options.redis;
+    this.#keys = redisKeys(options.prefix);
+    this.#log = options.logger.child({ component: 'retire' });
+    this.#metrics = options.metrics;
+    this.#timeoutMs = options.timeoutMs ?? 600_000;
+    this.#executors = options.executors;
+  }
+
+  async pending(service: string): Promise<ScaleIn | undefined> {
+    const json = await this.#redis.hget(this.#keys.scaleIns, service);
+    return json === null ? undefined : (JSON.parse(json) as ScaleIn);
+  }
+
+  /**
+   * Asks the `count` least busy running executors to retire; returns how many were asked (fewer when
+   * fewer run). Nothing changes in Swarm yet.
+   */
+  async begin(service: string, from: number, count: number, now = Date.now()): Promise<number> {
+    const live = (await this.#executors()).filter((beat) => beat.state === 'running');
+    live.sort((a, b) => a.busy - b.busy || a.id.localeCompare(b.id));
+    const chosen = live.slice(0, count).map((beat) => beat.id);
+    if (chosen.length === 0) return 0;
+    const record: ScaleIn = { service, from, executors: chosen, at: now, lowered: 0 };
+    const request = JSON.stringify({ service, at: now });
+    const multi = this.#redis.multi().hset(this.#keys.scaleIns, service, JSON.stringify(record));
+    for (const id of chosen) multi.hset(this.#keys.retire, id, request);
+    await multi.exec();
+    this.#metrics.retiring.set({ service }, chosen.length);
+    this.#log.info({ service, from, executors: chosen }, 'asked executors to retire');
+    return chosen.length;
+  }
+
+  /**
+   * Lowers the count by one for each asked executor whose task no longer runs; ends the scale-in once all
+   * have gone. Returns the scale-in still open, if any.
+   */
+  async progress(service: string, target: ScaleTarget, now = Date.now()): Promise<ScaleIn | undefined> {
+    const record = await this.pending(service);
+    if (!record) return undefined;
+    const snapshot = await target.read();
+    const expected = record.from - record.lowered;
+    if (!snapshot || snapshot.replicas !== expected) {
+      // Someone else changed the count (an edit of the file, a person): the plan no longer holds.
+      await this.abandon(record, 'the replica count changed meanwhile');
+      return undefined;
+    }
+    const [beats, running] = await Promise.all([this.#executors(), target.runningContainers()]);
+    const alive = new Set(beats.map((beat) => beat.id));
+    const gone = record.executors.filter((id) => {
+      if (alive.has(id)) return false;
+      const container = containerOf(id);
+      // Its heartbeat is gone; when we can name its container, also wait until Swarm no longer runs it,
+      // or lowering the count now could still pick a running task.
+      return container === undefined || !running.some((full) => full.startsWith(container));
+    }).length;
+    if (gone > record.lowered) {
+      const to = record.from - gone;
+      if (!(await target.setReplicas(to, expected))) {
+        await this.abandon(record, 'the replica count changed meanwhile');
+        return undefined;
+      }
+      this.#metrics.retirements.inc({ service, outcome: 'exited' }, gone - record.lowered);
+      this.#log.info({ service, replicas: to, retired: gone }, 'retired executors; lowered replicas');
+    }
+    const next: ScaleIn = { ...record, lowered: Math.max(record.lowered, gone) };
+    if (next.lowered >= record.executors.length) {
+      await this.#clear(record);
+      return undefined;
+    }
+    if (now - record.at > this.#timeoutMs) {
+      await this.abandon(next, 'executors still busy after the wait');
+      return undefined;
+    }
+    await this.#redis.hset(this.#keys.scaleIns, service, JSON.stringify(next));
+    this.#metrics.retiring.set({ service }, record.executors.length - next.lowered);
+    return next;
+  }
+
+  /**
+   * Gives the scale-in up; executors already draining still exit and Swarm starts their slots again, so
+   * the count stays what it is now.
+   */
+  async abandon(record: ScaleIn, reason: string): Promise<void> {
+    const left = record.executors.length - record.lowered;
+    if (left > 0) this.#metrics.retirements.inc({ service: record.service, outcome: 'abandoned' }, left);
+    this.#log.info({ service: record.service, reason, left }, 'scale-in given up');
+    await this.#clear(record);
+  }
+
+  async #clear(record: ScaleIn): Promise<void> {
+    const multi = this.#redis.multi().hdel(this.#keys.scaleIns, record.service);
+    if (record.executors.length > 0) multi.hdel(this.#keys.retire, ...record.executors);
+    await multi.exec();
+    this.#metrics.retiring.set({ service: record.service }, 0);
+  }
+}
