@@ -11,6 +11,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route answers with Server-Sent Events. */
     sse?: boolean;
+    /** List the route in the OpenAPI document although it is outside `/api/` (the Judge0 dialect). */
+    openapi?: boolean;
   }
 }
 
@@ -51,7 +53,8 @@ export function collectOpenApi(
   app.addHook('onRoute', (route: RouteOptions) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const schema = (route.schema ?? {}) as Record<string, unknown>;
-    if (schema.hide === true || !/^\/(api\/|healthz|readyz)/.test(route.url)) return;
+    const listed = /^\/(api\/|healthz|readyz)/.test(route.url) || route.config?.openapi === true;
+    if (schema.hide === true || !listed) return;
     const sse = route.config?.sse === true;
     for (const method of methods)
       if (method !== 'HEAD') routes.push({ method: method.toLowerCase(), url: route.url, schema, sse });

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../api/context.js';
 import type { SubmissionService } from '../api/submission-service.js';
+import { judge0Routes } from './judge0/routes.js';
 import { pistonRoutes } from './piston/routes.js';
 
 /**
@@ -10,5 +11,7 @@ import { pistonRoutes } from './piston/routes.js';
 export function compatRoutes(ctx: ApiContext, service: SubmissionService): FastifyPluginAsyncTypebox {
   return async (app) => {
     if (ctx.config.compat.piston) await app.register(pistonRoutes(ctx, service));
+    const prefix = ctx.config.compat.judge0Prefix;
+    if (prefix !== null) await app.register(judge0Routes(ctx, service), { prefix });
   };
 }

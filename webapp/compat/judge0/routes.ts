@@ -1,0 +1,479 @@
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyBaseLogger, FastifyError, FastifyReply } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Submission } from '../../../common/submission.js';
+import type { ApiContext } from '../../api/context.js';
+import { ProblemError } from '../../api/errors.js';
+import type { SubmissionService } from '../../api/submission-service.js';
+import { COMPILER_OPTION_LANGUAGES } from './arguments.js';
+import { AttributesStore } from './attributes-store.js';
+import { CallbackSender } from './callbacks.js';
+import { judge0Languages } from './languages.js';
+import { Judge0FieldErrors, limitTable, translateRequest } from './request.js';
+import type { Judge0Attributes } from './request.js';
+import {
+  Judge0BatchBody,
+  Judge0BatchQuery,
+  Judge0CreateQuery,
+  Judge0Error,
+  Judge0FieldErrorsView,
+  Judge0ShowQuery,
+  Judge0SubmissionBody,
+  Judge0SubmissionView,
+  LanguageParams,
+  TokenParams,
+} from './schemas.js';
+import { JUDGE0_STATUSES } from './statuses.js';
+import { DEFAULT_FIELDS, InvalidFieldsError, NotUtf8Error, judge0View, parseFields } from './view.js';
+
+/** Judge0's `max_submission_batch_size`. */
+const MAX_BATCH = 20;
+/** Beyond the run's wall limit, how long `wait=true` waits for a queue slot and a compile. */
+const EXTRA_WAIT_MS = 60_000;
+/** How long a callback waits for its submission to finish before giving up. */
+const CALLBACK_WAIT_MS = 15 * 60_000;
+/** The Judge0 CE version whose API this dialect follows. */
+const JUDGE0_VERSION = '1.13.1';
+
+const errors = { '4xx': Judge0Error, '5xx': Judge0Error };
+
+/** Judge0 reads `base64_encoded` and `wait` as true only when they are exactly "true". */
+const isTrue = (value: string | undefined): boolean => value === 'true';
+
+class Judge0HttpError extends Error {
+  override readonly name = 'Judge0HttpError';
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly extra: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Judge0 CE 1.13's API under a configurable prefix, answered by the same queue, executors and sandbox as
+ * RemCode's own API. Tokens are RemCode submission ids, so a token also works with `/api/v1`.
+ */
+export function judge0Routes(ctx: ApiContext, service: SubmissionService): FastifyPluginCallbackTypebox {
+  return (app, _options, done) => {
+    const attributes = new AttributesStore(ctx.redis, ctx.keys, ctx.config.retentionMs);
+    const callbacks = new CallbackSender({
+      hosts: ctx.config.compat.judge0CallbackHosts,
+      allowPrivate: ctx.config.compat.judge0CallbackPrivate,
+      logger: ctx.logger,
+    });
+    app.addHook('onClose', async () => callbacks.close());
+
+    // Judge0's documented examples post forms as often as JSON.
+    app.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string' },
+      (_request, body, parsed) => parsed(null, Object.fromEntries(new URLSearchParams(body as string))),
+    );
+    // Judge0 authenticates with X-Auth-Token; RemCode's API keys answer to it here.
+    app.addHook('onRequest', (request, _reply, next) => {
+      const token = request.headers['x-auth-token'];
+      if (typeof token === 'string' && request.headers['x-api-key'] === undefined)
+        request.headers['x-api-key'] = token;
+      next();
+    });
+
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      if (error instanceof Judge0FieldErrors) return reply.code(422).send(error.errors);
+      if (error instanceof Judge0HttpError)
+        return reply.code(error.status).send({ error: error.message, ...error.extra });
+      if (error instanceof InvalidFieldsError) return reply.code(400).send({ error: error.message });
+      if (error instanceof NotUtf8Error) return reply.code(400).send({ error: error.message });
+      if (error.code === 'FST_ERR_VALIDATION') {
+        const first = error.validation?.[0];
+        const field =
+          first?.instancePath
+            .split('/')
+            .filter((p) => p !== '')
+            .join('.') ?? '';
+        return field !== ''
+          ? reply.code(422).send({ [field]: [first?.message ?? 'is not valid'] })
+          : reply.code(400).send({ error: error.message });
+      }
+      if (error instanceof ProblemError) {
+        for (const [name, value] of Object.entries(error.headers)) void reply.header(name, value);
+        if (error.code === 'queue_full') return reply.code(503).send({ error: 'queue is full' });
+        const message = error.detail !== undefined ? `${error.title}: ${error.detail}` : error.title;
+        return reply.code(error.status).send({ error: message });
+      }
+      if (error instanceof SyntaxError || (error.statusCode === 400 && /JSON/i.test(error.message)))
+        return reply.code(400).send({ error: 'the body is not valid JSON' });
+      if (error.statusCode !== undefined && error.statusCode < 500)
+        return reply.code(error.statusCode).send({ error: error.message });
+      request.log.error({ err: error }, 'unhandled error');
+      return reply.code(500).send({ error: 'something went wrong on our side' });
+    });
+
+    const bounds = { defaults: ctx.config.limitDefaults, maxima: ctx.config.limitMaxima };
+
+    async function accept(
+      raw: Judge0SubmissionBody,
+      base64: boolean,
+      apiKeyId: string | null,
+      reply: FastifyReply | null,
+      wait: boolean,
+      log: FastifyBaseLogger,
+    ): Promise<{ id: string; attributes: Judge0Attributes; finished: Submission | null; waitMs: number }> {
+      const languages = await ctx.languages.list();
+      if (languages.length === 0)
+        throw new ProblemError(503, 'no_executors', 'No executor is ready to run code yet', undefined, {
+          'retry-after': '5',
+        });
+      const request = translateRequest(raw, {
+        base64,
+        languages,
+        bounds,
+        checkCallback: (url) => callbacks.check(url),
+      });
+      const decoded = await service.decode(request.body);
+      const closed = new AbortController();
+      reply?.raw.once('close', () => closed.abort());
+      const created = await service.create(decoded, {
+        wait,
+        apiKeyId,
+        signal: closed.signal,
+        log,
+      });
+      await attributes.put(created.id, request.attributes);
+      const callbackUrl = request.attributes.callbackUrl;
+      if (callbackUrl !== null) {
+        callbacks.schedule(
+          callbackUrl,
+          async (signal) => {
+            const finished = await service.finished(created.id, CALLBACK_WAIT_MS, signal);
+            if (!finished) return null;
+            // Judge0 sends callbacks base64-encoded with the default fields, whatever the request asked.
+            const view = judge0View(finished, {
+              fields: DEFAULT_FIELDS,
+              base64: true,
+              attributes: request.attributes,
+              languages: await ctx.languages.list(),
+            });
+            return JSON.stringify(view);
+          },
+          created.id,
+        );
+      }
+      return {
+        id: created.id,
+        attributes: request.attributes,
+        finished: created.finished,
+        waitMs: decoded.limits.wallTimeMs + EXTRA_WAIT_MS,
+      };
+    }
+
+    // Judge0's documentation writes `POST /submissions/?...`; both spellings must work.
+    for (const url of ['/submissions', '/submissions/']) {
+      app.post(
+        url,
+        {
+          config: { openapi: url === '/submissions' },
+          schema: {
+            summary: 'Judge0: create a submission',
+            description:
+              'JSON or form body. Answers 201 `{token}`, or with `wait=true` the submission once it finished.',
+            body: Judge0SubmissionBody,
+            querystring: Judge0CreateQuery,
+            response: { 201: Judge0SubmissionView, 422: Judge0FieldErrorsView, ...errors },
+          },
+        },
+        async (request, reply) => {
+          const apiKey = await ctx.apiKeys.authenticate(request);
+          const base64 = isTrue(request.query.base64_encoded);
+          const wait = isTrue(request.query.wait);
+          const fields = parseFields(request.query.fields);
+          service.admit();
+          const accepted = await accept(request.body, base64, apiKey?.id ?? null, reply, wait, request.log);
+          if (!wait) return reply.code(201).send({ token: accepted.id });
+          // Judge0 runs a waited submission before it answers; wait on past the v1 bound, then show
+          // whatever state it reached rather than fail.
+          const finished =
+            accepted.finished ??
+            (await service.finished(accepted.id, accepted.waitMs)) ??
+            (await ctx.store.get(accepted.id));
+          if (!finished) throw new Judge0HttpError(404, 'Not Found');
+          try {
+            const view = judge0View(finished, {
+              fields,
+              base64,
+              attributes: accepted.attributes,
+              languages: await ctx.languages.list(),
+            });
+            return reply.code(201).send(view);
+          } catch (error) {
+            if (!(error instanceof NotUtf8Error)) throw error;
+            return reply.code(201).send({ error: error.message, token: accepted.id });
+          }
+        },
+      );
+    }
+
+    app.post(
+      '/submissions/batch',
+      {
+        config: { openapi: true },
+        schema: {
+          summary: 'Judge0: create up to 20 submissions',
+          description: 'Answers one `{token}` or one field-error object per submission, in order.',
+          body: Judge0BatchBody,
+          querystring: Judge0ShowQuery,
+          response: { 201: Type.Array(Type.Unknown()), 422: Type.Array(Type.Unknown()), ...errors },
+        },
+      },
+      async (request, reply) => {
+        const apiKey = await ctx.apiKeys.authenticate(request);
+        const items = request.body.submissions;
+        if (items.length > MAX_BATCH)
+          throw new Judge0HttpError(
+            400,
+            `number of submissions in a batch should be less than or equal to ${MAX_BATCH}`,
+          );
+        if (items.length === 0)
+          throw new Judge0HttpError(400, 'there should be at least one submission in a batch');
+        service.admit(items.length);
+        const base64 = isTrue(request.query.base64_encoded);
+        const answers: unknown[] = [];
+        let anyAccepted = false;
+        for (const item of items) {
+          try {
+            const accepted = await accept(item, base64, apiKey?.id ?? null, null, false, request.log);
+            answers.push({ token: accepted.id });
+            anyAccepted = true;
+          } catch (error) {
+            if (error instanceof Judge0FieldErrors) answers.push(error.errors);
+            else if (error instanceof ProblemError && error.status < 500)
+              answers.push({
+                error: error.detail !== undefined ? `${error.title}: ${error.detail}` : error.title,
+              });
+            else throw error;
+          }
+        }
+        return reply.code(anyAccepted ? 201 : 422).send(answers);
+      },
+    );
+
+    app.get(
+      '/submissions/batch',
+      {
+        config: { openapi: true },
+        schema: {
+          summary: 'Judge0: read up to 20 submissions',
+          querystring: Judge0BatchQuery,
+          response: {
+            200: Type.Object({ submissions: Type.Array(Type.Union([Judge0SubmissionView, Type.Null()])) }),
+            ...errors,
+          },
+        },
+      },
+      async (request) => {
+        const tokens = (request.query.tokens ?? '')
+          .trim()
+          .split(',')
+          .map((t) => t.trim())
+          .filter((t) => t !== '');
+        if (tokens.length > MAX_BATCH)
+          throw new Judge0HttpError(
+            400,
+            `number of submissions in a batch should be less than or equal to ${MAX_BATCH}`,
+          );
+        if (tokens.length === 0)
+          throw new Judge0HttpError(400, 'there should be at least one submission in a batch');
+        const base64 = isTrue(request.query.base64_encoded);
+        const fields = parseFields(request.query.fields);
+        const [rows, attrs, languages] = await Promise.all([
+          Promise.all(tokens.map((t) => ctx.store.get(t))),
+          attributes.get(tokens),
+          ctx.languages.list(),
+        ]);
+        try {
+          return {
+            submissions: rows.map((s, i) =>
+              s ? judge0View(s, { fields, base64, attributes: attrs[i] ?? null, languages }) : null,
+            ),
+          };
+        } catch (error) {
+          if (!(error instanceof NotUtf8Error)) throw error;
+          throw new Judge0HttpError(
+            400,
+            'some attributes for one or more submissions cannot be converted to UTF-8, use base64_encoded=true query parameter',
+          );
+        }
+      },
+    );
+
+    app.get(
+      '/submissions/:token',
+      {
+        config: { openapi: true },
+        schema: {
+          summary: 'Judge0: read a submission',
+          params: TokenParams,
+          querystring: Judge0ShowQuery,
+          response: { 200: Judge0SubmissionView, ...errors },
+        },
+      },
+      async (request) => {
+        const base64 = isTrue(request.query.base64_encoded);
+        const fields = parseFields(request.query.fields);
+        const s = await ctx.store.get(request.params.token);
+        if (!s) throw new Judge0HttpError(404, 'Not Found');
+        const [attrs] = await attributes.get([s.id]);
+        return judge0View(s, {
+          fields,
+          base64,
+          attributes: attrs ?? null,
+          languages: await ctx.languages.list(),
+        });
+      },
+    );
+
+    app.get(
+      '/languages',
+      {
+        config: { openapi: true },
+        schema: {
+          summary: 'Judge0: installed languages',
+          response: { 200: Type.Array(Type.Object({ id: Type.Integer(), name: Type.String() })), ...errors },
+        },
+      },
+      async () => judge0Languages(await ctx.languages.list()).map((l) => ({ id: l.id, name: l.name })),
+    );
+
+    app.get(
+      '/languages/:id',
+      {
+        config: { openapi: true },
+        schema: {
+          summary: 'Judge0: one language',
+          params: LanguageParams,
+          response: {
+            200: Type.Object({
+              id: Type.Integer(),
+              name: Type.String(),
+              is_archived: Type.Boolean(),
+              source_file: Type.String(),
+              compile_cmd: Type.Union([Type.String(), Type.Null()]),
+              run_cmd: Type.Union([Type.String(), Type.Null()]),
+            }),
+            ...errors,
+          },
+        },
+      },
+      async (request) => {
+        const language = judge0Languages(await ctx.languages.list()).find(
+          (l) => String(l.id) === request.params.id,
+        );
+        if (!language) throw new Judge0HttpError(404, 'Not Found');
+        return {
+          id: language.id,
+          name: language.name,
+          is_archived: false,
+          source_file: language.remcode.sourceFile,
+          // RemCode's commands are argv templates run by the executor, not shell lines to show.
+          compile_cmd: null,
+          run_cmd: null,
+        };
+      },
+    );
+
+    app.get(
+      '/statuses',
+      {
+        config: { openapi: true },
+        schema: {
+          summary: 'Judge0: statuses',
+          response: { 200: Type.Array(Type.Object({ id: Type.Integer(), description: Type.String() })) },
+        },
+      },
+      () => JUDGE0_STATUSES.map((s) => ({ ...s })),
+    );
+
+    app.get(
+      '/about',
+      {
+        config: { openapi: true },
+        schema: {
+          summary: 'Judge0: about',
+          response: {
+            200: Type.Object({
+              version: Type.String(),
+              homepage: Type.String(),
+              source_code: Type.String(),
+              maintainer: Type.String(),
+            }),
+          },
+        },
+      },
+      () => ({
+        version: JUDGE0_VERSION,
+        homepage: 'https://remcode.dev',
+        source_code: 'https://remcode.dev/source',
+        maintainer: 'RemCode (Judge0 CE API compatibility)',
+      }),
+    );
+
+    app.get(
+      '/config_info',
+      {
+        config: { openapi: true },
+        schema: {
+          summary: 'Judge0: limits and switches',
+          response: { 200: Type.Record(Type.String(), Type.Unknown()) },
+        },
+      },
+      async () => {
+        const table = limitTable(bounds);
+        return {
+          maintenance_mode: false,
+          enable_wait_result: true,
+          enable_compiler_options: true,
+          allowed_languages_for_compile_options: judge0Languages(await ctx.languages.list())
+            .filter((l) => ['c', 'cpp', ...COMPILER_OPTION_LANGUAGES].includes(l.remcode.id))
+            .map((l) => l.name),
+          enable_command_line_arguments: true,
+          enable_submission_delete: false,
+          enable_callbacks: callbacks.enabled,
+          callbacks_max_tries: 3,
+          callbacks_timeout: 5,
+          enable_additional_files: false,
+          max_queue_size: ctx.config.queueMax,
+          cpu_time_limit: table.cpu_time_limit.default,
+          max_cpu_time_limit: table.cpu_time_limit.max,
+          cpu_extra_time: table.cpu_extra_time.default,
+          max_cpu_extra_time: table.cpu_extra_time.max,
+          wall_time_limit: table.wall_time_limit.default,
+          max_wall_time_limit: table.wall_time_limit.max,
+          memory_limit: table.memory_limit.default,
+          max_memory_limit: table.memory_limit.max,
+          stack_limit: table.stack_limit.default,
+          max_stack_limit: table.stack_limit.max,
+          max_processes_and_or_threads: table.max_processes_and_or_threads.default,
+          max_max_processes_and_or_threads: table.max_processes_and_or_threads.max,
+          enable_per_process_and_thread_time_limit: false,
+          allow_enable_per_process_and_thread_time_limit: false,
+          enable_per_process_and_thread_memory_limit: false,
+          allow_enable_per_process_and_thread_memory_limit: false,
+          max_file_size: table.max_file_size.default,
+          max_max_file_size: table.max_file_size.max,
+          number_of_runs: table.number_of_runs.default,
+          max_number_of_runs: table.number_of_runs.max,
+          redirect_stderr_to_stdout: false,
+          max_extract_size: 0,
+          enable_batched_submissions: true,
+          max_submission_batch_size: MAX_BATCH,
+          submission_cache_duration: 0,
+          use_docs_as_homepage: false,
+          allow_enable_network: false,
+          enable_network: false,
+        };
+      },
+    );
+    done();
+  };
+}
