@@ -1,18 +1,17 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { publishEvent } from '../../common/events.js';
 import type { PublishedLanguage } from '../../common/languages.js';
 import { SUBMISSION_QUEUE, redisKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
-import { LATENCY_BUCKETS_SECONDS } from '../../common/metrics.js';
 import type { SubmissionJobData } from '../../common/submission.js';
 import type { SubmissionStore } from '../../common/submissions-store.js';
 import type { InstalledLanguage } from '../languages/types.js';
 import type { Sandbox } from '../sandbox/types.js';
 import { Heartbeat } from './heartbeat.js';
 import type { JudgeFunction } from './judge-contract.js';
+import { createExecutorMetrics } from './metrics.js';
 import { createProcessor } from './processor.js';
 
 export type ExecutorState = 'starting' | 'running' | 'draining' | 'stopped';
@@ -107,46 +106,10 @@ export class Executor<Cache> {
 
   async start(): Promise<void> {
     const { options } = this;
-    const registry = options.registry;
-    new Gauge({
-      name: 'remcode_executor_slots',
-      help: 'Concurrent runs this executor offers',
-      registers: [registry],
-    }).set(options.slots);
-    // Read at scrape time, so that no code path has to remember to update it.
-    const busy: Gauge = new Gauge({
-      name: 'remcode_executor_busy_slots',
-      help: 'Slots running a submission now',
-      registers: [registry],
-      collect: () => busy.set(this.busySlots),
+    const metrics = createExecutorMetrics(options.registry, {
+      slots: options.slots,
+      busySlots: () => this.busySlots,
     });
-    const metrics = {
-      submissions: new Counter({
-        name: 'remcode_submissions_total',
-        help: 'Submissions finished, by verdict',
-        labelNames: ['verdict'] as const,
-        registers: [registry],
-      }),
-      runSeconds: new Histogram({
-        name: 'remcode_run_duration_seconds',
-        help: 'From the start of a job (its first program) to storing its result',
-        labelNames: ['verdict'] as const,
-        buckets: LATENCY_BUCKETS_SECONDS,
-        registers: [registry],
-      }),
-      queueWaitSeconds: new Histogram({
-        name: 'remcode_queue_wait_seconds',
-        help: 'From submission to the start of its first run',
-        buckets: LATENCY_BUCKETS_SECONDS,
-        registers: [registry],
-      }),
-      programRuns: new Counter({
-        name: 'remcode_program_runs_total',
-        help: 'Program runs (compile steps and test cases), by start: warm (a copy of a started interpreter) or cold',
-        labelNames: ['start'] as const,
-        registers: [registry],
-      }),
-    };
 
     options.subscriber.on('message', (_channel: string, id: string) => {
       this.running.get(id)?.abort('cancelled');

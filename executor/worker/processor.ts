@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job } from 'bullmq';
 import { WaitingError } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Counter, Histogram } from 'prom-client';
 import type { RedisKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
 import type { SubmissionLimits } from '../../common/limits.js';
@@ -18,16 +17,9 @@ import type { Claim, SubmissionStore } from '../../common/submissions-store.js';
 import type { InstalledLanguage } from '../languages/types.js';
 import type { RunResult, Sandbox } from '../sandbox/types.js';
 import { EventPublisher } from './event-publisher.js';
-import type { JudgeFunction } from './judge-contract.js';
+import type { JudgeFunction, JudgeResult } from './judge-contract.js';
+import type { ExecutorMetrics } from './metrics.js';
 import { runLimits } from './run-limits.js';
-
-export interface ProcessorMetrics {
-  readonly submissions: Counter<'verdict'>;
-  readonly runSeconds: Histogram<'verdict'>;
-  readonly queueWaitSeconds: Histogram;
-  /** Program runs (compile steps and test cases) by how their interpreter started. */
-  readonly programRuns: Counter<'start'>;
-}
 
 export interface ProcessorDeps<Cache> {
   readonly executorId: string;
@@ -39,7 +31,7 @@ export interface ProcessorDeps<Cache> {
   readonly judge: JudgeFunction<Cache>;
   readonly cache: Cache | undefined;
   readonly logger: Logger;
-  readonly metrics: ProcessorMetrics;
+  readonly metrics: ExecutorMetrics;
   /** Controllers of the jobs held, by submission id, so that a cancel notice can stop one. */
   readonly running: Map<string, AbortController>;
   /** Ids of the held jobs whose turn has not come: they wait on a standby slot and hold no slot of their own. */
@@ -125,6 +117,32 @@ function finishedNotice(
   return `${JSON.stringify(head).slice(0, -1)},"result":${resultJson}}`;
 }
 
+/**
+ * Records each program of a judged submission, and the judge's time outside them: set-up and tear-down
+ * of workspaces and sandboxes, compile-cache work, comparing outputs.
+ */
+function observePrograms(
+  metrics: ExecutorMetrics,
+  language: string,
+  judged: JudgeResult,
+  judgeSeconds: number,
+): void {
+  const runs = [
+    ...(judged.compile ? [{ step: 'compile' as const, run: judged.compile }] : []),
+    ...judged.tests.map((t) => ({ step: 'test' as const, run: t.result })),
+  ];
+  let programSeconds = 0;
+  for (const { step, run } of runs) {
+    const labels = { language, step };
+    metrics.programRuns.inc({ start: run.warmStart ? 'warm' : 'cold' });
+    metrics.programSeconds.observe(labels, run.wallTimeMs / 1000);
+    metrics.programCpuSeconds.observe(labels, run.cpuTimeMs / 1000);
+    metrics.programMemoryBytes.observe(labels, run.memoryBytes);
+    programSeconds += run.wallTimeMs / 1000;
+  }
+  metrics.sandboxOverheadSeconds.observe({ language }, Math.max(0, judgeSeconds - programSeconds));
+}
+
 interface Work {
   readonly language: string;
   readonly input: SubmissionInput;
@@ -203,6 +221,7 @@ export function createProcessor<Cache>(deps: ProcessorDeps<Cache>) {
         result = internalError(`${work.language} is not installed on executor ${deps.executorId}`);
       } else {
         try {
+          const judgeStarted = Date.now();
           const judged = await deps.judge(
             deps.sandbox,
             {
@@ -227,8 +246,7 @@ export function createProcessor<Cache>(deps: ProcessorDeps<Cache>) {
             deps.cache === undefined ? {} : { cache: deps.cache },
           );
           if (controller.signal.aborted) throw new StopSignal(controller.signal.reason as StopReason);
-          for (const run of [judged.compile, ...judged.tests.map((t) => t.result)])
-            if (run) deps.metrics.programRuns.inc({ start: run.warmStart ? 'warm' : 'cold' });
+          observePrograms(deps.metrics, language.id, judged, (Date.now() - judgeStarted) / 1000);
           result = {
             verdict: judged.verdict,
             compile: judged.compile ? storedRun(judged.compile) : null,
@@ -257,8 +275,10 @@ export function createProcessor<Cache>(deps: ProcessorDeps<Cache>) {
       const resultJson = JSON.stringify(result);
       const stored = await deps.store.finish(id, deps.executorId, result, resultJson);
       if (stored) {
-        deps.metrics.submissions.inc({ verdict: result.verdict });
-        deps.metrics.runSeconds.observe({ verdict: result.verdict }, (Date.now() - startedAt) / 1000);
+        // The catalogue's id, not the alias the submitter wrote, so each language is one series.
+        const labels = { language: language?.id ?? 'unknown', verdict: result.verdict };
+        deps.metrics.submissions.inc(labels);
+        deps.metrics.runSeconds.observe(labels, (Date.now() - startedAt) / 1000);
         events.event(
           { type: 'result', verdict: result.verdict },
           resultJson.length <= INLINE_NOTICE_BYTES
@@ -289,6 +309,7 @@ export function createProcessor<Cache>(deps: ProcessorDeps<Cache>) {
             // Hand the job back without spending an attempt; another executor takes it.
             log.info('handing the job back');
             await job.moveToWait(token);
+            deps.metrics.handedBack.inc({ reason: 'shutdown' });
             throw new WaitingError();
         }
       }
