@@ -24,6 +24,7 @@ import { ControllerDaemon } from './daemon.js';
 import { formatIssue, loadDesired } from './desired/load.js';
 import { formatPlan, pendingChanges } from './plan/planner.js';
 import { createControllerMetrics } from './reconcile/metrics.js';
+import { registerNodeMetrics } from './reconcile/node-metrics.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { buildServer } from './server.js';
 import { fetchStatus, formatStatus } from './status-cli.js';
@@ -98,6 +99,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const reconciler = new Reconciler({ client, logger, metrics });
+  registerNodeMetrics(metrics.registry, docker);
   const redis = config.redisEnabled
     ? createRedis(
         { url: config.redisUrl, password: config.redisPassword, role: 'request', name: 'controller' },
