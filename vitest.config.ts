@@ -8,14 +8,14 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{common,executor,webapp,controller}/**/*.test.ts'],
+          include: ['{common,executor,webapp,controller,grafana,prometheus}/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
         },
       },
       {
         test: {
           name: 'integration',
-          include: ['{common,executor,webapp,controller,test}/**/*.int.test.ts'],
+          include: ['{common,executor,webapp,controller,grafana,prometheus,test}/**/*.int.test.ts'],
           exclude: ['**/node_modules/**'],
           fileParallelism: false,
           testTimeout: 60_000,
