@@ -1,0 +1,152 @@
+import type { DashboardDef } from './model.js';
+
+/** What the controller did to the cluster, and why: passes, changes, drift it put back, nodes. */
+export const controller: DashboardDef = {
+  uid: 'remcode-controller',
+  title: 'RemCode: controller',
+  description: 'Reconcile passes, the changes they made, drift put back, replicas and Swarm nodes.',
+  annotations: [
+    {
+      name: 'Service changes',
+      expr: 'sum by (kind, object) (increase(remcode_controller_actions_total[1m])) > 0',
+      title: 'controller: {{kind}} {{object}}',
+      text: 'objects created, updated or removed by the controller',
+      color: 'blue',
+    },
+    {
+      name: 'Drift put back',
+      expr: 'sum by (service, field) (increase(remcode_controller_drift_corrections_total[1m])) > 0',
+      title: 'drift corrected: {{service}} {{field}}',
+      text: 'a field changed outside the controller was put back',
+      color: 'orange',
+    },
+  ],
+  rows: [
+    {
+      title: 'Reconcile',
+      panels: [
+        {
+          title: 'Reconcile passes per second, by result',
+          description:
+            'ok: converged or converging; partial: some actions failed or wait; error: the pass failed; invalid: the desired-state file was refused.',
+          unit: 'ops',
+          width: 8,
+          stacked: true,
+          queries: [
+            {
+              expr: 'sum by (result) (rate(remcode_controller_reconcile_passes_total[1m]))',
+              legend: '{{result}}',
+            },
+          ],
+        },
+        {
+          title: 'Pass duration',
+          description: 'One pass reads the Swarm, plans, and applies every action.',
+          unit: 's',
+          width: 8,
+          queries: [
+            {
+              expr: 'sum(rate(remcode_controller_reconcile_duration_seconds_sum[5m])) / sum(rate(remcode_controller_reconcile_duration_seconds_count[5m]))',
+              legend: 'mean',
+            },
+            {
+              expr: 'histogram_quantile(0.95, sum by (le) (rate(remcode_controller_reconcile_duration_seconds_bucket[5m])))',
+              legend: 'p95',
+            },
+          ],
+        },
+        {
+          title: 'Desired-state file: generation and refusals',
+          description:
+            'The generation rises with each accepted edit; a refused file (schema errors) keeps the last good one applied.',
+          unit: 'short',
+          width: 8,
+          queries: [
+            { expr: 'max(remcode_controller_desired_generation)', legend: 'generation' },
+            { expr: 'sum(increase(remcode_controller_invalid_desired_total[5m]))', legend: 'refused in 5m' },
+          ],
+        },
+      ],
+    },
+    {
+      title: 'Changes',
+      panels: [
+        {
+          title: 'Objects changed in 5 minutes, by action',
+          description: 'Services, networks and secrets the controller created, updated or removed.',
+          unit: 'short',
+          width: 12,
+          queries: [
+            {
+              expr: 'sum by (kind, object) (increase(remcode_controller_actions_total[5m]))',
+              legend: '{{kind}} {{object}}',
+            },
+          ],
+        },
+        {
+          title: 'Drift put back since the controller started, by service and field',
+          description:
+            'Someone (or something) changed a managed service by hand; the controller restored the file\u2019s value. A running total: each step up is one correction (a rate would miss the first one of each series).',
+          unit: 'short',
+          width: 12,
+          queries: [
+            {
+              expr: 'sum by (service, field) (remcode_controller_drift_corrections_total)',
+              legend: '{{service}} {{field}}',
+            },
+          ],
+        },
+      ],
+    },
+    {
+      title: 'Services and nodes',
+      panels: [
+        {
+          title: 'Replicas desired and running, per service',
+          description: 'A gap that lasts means tasks cannot start: no image, no room, or a failing health check.',
+          unit: 'short',
+          width: 8,
+          min: 0,
+          queries: [
+            {
+              expr: 'max by (service) (remcode_controller_service_replicas{kind="desired"})',
+              legend: '{{service}} desired',
+            },
+            {
+              expr: 'max by (service) (remcode_controller_service_replicas{kind="running"})',
+              legend: '{{service}} running',
+            },
+          ],
+        },
+        {
+          title: 'Services the controller will not touch',
+          description: '1 while an update is paused or rolling back, or an unmanaged service holds the name.',
+          unit: 'short',
+          width: 8,
+          min: 0,
+          queries: [
+            {
+              expr: 'max by (service) (remcode_controller_service_stalled)',
+              legend: '{{service}}',
+              steady: 'a service stalls only when a rolling update pauses or an unmanaged service takes its name',
+            },
+          ],
+        },
+        {
+          title: 'Swarm nodes ready',
+          description: '1 while a node is ready, 0 while Swarm sees it down; RemcodeNodeDown fires after a minute.',
+          unit: 'short',
+          width: 8,
+          min: 0,
+          queries: [
+            {
+              expr: 'remcode_controller_node_ready',
+              legend: '{{node}} ({{role}}, {{availability}})',
+              steady: 'a node changes state only when it fails or is drained; the test shares its only node',
+            },
+          ],
+        },
+      ],
+    },
+  ],
+};
