@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Runs a RemCode program (webapp or executor) from source as a real child process, for tests and the
+ * Runs a RemCode program (webapp, executor or controller) from source as a real child process, for tests and the
  * benchmark that kill, restart and signal it.
  */
 export interface ServiceProcess {
@@ -20,10 +20,11 @@ export interface ServiceProcess {
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export function startService(
-  program: 'webapp' | 'executor',
+  program: 'webapp' | 'executor' | 'controller',
   env: Readonly<Record<string, string>>,
+  args: readonly string[] = [],
 ): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', `${program}/main.ts`], {
+  const child = spawn(process.execPath, ['--import', 'tsx', `${program}/main.ts`, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
