@@ -3,6 +3,7 @@ import { resolveLanguage } from '../../common/languages.js';
 import { LimitParseError, resolveLimits } from '../../common/limits.js';
 import type { SubmissionLimits } from '../../common/limits.js';
 import type { SubmissionInput } from '../../common/submission.js';
+import { entryFileName } from './entry-file.js';
 import { ProblemError } from './errors.js';
 import type { SubmissionBody } from './schemas.js';
 
@@ -84,6 +85,11 @@ function checkArgv(items: readonly string[] | undefined, field: string): string[
   return out;
 }
 
+/** A lone `source` is named as its language's users would have named the file. */
+function sourceFile(language: PublishedLanguage, content: Buffer): { name: string; content: Buffer } {
+  return { name: entryFileName(language, content), content };
+}
+
 function checkFileName(name: string): void {
   if (!FILE_NAME.test(name) || name.split('/').some((segment) => segment === '..' || segment === '.')) {
     throw invalid(
@@ -145,7 +151,7 @@ export function decodeSubmission(body: SubmissionBody, options: DecodeOptions): 
           checkFileName(f.name);
           return { name: f.name, content: decodeBytes(f.content, encoding, `files[${i}].content`, max) };
         })
-      : [{ name: language.sourceFile, content: decodeBytes(body.source ?? '', encoding, 'source', max) }];
+      : [sourceFile(language, decodeBytes(body.source ?? '', encoding, 'source', max))];
   const names = new Set(files.map((f) => f.name));
   if (names.size !== files.length) throw invalid('invalid_file_name', 'Two files have the same name');
 

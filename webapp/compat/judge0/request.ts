@@ -1,7 +1,7 @@
 import type { SubmissionLimits } from '../../../common/limits.js';
 import type { PublishedLanguage } from '../../../common/languages.js';
 import type { SubmissionBody } from '../../api/schemas.js';
-import { entryFileName } from '../entry-file.js';
+import { entryFileName } from '../../api/entry-file.js';
 import { ArgumentError, compilerOptions, splitArguments } from './arguments.js';
 import { findJudge0Language } from './languages.js';
 
