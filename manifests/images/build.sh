@@ -9,7 +9,7 @@ repo=$(cd "$here/../.." && pwd)
 mode=${REMCODE_IMAGES:-auto}
 registry_base=${REMCODE_REGISTRY_BASE:-debian:trixie-slim}
 images=("$@")
-((${#images[@]})) || images=(redis postgres webapp executor controller)
+((${#images[@]})) || images=(redis postgres prometheus webapp executor controller)
 
 if [[ $mode == auto ]]; then
   if docker image inspect "$registry_base" >/dev/null 2>&1 || timeout 60 docker pull -q "$registry_base" >/dev/null 2>&1; then
@@ -57,9 +57,9 @@ for image in "${images[@]}"; do [[ $image == webapp || $image == executor || $im
 ((needs_app)) && build remcode-build:local build.Dockerfile
 for image in "${images[@]}"; do
   case $image in
-    redis | postgres) build "remcode-$image:local" "$image.Dockerfile" ;;
+    redis | postgres | prometheus) build "remcode-$image:local" "$image.Dockerfile" ;;
     webapp | executor | controller) build "remcode-$image:local" "$image.Dockerfile" --build-arg BUILD=remcode-build:local ;;
     *) echo "unknown image $image" >&2; exit 64 ;;
   esac
 done
-docker image ls --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' | grep -E '^remcode-(redis|postgres|webapp|executor|controller):local' | sed 's/^/    /'
+docker image ls --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' | grep -E '^remcode-(redis|postgres|prometheus|webapp|executor|controller):local' | sed 's/^/    /'
