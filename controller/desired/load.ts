@@ -8,6 +8,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ValueErrorType } from '@sinclair/typebox/errors';
 import { parseBytes, parseDurationMs } from '../../common/limits.js';
 import { policyIssues } from '../autoscale/policy.js';
+import { rebalanceIssues } from '../rebalance/policy.js';
 import { DesiredSchema } from './schema.js';
 import type { DesiredFile, ServiceDef } from './schema.js';
 import { YamlSyntaxError, lineFor, parseYamlWithLines } from './yaml-positions.js';
@@ -128,6 +129,10 @@ function checkSemantics(
       }
       for (const issue of policyIssues(service.autoscale))
         add(`${at}/autoscale/${issue.path}`, issue.message);
+    }
+    if (service.rebalance !== undefined) {
+      for (const issue of rebalanceIssues(service.rebalance))
+        add(`${at}/rebalance/${issue.path}`, issue.message);
     }
     service.networks?.forEach((network, i) => {
       if (!networks.has(network))

@@ -216,6 +216,41 @@ const AutoscalePolicySchema = Type.Object(
   { ...strict, description: 'replicas follow load; mutually exclusive with replicas' },
 );
 
+/** A time of day in UTC, for rebalancing windows. */
+const TimeOfDay = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: '"HH:MM", UTC' });
+
+/** How the controller spreads a service's tasks again after nodes return; defaults in controller/rebalance/policy.ts. */
+const RebalancePolicySchema = Type.Object(
+  {
+    mode: Type.Optional(
+      Type.Union([Type.Literal('automatic'), Type.Literal('off'), Type.Literal('window')], {
+        description:
+          'automatic (default): whenever the spread is worse than max_skew; window: only inside window',
+      }),
+    ),
+    max_skew: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description:
+          'largest difference in running tasks between two eligible nodes that is left alone (default 1)',
+      }),
+    ),
+    window: Type.Optional(
+      Type.Object(
+        { start: TimeOfDay, end: TimeOfDay },
+        { ...strict, description: 'daily, UTC; may wrap midnight' },
+      ),
+    ),
+    interval: Type.Optional(Duration),
+    health_timeout: Type.Optional(Duration),
+    dry_run: Type.Optional(Type.Boolean({ description: 'report the moves without making them' })),
+  },
+  {
+    ...strict,
+    description: 'moves surplus tasks one at a time: scale up by one, wait healthy, scale down by one',
+  },
+);
+
 export const ServiceSchema = Type.Object(
   {
     image: Type.String({
@@ -229,6 +264,7 @@ export const ServiceSchema = Type.Object(
     networks: Type.Optional(Type.Array(Name)),
     replicas: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, default: 1 })),
     autoscale: Type.Optional(AutoscalePolicySchema),
+    rebalance: Type.Optional(RebalancePolicySchema),
     depends_on: Type.Optional(
       Type.Array(Name, {
         description: 'services that must run healthy before this one is created or updated',
@@ -301,6 +337,7 @@ export type SecretDef = Static<typeof Secret>;
 export type VolumeDef = Static<typeof Volume>;
 export type AutoscaleDef = Static<typeof AutoscalePolicySchema>;
 export type AutoscaleCheckDef = Static<typeof AutoscaleCheck>;
+export type RebalanceDef = Static<typeof RebalancePolicySchema>;
 
 /** The JSON Schema document written to `manifests/remcode.schema.json`. */
 export function jsonSchema(): TSchema {

@@ -1,0 +1,371 @@
+import { describe, expect, it } from 'vitest';
+import {
+  EMPTY_SERVICE_MEMORY,
+  afterMove,
+  constraintMatcher,
+  decide,
+  moveSteps,
+  movesNeeded,
+  type DecideInput,
+  type Decision,
+  type NodeView,
+  type ServiceView,
+  type TaskView,
+} from './plan.js';
+import { insideWindow, parseRebalancePolicy, rebalanceIssues, type RebalancePolicy } from './policy.js';
+
+function node(hostname: string, overrides: Partial<NodeView> = {}): NodeView {
+  return {
+    id: `id-${hostname}`,
+    hostname,
+    role: hostname === 'm1' ? 'manager' : 'worker',
+    state: 'ready',
+    availability: 'active',
+    labels: {},
+    engineLabels: {},
+    platform: { os: 'linux', arch: 'x86_64' },
+    ...overrides,
+  };
+}
+
+const NODES = [node('m1'), node('w1'), node('w2')];
+
+/** Running tasks from a spread like { m1: 3, w1: 3 }, plus tasks in other states when given. */
+function tasks(spread: Record<string, number>, others: Partial<TaskView>[] = []): TaskView[] {
+  const out: TaskView[] = [];
+  for (const [hostname, count] of Object.entries(spread)) {
+    for (let i = 0; i < count; i++) {
+      out.push({
+        id: `${hostname}-${i}`,
+        nodeId: `id-${hostname}`,
+        state: 'running',
+        desiredState: 'running',
+      });
+    }
+  }
+  others.forEach((task, i) =>
+    out.push({ id: `other-${i}`, nodeId: 'id-w2', state: 'running', desiredState: 'running', ...task }),
+  );
+  return out;
+}
+
+function service(spread: Record<string, number>, overrides: Partial<ServiceView> = {}): ServiceView {
+  const running = Object.values(spread).reduce((a, b) => a + b, 0);
+  return {
+    name: 'web',
+    replicas: running,
+    constraints: [],
+    maxPerNode: 0,
+    updateState: undefined,
+    tasks: tasks(spread),
+    ...overrides,
+  };
+}
+
+const NOON = Date.UTC(2026, 11, 6, 12, 0);
+
+function policy(overrides: Partial<RebalancePolicy> = {}): RebalancePolicy {
+  return { ...parseRebalancePolicy(undefined), ...overrides };
+}
+
+function run(overrides: Partial<DecideInput> & { service: ServiceView }): Decision {
+  return decide({ nodes: NODES, policy: policy(), memory: EMPTY_SERVICE_MEMORY, now: NOON, ...overrides });
+}
+
+describe('skew over the nodes a service may use', () => {
+  const cases: Array<{
+    name: string;
+    input: Partial<DecideInput> & { service: ServiceView };
+    kind: Decision['kind'];
+    skew?: number;
+    moves?: number;
+    from?: string;
+    to?: string;
+    reason?: RegExp;
+  }> = [
+    {
+      name: 'six tasks stuck on two of three nodes need two moves, fullest to emptiest',
+      input: { service: service({ m1: 3, w1: 3 }) },
+      kind: 'move',
+      skew: 3,
+      moves: 2,
+      from: 'm1',
+      to: 'w2',
+    },
+    {
+      name: 'an even spread is left alone',
+      input: { service: service({ m1: 2, w1: 2, w2: 2 }) },
+      kind: 'balanced',
+      skew: 0,
+    },
+    {
+      name: 'a spread within max_skew is left alone',
+      input: { service: service({ m1: 3, w1: 2, w2: 1 }), policy: policy({ maxSkew: 2 }) },
+      kind: 'balanced',
+      skew: 2,
+    },
+    {
+      name: 'fewer tasks than nodes: one per node at most is balanced',
+      input: { service: service({ m1: 1, w1: 1 }) },
+      kind: 'balanced',
+      skew: 1,
+    },
+    {
+      name: 'a drained node is not a destination and does not count',
+      input: {
+        service: service({ m1: 3, w1: 3 }),
+        nodes: [node('m1'), node('w1'), node('w2', { availability: 'drain' })],
+      },
+      kind: 'balanced',
+      skew: 0,
+    },
+    {
+      name: 'a paused node takes no new task, so it is not a destination',
+      input: {
+        service: service({ m1: 4, w1: 2 }),
+        nodes: [node('m1'), node('w1'), node('w2', { availability: 'pause' })],
+      },
+      kind: 'move',
+      skew: 2,
+      moves: 1,
+      from: 'm1',
+      to: 'w1',
+    },
+    {
+      name: 'a node that is down is neither source nor destination',
+      input: {
+        service: service({ m1: 3, w1: 3 }),
+        nodes: [node('m1'), node('w1'), node('w2', { state: 'down' })],
+      },
+      kind: 'balanced',
+      skew: 0,
+    },
+    {
+      name: 'a constraint to workers leaves the manager out of the spread',
+      input: { service: service({ w1: 4 }, { constraints: ['node.role == worker'] }) },
+      kind: 'move',
+      skew: 4,
+      moves: 2,
+      from: 'w1',
+      to: 'w2',
+    },
+    {
+      name: 'a label constraint picks only the labelled nodes',
+      input: {
+        service: service({ m1: 2, w1: 2 }, { constraints: ['node.labels.zone==a'] }),
+        nodes: [node('m1', { labels: { zone: 'a' } }), node('w1', { labels: { zone: 'a' } }), node('w2')],
+      },
+      kind: 'balanced',
+      skew: 0,
+    },
+    {
+      name: 'max_replicas_per_node limits the moves to the room the emptiest node has',
+      input: { service: service({ m1: 4, w1: 0, w2: 0 }, { maxPerNode: 1 }) },
+      kind: 'move',
+      skew: 4,
+      moves: 2,
+      to: 'w1',
+    },
+    {
+      name: 'no room anywhere under max_replicas_per_node: hold instead of looping',
+      input: {
+        service: service({ m1: 3, w1: 1 }, { maxPerNode: 1 }),
+        nodes: [node('m1'), node('w1')],
+      },
+      kind: 'hold',
+      skew: 2,
+      reason: /no eligible node has room/,
+    },
+    {
+      name: 'a constraint we cannot evaluate skips the service rather than guess',
+      input: { service: service({ m1: 6 }, { constraints: ['node.platform.kernel ~= 6'] }) },
+      kind: 'skip',
+      reason: /cannot evaluate/,
+    },
+    {
+      name: 'a global service is skipped',
+      input: { service: service({ m1: 1, w1: 1, w2: 1 }, { replicas: undefined }) },
+      kind: 'skip',
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const decision = run(c.input);
+      expect(decision.kind, decision.reason).toBe(c.kind);
+      if (c.skew !== undefined) expect(decision.skew).toBe(c.skew);
+      if (c.moves !== undefined) expect(decision.moves).toBe(c.moves);
+      if (c.from !== undefined) expect(decision.from).toBe(c.from);
+      if (c.to !== undefined) expect(decision.to).toBe(c.to);
+      if (c.reason) expect(decision.reason).toMatch(c.reason);
+    });
+  }
+});
+
+describe('when the rebalancer holds back', () => {
+  const skewed = service({ m1: 3, w1: 3 });
+  const cases: Array<{
+    name: string;
+    input: Partial<DecideInput> & { service: ServiceView };
+    reason: RegExp;
+  }> = [
+    {
+      name: 'while a task is still starting the service is not settled',
+      input: { service: { ...skewed, tasks: tasks({ m1: 3, w1: 2 }, [{ state: 'starting' }]) } },
+      reason: /not settled/,
+    },
+    {
+      name: 'while fewer tasks run than desired (Swarm is still replacing those of a lost node)',
+      input: { service: { ...skewed, replicas: 7 } },
+      reason: /6 of 7 tasks running/,
+    },
+    {
+      name: 'during a rolling update',
+      input: { service: { ...skewed, updateState: 'updating' } },
+      reason: /rolling update is updating/,
+    },
+    {
+      name: 'while the autoscaler is acting on the service',
+      input: { service: skewed, busy: 'the autoscaler changed replicas 5 s ago' },
+      reason: /autoscaler/,
+    },
+    {
+      name: 'within the interval after the last move',
+      input: { service: skewed, memory: { lastMoveAt: NOON - 4_000, noProgressUntil: undefined } },
+      reason: /rate limit: next move in 6 s/,
+    },
+    {
+      name: 'after a move that did not improve the spread',
+      input: { service: skewed, memory: { lastMoveAt: NOON - 60_000, noProgressUntil: NOON + 30_000 } },
+      reason: /did not improve/,
+    },
+    {
+      name: 'outside its window',
+      input: {
+        service: skewed,
+        policy: policy({ mode: 'window', window: { startMinute: 2 * 60, endMinute: 4 * 60 } }),
+      },
+      reason: /outside the window 02:00-04:00 UTC/,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const decision = run(c.input);
+      expect(decision.kind).toBe('hold');
+      expect(decision.reason).toMatch(c.reason);
+      // The spread is still reported, so /status shows why a held service looks uneven.
+      expect(decision.skew).toBe(3);
+    });
+  }
+
+  it('moves again once the interval has passed', () => {
+    const decision = run({
+      service: skewed,
+      memory: { lastMoveAt: NOON - 10_000, noProgressUntil: undefined },
+    });
+    expect(decision.kind).toBe('move');
+  });
+
+  it('moves inside a window that wraps midnight', () => {
+    const window = { startMinute: 22 * 60, endMinute: 2 * 60 };
+    const at = Date.UTC(2026, 11, 6, 23, 30);
+    expect(run({ service: skewed, now: at, policy: policy({ mode: 'window', window }) }).kind).toBe('move');
+    expect(insideWindow(window, Date.UTC(2026, 11, 7, 1, 59))).toBe(true);
+    expect(insideWindow(window, Date.UTC(2026, 11, 7, 2, 0))).toBe(false);
+  });
+
+  it('mode off skips the service even when it is skewed', () => {
+    expect(run({ service: skewed, policy: policy({ mode: 'off' }) }).kind).toBe('skip');
+  });
+
+  it('dry run reports the move it would make and makes none', () => {
+    const decision = run({ service: skewed, policy: policy({ dryRun: true }) });
+    expect(decision.kind).toBe('would-move');
+    expect(decision.reason).toMatch(/^dry run: skew 3 over 1: 2 move\(s\), next m1 -> w2/);
+  });
+});
+
+describe('moves', () => {
+  const cases: Array<[counts: number[], maxSkew: number, maxPerNode: number, moves: number]> = [
+    [[3, 3, 0], 1, 0, 2],
+    [[6, 0, 0], 1, 0, 4],
+    [[2, 2, 2], 1, 0, 0],
+    [[3, 3, 0, 0], 1, 0, 2],
+    [[5, 0], 2, 0, 2],
+    [[4, 0, 0], 1, 1, 2],
+    [[1, 1, 0], 1, 0, 0],
+    [[], 1, 0, 0],
+  ];
+  it.each(cases)(
+    '%j within skew %i, max %i per node, takes %i move(s)',
+    (counts, maxSkew, maxPerNode, moves) => {
+      expect(movesNeeded(counts, maxSkew, maxPerNode)).toBe(moves);
+    },
+  );
+
+  it('a move scales up first and comes back to the desired count only after the extra task runs', () => {
+    expect(moveSteps(6)).toEqual([
+      { kind: 'scale', replicas: 7 },
+      { kind: 'wait-running', replicas: 7 },
+      { kind: 'scale', replicas: 6 },
+      { kind: 'wait-running', replicas: 6 },
+    ]);
+    // Never below the desired count at any step.
+    expect(Math.min(...moveSteps(6).map((step) => step.replicas))).toBe(6);
+  });
+
+  it('a move that brought the service no closer backs off; one that did does not', () => {
+    expect(afterMove(2, 2, NOON, NOON + 5_000, 60_000)).toEqual({
+      lastMoveAt: NOON,
+      noProgressUntil: NOON + 65_000,
+    });
+    expect(afterMove(2, 1, NOON, NOON + 5_000, 60_000)).toEqual({
+      lastMoveAt: NOON,
+      noProgressUntil: undefined,
+    });
+  });
+});
+
+describe('constraints and policy', () => {
+  it('reads the constraint forms Swarm accepts, case-insensitively', () => {
+    const manager = node('m1', { labels: { zone: 'A' }, engineLabels: { disk: 'ssd' } });
+    const yes = ['node.role==manager', 'node.role != worker', 'node.hostname==M1', 'node.labels.zone==a'];
+    for (const expression of [
+      ...yes,
+      'engine.labels.disk==ssd',
+      'node.platform.os==linux',
+      'node.id==id-m1',
+    ]) {
+      expect(constraintMatcher(expression)?.(manager), expression).toBe(true);
+    }
+    expect(constraintMatcher('node.labels.zone==b')?.(manager)).toBe(false);
+    expect(constraintMatcher('node.labels.missing!=x')?.(manager)).toBe(true);
+    expect(constraintMatcher('node.role')).toBeUndefined();
+  });
+
+  it('fills every default in one place', () => {
+    expect(parseRebalancePolicy(undefined)).toEqual({
+      mode: 'automatic',
+      maxSkew: 1,
+      window: undefined,
+      intervalMs: 10_000,
+      healthTimeoutMs: 120_000,
+      dryRun: false,
+    });
+    expect(
+      parseRebalancePolicy({ mode: 'window', window: { start: '22:30', end: '02:00' }, interval: '1m' }),
+    ).toMatchObject({ mode: 'window', window: { startMinute: 1350, endMinute: 120 }, intervalMs: 60_000 });
+  });
+
+  it('names the mistakes the schema cannot see', () => {
+    const missing = rebalanceIssues({ mode: 'window' });
+    expect(missing.map((issue) => issue.path)).toEqual(['window']);
+    expect(missing[0]?.message).toMatch(/needs a window/);
+    expect(rebalanceIssues({ window: { start: '01:00', end: '02:00' } })[0]?.message).toMatch(
+      /only with mode: window/,
+    );
+    expect(rebalanceIssues({ mode: 'window', window: { start: '01:00', end: '01:00' } })[0]?.path).toBe(
+      'window/end',
+    );
+    expect(rebalanceIssues({ mode: 'automatic', max_skew: 2 })).toEqual([]);
+  });
+});
