@@ -26,12 +26,15 @@ export const overview: DashboardDef = {
         {
           title: 'Submissions accepted and refused per second',
           description:
-            'Accepted: stored and queued by a webapp. Refused: answered 503 because more than REMCODE_QUEUE_MAX submissions were waiting.',
+            'Accepted: stored and queued by a webapp. Refused, by reason: queue_full (503, more than REMCODE_QUEUE_MAX waiting) or the code of an invalid submission (422).',
           unit: 'ops',
           width: 12,
           queries: [
             { expr: 'sum(rate(remcode_submissions_created_total[1m]))', legend: 'accepted' },
-            { expr: 'sum(rate(remcode_submissions_rejected_total[1m]))', legend: 'refused: queue full' },
+            {
+              expr: 'sum by (reason) (rate(remcode_submissions_rejected_total[1m]))',
+              legend: 'refused: {{reason}}',
+            },
           ],
         },
       ],
@@ -125,6 +128,26 @@ export const overview: DashboardDef = {
               legend: '{{service}} running',
             },
           ],
+        },
+        {
+          title: 'Clients waiting on results',
+          description:
+            'Event streams open (GET .../events) and submissions with a request waiting on them (?wait=true or a stream).',
+          unit: 'short',
+          width: 12,
+          min: 0,
+          queries: [
+            { expr: 'sum(remcode_event_streams_open)', legend: 'event streams' },
+            { expr: 'sum(remcode_wait_requests)', legend: 'waiting submissions' },
+          ],
+        },
+        {
+          title: 'Postgres database size',
+          description:
+            'As Postgres reports it. RemcodeDatabaseFilling fires when three more days at the rate of the last six hours would pass its budget.',
+          unit: 'bytes',
+          width: 12,
+          queries: [{ expr: 'max(remcode_database_size_bytes)', legend: 'database' }],
         },
         {
           title: 'API errors per second, by status',

@@ -119,6 +119,10 @@ async function mixedRound(): Promise<number> {
   const slow = await submit({ ...PROGRAMS.timeLimit, limits: { cpu_time: '3s', wall_time: '6s' } }, false);
   expect(slow.status).toBe(201);
   ids.push(slow.body.id!);
+  // A client follows the long run live, so the open-streams gauge rises and falls.
+  const following = fetch(`${webappUrl}/api/v1/submissions/${slow.body.id}/events`, {
+    signal: AbortSignal.timeout(90_000),
+  }).then((r) => r.text());
   let refused = 0;
   for (let i = 0; i < 8; i++) {
     const answer = await submit(PROGRAMS.accepted, false);
@@ -140,6 +144,7 @@ async function mixedRound(): Promise<number> {
     90_000,
     'the burst to finish',
   );
+  expect(await following).toContain('event: result');
   return refused;
 }
 

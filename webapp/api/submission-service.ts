@@ -54,7 +54,7 @@ function fromNotice(s: NewSubmission, createdAt: Date, data: string): Submission
  */
 export class SubmissionService {
   private readonly created: Counter;
-  private readonly rejected: Counter;
+  private readonly rejected: Counter<'reason'>;
 
   constructor(private readonly ctx: ApiContext) {
     this.created = new Counter({
@@ -64,7 +64,8 @@ export class SubmissionService {
     });
     this.rejected = new Counter({
       name: 'remcode_submissions_rejected_total',
-      help: 'Submissions refused because the queue was full',
+      help: 'Submissions refused, by reason: queue_full (503) or the problem code of an invalid submission (4xx)',
+      labelNames: ['reason'] as const,
       registers: [ctx.registry],
     });
   }
@@ -72,7 +73,7 @@ export class SubmissionService {
   /** Throws a 503 `queue_full` problem when `count` more submissions would not be accepted. */
   admit(count = 1): void {
     if (this.ctx.monitor.stats.depth + count - 1 >= this.ctx.config.queueMax) {
-      this.rejected.inc(count);
+      this.rejected.inc({ reason: 'queue_full' }, count);
       throw new ProblemError(
         503,
         'queue_full',
@@ -87,12 +88,19 @@ export class SubmissionService {
 
   /** Validates a v1-shaped body against the installed languages and the operator's limits. */
   async decode(body: SubmissionBody): Promise<DecodedSubmission> {
-    return decodeSubmission(body, {
-      languages: await this.ctx.languages.list(),
-      maxFileBytes: this.ctx.config.maxFileBytes,
-      limitDefaults: this.ctx.config.limitDefaults,
-      limitMaxima: this.ctx.config.limitMaxima,
-    });
+    const languages = await this.ctx.languages.list();
+    try {
+      return decodeSubmission(body, {
+        languages,
+        maxFileBytes: this.ctx.config.maxFileBytes,
+        limitDefaults: this.ctx.config.limitDefaults,
+        limitMaxima: this.ctx.config.limitMaxima,
+      });
+    } catch (error) {
+      // The decoder's codes are a fixed set, so they make a bounded label.
+      if (error instanceof ProblemError) this.rejected.inc({ reason: error.code });
+      throw error;
+    }
   }
 
   async create(decoded: DecodedSubmission, options: CreateOptions): Promise<CreatedSubmission> {

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { Gauge } from 'prom-client';
 import { publishEvent } from '../../common/events.js';
 import { isSubmissionId } from '../../common/submissions-store.js';
 import type { ApiContext } from './context.js';
@@ -23,6 +24,11 @@ function notFound(id: string): ProblemError {
 
 export function submissionRoutes(ctx: ApiContext, service: SubmissionService): FastifyPluginCallbackTypebox {
   return (app, _options, done) => {
+    const streamsOpen = new Gauge({
+      name: 'remcode_event_streams_open',
+      help: 'Server-Sent Event streams of submissions open now',
+      registers: [ctx.registry],
+    });
     const shutdown = new AbortController();
     // Every open event stream listens here until it ends, so thousands of listeners are normal, not a leak.
     setMaxListeners(0, shutdown.signal);
@@ -137,14 +143,19 @@ export function submissionRoutes(ctx: ApiContext, service: SubmissionService): F
         const s = await ctx.store.get(request.params.id);
         if (!s) throw notFound(request.params.id);
         const lastEventId = request.headers['last-event-id'];
-        await streamEvents(
-          ctx,
-          request,
-          reply,
-          s,
-          typeof lastEventId === 'string' ? lastEventId : undefined,
-          shutdown.signal,
-        );
+        streamsOpen.inc();
+        try {
+          await streamEvents(
+            ctx,
+            request,
+            reply,
+            s,
+            typeof lastEventId === 'string' ? lastEventId : undefined,
+            shutdown.signal,
+          );
+        } finally {
+          streamsOpen.dec();
+        }
       },
     );
 

@@ -42,6 +42,21 @@ export function systemRoutes(ctx: ApiContext): FastifyPluginCallbackTypebox {
       },
     });
     new Gauge({
+      name: 'remcode_database_size_bytes',
+      help: 'Size of the Postgres database on disk, as Postgres reports it',
+      registers: [ctx.registry],
+      async collect() {
+        try {
+          const { rows } = await ctx.pool.query<{ bytes: string }>(
+            'SELECT pg_database_size(current_database()) AS bytes',
+          );
+          this.set(Number(rows[0]?.bytes ?? 0));
+        } catch {
+          // The scrape keeps the last reading; /readyz is where an unreachable Postgres shows.
+        }
+      },
+    });
+    new Gauge({
       name: 'remcode_wait_requests',
       help: 'Submissions with a request waiting on them (wait=true or event streams)',
       registers: [ctx.registry],
