@@ -5,11 +5,11 @@ import type { Submission } from '../../../common/submission.js';
 import type { ApiContext } from '../../api/context.js';
 import { ProblemError } from '../../api/errors.js';
 import type { SubmissionService } from '../../api/submission-service.js';
-import { COMPILER_OPTION_LANGUAGES } from './arguments.js';
 import { AttributesStore } from './attributes-store.js';
 import { CallbackSender } from './callbacks.js';
-import { judge0Languages } from './languages.js';
-import { Judge0FieldErrors, limitTable, translateRequest } from './request.js';
+import { Judge0HttpError } from './errors.js';
+import { MAX_BATCH, judge0InfoRoutes } from './info.js';
+import { Judge0FieldErrors, translateRequest } from './request.js';
 import type { Judge0Attributes } from './request.js';
 import {
   Judge0BatchBody,
@@ -20,36 +20,19 @@ import {
   Judge0ShowQuery,
   Judge0SubmissionBody,
   Judge0SubmissionView,
-  LanguageParams,
   TokenParams,
 } from './schemas.js';
-import { JUDGE0_STATUSES } from './statuses.js';
 import { DEFAULT_FIELDS, InvalidFieldsError, NotUtf8Error, judge0View, parseFields } from './view.js';
 
-/** Judge0's `max_submission_batch_size`. */
-const MAX_BATCH = 20;
 /** Beyond the run's wall limit, how long `wait=true` waits for a queue slot and a compile. */
 const EXTRA_WAIT_MS = 60_000;
 /** How long a callback waits for its submission to finish before giving up. */
 const CALLBACK_WAIT_MS = 15 * 60_000;
-/** The Judge0 CE version whose API this dialect follows. */
-const JUDGE0_VERSION = '1.13.1';
 
 const errors = { '4xx': Judge0Error, '5xx': Judge0Error };
 
 /** Judge0 reads `base64_encoded` and `wait` as true only when they are exactly "true". */
 const isTrue = (value: string | undefined): boolean => value === 'true';
-
-class Judge0HttpError extends Error {
-  override readonly name = 'Judge0HttpError';
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly extra: Readonly<Record<string, unknown>> = {},
-  ) {
-    super(message);
-  }
-}
 
 /**
  * Judge0 CE 1.13's API under a configurable prefix, answered by the same queue, executors and sandbox as
@@ -119,7 +102,14 @@ export function judge0Routes(ctx: ApiContext, service: SubmissionService): Fasti
       reply: FastifyReply | null,
       wait: boolean,
       log: FastifyBaseLogger,
-    ): Promise<{ id: string; attributes: Judge0Attributes; finished: Submission | null; waitMs: number }> {
+    ): Promise<{
+      id: string;
+      attributes: Judge0Attributes;
+      finished: Submission | null;
+      waitMs: number;
+      /** Aborted when the client hung up. */
+      closed: AbortSignal;
+    }> {
       const languages = await ctx.languages.list();
       if (languages.length === 0)
         throw new ProblemError(503, 'no_executors', 'No executor is ready to run code yet', undefined, {
@@ -165,6 +155,7 @@ export function judge0Routes(ctx: ApiContext, service: SubmissionService): Fasti
         attributes: request.attributes,
         finished: created.finished,
         waitMs: decoded.limits.wallTimeMs + EXTRA_WAIT_MS,
+        closed: closed.signal,
       };
     }
 
@@ -195,7 +186,7 @@ export function judge0Routes(ctx: ApiContext, service: SubmissionService): Fasti
           // whatever state it reached rather than fail.
           const finished =
             accepted.finished ??
-            (await service.finished(accepted.id, accepted.waitMs)) ??
+            (await service.finished(accepted.id, accepted.waitMs, accepted.closed)) ??
             (await ctx.store.get(accepted.id));
           if (!finished) throw new Judge0HttpError(404, 'Not Found');
           try {
@@ -333,147 +324,7 @@ export function judge0Routes(ctx: ApiContext, service: SubmissionService): Fasti
       },
     );
 
-    app.get(
-      '/languages',
-      {
-        config: { openapi: true },
-        schema: {
-          summary: 'Judge0: installed languages',
-          response: { 200: Type.Array(Type.Object({ id: Type.Integer(), name: Type.String() })), ...errors },
-        },
-      },
-      async () => judge0Languages(await ctx.languages.list()).map((l) => ({ id: l.id, name: l.name })),
-    );
-
-    app.get(
-      '/languages/:id',
-      {
-        config: { openapi: true },
-        schema: {
-          summary: 'Judge0: one language',
-          params: LanguageParams,
-          response: {
-            200: Type.Object({
-              id: Type.Integer(),
-              name: Type.String(),
-              is_archived: Type.Boolean(),
-              source_file: Type.String(),
-              compile_cmd: Type.Union([Type.String(), Type.Null()]),
-              run_cmd: Type.Union([Type.String(), Type.Null()]),
-            }),
-            ...errors,
-          },
-        },
-      },
-      async (request) => {
-        const language = judge0Languages(await ctx.languages.list()).find(
-          (l) => String(l.id) === request.params.id,
-        );
-        if (!language) throw new Judge0HttpError(404, 'Not Found');
-        return {
-          id: language.id,
-          name: language.name,
-          is_archived: false,
-          source_file: language.remcode.sourceFile,
-          // RemCode's commands are argv templates run by the executor, not shell lines to show.
-          compile_cmd: null,
-          run_cmd: null,
-        };
-      },
-    );
-
-    app.get(
-      '/statuses',
-      {
-        config: { openapi: true },
-        schema: {
-          summary: 'Judge0: statuses',
-          response: { 200: Type.Array(Type.Object({ id: Type.Integer(), description: Type.String() })) },
-        },
-      },
-      () => JUDGE0_STATUSES.map((s) => ({ ...s })),
-    );
-
-    app.get(
-      '/about',
-      {
-        config: { openapi: true },
-        schema: {
-          summary: 'Judge0: about',
-          response: {
-            200: Type.Object({
-              version: Type.String(),
-              homepage: Type.String(),
-              source_code: Type.String(),
-              maintainer: Type.String(),
-            }),
-          },
-        },
-      },
-      () => ({
-        version: JUDGE0_VERSION,
-        homepage: 'https://remcode.dev',
-        source_code: 'https://remcode.dev/source',
-        maintainer: 'RemCode (Judge0 CE API compatibility)',
-      }),
-    );
-
-    app.get(
-      '/config_info',
-      {
-        config: { openapi: true },
-        schema: {
-          summary: 'Judge0: limits and switches',
-          response: { 200: Type.Record(Type.String(), Type.Unknown()) },
-        },
-      },
-      async () => {
-        const table = limitTable(bounds);
-        return {
-          maintenance_mode: false,
-          enable_wait_result: true,
-          enable_compiler_options: true,
-          allowed_languages_for_compile_options: judge0Languages(await ctx.languages.list())
-            .filter((l) => ['c', 'cpp', ...COMPILER_OPTION_LANGUAGES].includes(l.remcode.id))
-            .map((l) => l.name),
-          enable_command_line_arguments: true,
-          enable_submission_delete: false,
-          enable_callbacks: callbacks.enabled,
-          callbacks_max_tries: 3,
-          callbacks_timeout: 5,
-          enable_additional_files: false,
-          max_queue_size: ctx.config.queueMax,
-          cpu_time_limit: table.cpu_time_limit.default,
-          max_cpu_time_limit: table.cpu_time_limit.max,
-          cpu_extra_time: table.cpu_extra_time.default,
-          max_cpu_extra_time: table.cpu_extra_time.max,
-          wall_time_limit: table.wall_time_limit.default,
-          max_wall_time_limit: table.wall_time_limit.max,
-          memory_limit: table.memory_limit.default,
-          max_memory_limit: table.memory_limit.max,
-          stack_limit: table.stack_limit.default,
-          max_stack_limit: table.stack_limit.max,
-          max_processes_and_or_threads: table.max_processes_and_or_threads.default,
-          max_max_processes_and_or_threads: table.max_processes_and_or_threads.max,
-          enable_per_process_and_thread_time_limit: false,
-          allow_enable_per_process_and_thread_time_limit: false,
-          enable_per_process_and_thread_memory_limit: false,
-          allow_enable_per_process_and_thread_memory_limit: false,
-          max_file_size: table.max_file_size.default,
-          max_max_file_size: table.max_file_size.max,
-          number_of_runs: table.number_of_runs.default,
-          max_number_of_runs: table.number_of_runs.max,
-          redirect_stderr_to_stdout: false,
-          max_extract_size: 0,
-          enable_batched_submissions: true,
-          max_submission_batch_size: MAX_BATCH,
-          submission_cache_duration: 0,
-          use_docs_as_homepage: false,
-          allow_enable_network: false,
-          enable_network: false,
-        };
-      },
-    );
+    judge0InfoRoutes(app, ctx, callbacks.enabled);
     done();
   };
 }
