@@ -3,8 +3,8 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Runs a RemCode program (webapp, executor or controller) from source as a real child process, for tests and the
- * benchmark that kill, restart and signal it.
+ * Runs a RemCode program (webapp, executor or controller) from source as a real child process, for tests
+ * and the benchmark that kill, restart and signal it.
  */
 export interface ServiceProcess {
   readonly child: ChildProcess;
