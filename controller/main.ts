@@ -26,6 +26,9 @@ import { formatPlan, pendingChanges } from './plan/planner.js';
 import { createControllerMetrics } from './reconcile/metrics.js';
 import { registerNodeMetrics } from './reconcile/node-metrics.js';
 import { Reconciler } from './reconcile/reconciler.js';
+import { autoscalerBusy } from './rebalance/guard.js';
+import { createRebalanceMetrics } from './rebalance/metrics.js';
+import { Rebalancer } from './rebalance/rebalancer.js';
 import { buildServer } from './server.js';
 import { fetchStatus, formatStatus } from './status-cli.js';
 import { SwarmClient } from './swarm/docker.js';
@@ -98,7 +101,14 @@ async function main(argv: string[]): Promise<number> {
     }
   }
 
-  const reconciler = new Reconciler({ client, logger, metrics });
+  const rebalancer = new Rebalancer({
+    docker,
+    client,
+    logger,
+    metrics: createRebalanceMetrics(metrics.registry),
+    busy: (service) => autoscalerBusy(autoscaler.status(), service, Date.now()),
+  });
+  const reconciler = new Reconciler({ client, logger, metrics, heldReplicas: () => rebalancer.held() });
   registerNodeMetrics(metrics.registry, docker);
   const redis = config.redisEnabled
     ? createRedis(
@@ -132,9 +142,12 @@ async function main(argv: string[]): Promise<number> {
     logger,
     metrics,
     docker,
-    onDesired: (desired) => autoscaler.setDesired(desired),
+    onDesired: (desired) => {
+      autoscaler.setDesired(desired);
+      rebalancer.setDesired(desired);
+    },
   });
-  const server = buildServer({ daemon, reconciler, metrics, logger, autoscaler });
+  const server = buildServer({ daemon, reconciler, metrics, logger, autoscaler, rebalancer });
   await server.listen({ port: config.port, host: config.host });
   let closing = false;
   const shutdown = (signal: string): void => {
@@ -146,7 +159,7 @@ async function main(argv: string[]): Promise<number> {
     logger.info({ signal }, 'stopping');
     // The grace fits inside Swarm's default 10 s stop grace period.
     setTimeout(() => process.exit(1), 8_000).unref();
-    void Promise.allSettled([daemon.close(), server.close(), autoscaler.close()])
+    void Promise.allSettled([daemon.close(), server.close(), autoscaler.close(), rebalancer.close()])
       .then(() => Promise.allSettled([queue?.close(), redis?.quit()]))
       .then(() => process.exit(0));
   };
@@ -156,6 +169,7 @@ async function main(argv: string[]): Promise<number> {
     logger.info('SIGHUP: reloading the desired state');
     daemon.trigger('sighup', true);
   });
+  await rebalancer.start();
   await daemon.start();
   return -1;
 }

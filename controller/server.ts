@@ -3,6 +3,7 @@ import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import type { Autoscaler } from './autoscale/autoscaler.js';
 import type { ControllerDaemon } from './daemon.js';
+import type { Rebalancer } from './rebalance/rebalancer.js';
 import type { ControllerMetrics } from './reconcile/metrics.js';
 import type { Reconciler } from './reconcile/reconciler.js';
 
@@ -12,6 +13,7 @@ export function buildServer(deps: {
   metrics: ControllerMetrics;
   logger: Logger;
   autoscaler?: Autoscaler;
+  rebalancer?: Rebalancer;
 }) {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'http' }),
@@ -23,7 +25,13 @@ export function buildServer(deps: {
   });
   app.get('/status', () => {
     const { services, events } = deps.reconciler.status();
-    return { controller: deps.daemon.status(), services, events, autoscale: deps.autoscaler?.status() ?? [] };
+    return {
+      controller: deps.daemon.status(),
+      services,
+      events,
+      autoscale: deps.autoscaler?.status() ?? [],
+      rebalance: deps.rebalancer?.status(),
+    };
   });
   app.get('/metrics', async (_request, reply) => {
     return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());

@@ -289,6 +289,15 @@ describe('plan', () => {
     expect(formatPlan(result, 'st')).toContain('environment: ["A=1"] -> ["A=1","B=2"]');
   });
 
+  it('leaves a replica count the rebalancer holds mid-move, and restores it once released', () => {
+    const file = desired({ web });
+    const moving = deployed(file, 'web', (s) => (s.Mode = { Replicated: { Replicas: 3 } }));
+    const held = plan(file, state({ services: [moving] }), { features, heldReplicas: new Set(['web']) });
+    expect(pendingChanges(held)).toBe(0);
+    const released = plan(file, state({ services: [moving] }), { features, heldReplicas: new Set() });
+    expect(formatPlan(released, 'st')).toContain('replicas: 3 -> 2');
+  });
+
   it('lists services in dependency order', () => {
     expect(serviceOrder(desired({ a: { image: 'x', depends_on: ['b'] }, b: { image: 'x' } }))).toEqual([
       'b',

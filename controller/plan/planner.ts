@@ -69,6 +69,22 @@ export const HANDS_OFF_STATES: ReadonlySet<string> = new Set([
 
 export interface PlanOptions {
   readonly features: EngineFeatures;
+  /** Services whose replica count another part holds for now (the rebalancer, mid-move). */
+  readonly heldReplicas?: ReadonlySet<string>;
+}
+
+/**
+ * The differences the reconciler may write: the replica count is left alone where the autoscaler owns
+ * it, and while the rebalancer holds it for a move (undoing its extra task would defeat the move).
+ */
+export function ownDiffs(
+  diffs: readonly FieldDiff[],
+  desired: DesiredFile,
+  name: string,
+  heldReplicas: ReadonlySet<string> | undefined,
+): FieldDiff[] {
+  const keep = replicasOwnedByAutoscaler(desired.services[name]) || (heldReplicas?.has(name) ?? false);
+  return diffs.filter((diff) => diff.field !== 'replicas' || !keep);
 }
 
 /** Services in dependency order (dependencies first); ties keep the file's order. */
@@ -137,8 +153,11 @@ export function plan(desired: DesiredFile, actual: ActualState, options: PlanOpt
       continue;
     }
     const want = buildServiceSpec(desired, name, secretIds, options.features);
-    const diffs = diffSpecs(want, found.spec, { networkNames }).filter(
-      (diff) => diff.field !== 'replicas' || !replicasOwnedByAutoscaler(desired.services[name]),
+    const diffs = ownDiffs(
+      diffSpecs(want, found.spec, { networkNames }),
+      desired,
+      name,
+      options.heldReplicas,
     );
     if (diffs.length === 0) {
       actions.push({ kind: 'noop', object: 'service', name });

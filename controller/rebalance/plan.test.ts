@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { autoscalerBusy, type AutoscaleActivity } from './guard.js';
 import {
   EMPTY_SERVICE_MEMORY,
   afterMove,
@@ -367,5 +368,41 @@ describe('constraints and policy', () => {
       'window/end',
     );
     expect(rebalanceIssues({ mode: 'automatic', max_skew: 2 })).toEqual([]);
+  });
+});
+
+describe('the autoscaler guard', () => {
+  const quiet = { service: 'executor', scaleIn: undefined, evaluations: [] };
+  const cases: Array<[name: string, activity: AutoscaleActivity[], busy: RegExp | undefined]> = [
+    ['a service without an autoscale policy is never busy', [], undefined],
+    ['an autoscaled service that has not changed is free', [quiet], undefined],
+    [
+      'a scale-in retiring executors holds the rebalancer off',
+      [{ ...quiet, scaleIn: { from: 4 } }],
+      /retiring executors/,
+    ],
+    [
+      'a count changed 10 s ago holds it off',
+      [{ ...quiet, evaluations: [{ at: NOON - 10_000, apply: true }] }],
+      /changed its replicas 10 s ago/,
+    ],
+    [
+      'a count changed 40 s ago no longer does',
+      [
+        {
+          ...quiet,
+          evaluations: [
+            { at: NOON - 2_000, apply: false },
+            { at: NOON - 40_000, apply: true },
+          ],
+        },
+      ],
+      undefined,
+    ],
+  ];
+  it.each(cases)('%s', (_name, activity, busy) => {
+    const reason = autoscalerBusy(activity, 'executor', NOON);
+    if (busy) expect(reason).toMatch(busy);
+    else expect(reason).toBeUndefined();
   });
 });

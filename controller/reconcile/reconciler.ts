@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { DesiredFile } from '../desired/schema.js';
-import { plan, type Action, type ActualState, type Plan } from '../plan/planner.js';
+import { ownDiffs, plan, type Action, type ActualState, type Plan } from '../plan/planner.js';
 import { isOutOfSequence, SwarmClient } from '../swarm/docker.js';
 import {
   buildServiceSpec,
@@ -61,6 +61,8 @@ export interface ReconcilerOptions {
   /** Retries of a version-guarded update that Swarm refused as out of sequence. Default 5. */
   readonly conflictRetries?: number;
   readonly backoff?: Backoff;
+  /** Services whose replica count is held by another part for now (the rebalancer, mid-move). */
+  readonly heldReplicas?: () => ReadonlySet<string>;
 }
 
 export class Reconciler {
@@ -70,6 +72,7 @@ export class Reconciler {
   readonly #dependencyWaitMs: number;
   readonly #conflictRetries: number;
   readonly #backoff: Backoff;
+  readonly #heldReplicas: () => ReadonlySet<string>;
   #features: EngineFeatures | undefined;
   readonly #status = new Map<string, ServiceStatus>();
   readonly #events: ControllerEvent[] = [];
@@ -83,6 +86,7 @@ export class Reconciler {
     this.#dependencyWaitMs = options.dependencyWaitMs ?? 0;
     this.#conflictRetries = options.conflictRetries ?? 5;
     this.#backoff = options.backoff ?? new Backoff();
+    this.#heldReplicas = options.heldReplicas ?? (() => new Set());
   }
 
   async features(): Promise<EngineFeatures> {
@@ -92,7 +96,8 @@ export class Reconciler {
 
   async plan(desired: DesiredFile): Promise<{ plan: Plan; actual: ActualState }> {
     const actual = await this.#client.readActual(desired.stack);
-    return { plan: plan(desired, actual, { features: await this.features() }), actual };
+    const options = { features: await this.features(), heldReplicas: this.#heldReplicas() };
+    return { plan: plan(desired, actual, options), actual };
   }
 
   status(): { services: ServiceStatus[]; events: ControllerEvent[] } {
@@ -219,7 +224,13 @@ export class Reconciler {
           this.#metrics?.actions.inc({ kind: 'create', object: 'service' });
         } else {
           if (!isManaged(found.labels, stack)) return false;
-          const diffs = diffSpecs(want, found.spec, { networkNames });
+          // The plan's filter again, on the fresh read: the count may have been taken since the plan.
+          const diffs = ownDiffs(
+            diffSpecs(want, found.spec, { networkNames }),
+            desired,
+            action.name,
+            this.#heldReplicas(),
+          );
           if (diffs.length === 0) return true;
           await this.#client.updateService(found.id, found.version, mergeForUpdate(found.spec, want, diffs));
           const drift = this.#confirmed.get(action.name) === generation;

@@ -1,0 +1,33 @@
+/**
+ * The guard between the autoscaler and the rebalancer: both change replica counts, so the rebalancer
+ * leaves a service alone while the autoscaler is retiring executors of it or has just changed its
+ * count (its next evaluation may still be reacting to that change). The shape is structural so the
+ * rebalancer depends on what the autoscaler reports, not on its internals.
+ */
+export interface AutoscaleActivity {
+  readonly service: string;
+  readonly scaleIn: unknown;
+  /** Newest first. */
+  readonly evaluations: readonly { readonly at: number; readonly apply: boolean }[];
+}
+
+/** How long after an applied scaling step the rebalancer keeps off the service. */
+export const AUTOSCALE_QUIET_MS = 30_000;
+
+export function autoscalerBusy(
+  activity: readonly AutoscaleActivity[],
+  service: string,
+  now: number,
+  quietMs: number = AUTOSCALE_QUIET_MS,
+): string | undefined {
+  const entry = activity.find((item) => item.service === service);
+  if (!entry) return undefined;
+  if (entry.scaleIn !== undefined && entry.scaleIn !== null) {
+    return 'the autoscaler is retiring executors of this service';
+  }
+  const applied = entry.evaluations.find((evaluation) => evaluation.apply);
+  if (applied && now - applied.at < quietMs) {
+    return `the autoscaler changed its replicas ${Math.round((now - applied.at) / 1000)} s ago`;
+  }
+  return undefined;
+}

@@ -1,0 +1,410 @@
+/**
+ * The thin part of the rebalancer. It evaluates every service with replicas on start, periodically,
+ * and soon after a node event (what the event says is never trusted: the nodes are read again, and a
+ * node counts as returned only when that read shows it ready and active after it was not). A service
+ * the planner finds skewed gets one move at a time, cluster-wide: scale up by one, wait until the
+ * extra task runs, scale down by one. While a move runs the reconciler leaves the count alone
+ * (`held()`); a controller killed mid-move leaves one extra task, which the reconciler's first pass
+ * after the restart removes (the autoscaler, for a service it owns), and the next evaluation goes on.
+ */
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import type { DesiredFile } from '../desired/schema.js';
+import type { SwarmClient } from '../swarm/docker.js';
+import { objectName } from '../swarm/spec.js';
+import type { RebalanceMetrics } from './metrics.js';
+import {
+  EMPTY_SERVICE_MEMORY,
+  afterMove,
+  decide,
+  moveSteps,
+  type Decision,
+  type NodeView,
+  type ServiceMemory,
+} from './plan.js';
+import { parseRebalancePolicy, type RebalancePolicy } from './policy.js';
+import { readNodes, readService, setReplicas } from './swarm-view.js';
+
+export type RebalancerState = 'idle' | 'running' | 'closing' | 'closed';
+export type MoveResult = 'moved' | 'no_progress' | 'failed' | 'aborted';
+
+export interface RebalancerOptions {
+  readonly docker: Docker;
+  readonly client: SwarmClient;
+  readonly logger: Logger;
+  readonly metrics: RebalanceMetrics;
+  /** Why another part is acting on the service right now, or undefined (the autoscaler guard). */
+  readonly busy?: (service: string) => string | undefined;
+  /** Between evaluations without events. Default 15 s. */
+  readonly intervalMs?: number;
+  /** Delay from a node event to the confirming read: events come in bursts. Default 1 s. */
+  readonly eventSettleMs?: number;
+  /** Moves kept for `/status`. Default 20. */
+  readonly history?: number;
+  readonly now?: () => number;
+}
+
+export interface MoveRecord {
+  readonly service: string;
+  readonly from: string | undefined;
+  readonly to: string | undefined;
+  readonly replicas: number;
+  readonly startedAt: string;
+  readonly finishedAt: string | undefined;
+  readonly result: MoveResult | 'running';
+  readonly message: string;
+  /** Single-task moves the service still needed before and after. */
+  readonly movesBefore: number;
+  readonly movesAfter: number | undefined;
+}
+
+export interface RebalanceStatus {
+  readonly state: RebalancerState;
+  readonly lastEvaluationAt: string | undefined;
+  readonly lastError: string | undefined;
+  readonly nodes: readonly { hostname: string; state: string; availability: string }[];
+  readonly returned: readonly { hostname: string; at: string }[];
+  readonly services: readonly { service: string; policy: RebalancePolicy; decision: Decision | undefined }[];
+  /** Newest first. */
+  readonly moves: readonly MoveRecord[];
+}
+
+interface Entry {
+  policy: RebalancePolicy;
+  memory: ServiceMemory;
+  decision: Decision | undefined;
+}
+
+const usable = (node: NodeView): boolean => node.state === 'ready' && node.availability === 'active';
+
+export class Rebalancer {
+  readonly #options: RebalancerOptions;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #services = new Map<string, Entry>();
+  readonly #held = new Set<string>();
+  #stack: string | undefined;
+  #state: RebalancerState = 'idle';
+  #nodes: NodeView[] | undefined;
+  #returned: { hostname: string; at: string }[] = [];
+  #moves: MoveRecord[] = [];
+  #lastEvaluationAt: number | undefined;
+  #lastError: string | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #timer: NodeJS.Timeout | undefined;
+  #settle: NodeJS.Timeout | undefined;
+  #events: Readable | undefined;
+
+  constructor(options: RebalancerOptions) {
+    this.#options = options;
+    this.#log = options.logger.child({ component: 'rebalancer' });
+    this.#now = options.now ?? Date.now;
+  }
+
+  get state(): RebalancerState {
+    return this.#state;
+  }
+
+  #setState(next: RebalancerState): void {
+    this.#log.info({ from: this.#state, to: next }, 'state');
+    this.#state = next;
+  }
+
+  /** Services whose replica count a move holds right now; the reconciler leaves those counts alone. */
+  held(): ReadonlySet<string> {
+    return this.#held;
+  }
+
+  /** Takes the policies of a newly loaded desired state; memory survives a reload. */
+  setDesired(desired: DesiredFile): void {
+    if (this.#state === 'closing' || this.#state === 'closed') return;
+    if (this.#stack !== desired.stack) this.#services.clear();
+    this.#stack = desired.stack;
+    const seen = new Set<string>();
+    for (const [name, def] of Object.entries(desired.services)) {
+      seen.add(name);
+      const policy = parseRebalancePolicy(def.rebalance);
+      const existing = this.#services.get(name);
+      if (existing) existing.policy = policy;
+      else this.#services.set(name, { policy, memory: EMPTY_SERVICE_MEMORY, decision: undefined });
+    }
+    for (const name of this.#services.keys()) if (!seen.has(name)) this.#services.delete(name);
+    this.trigger('desired state');
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'idle') return;
+    this.#setState('running');
+    await this.#subscribe();
+    this.trigger('start');
+  }
+
+  async #subscribe(): Promise<void> {
+    try {
+      const stream = (await this.#options.docker.getEvents({
+        filters: JSON.stringify({ type: ['node'] }),
+      })) as unknown as Readable;
+      this.#events = stream;
+      stream.on('data', () => {
+        clearTimeout(this.#settle);
+        this.#settle = setTimeout(() => this.trigger('node event'), this.#options.eventSettleMs ?? 1_000);
+        this.#settle.unref();
+      });
+      stream.on('error', (error: Error) => this.#log.warn({ err: error }, 'node event stream failed'));
+      stream.on('end', () => {
+        if (this.#state !== 'running') return;
+        this.#log.warn('node event stream ended; resubscribing');
+        setTimeout(() => void this.#subscribe(), 1_000).unref();
+      });
+    } catch (error) {
+      this.#log.warn({ err: error }, 'cannot subscribe to node events; relying on the interval');
+      if (this.#state === 'running') setTimeout(() => void this.#subscribe(), 5_000).unref();
+    }
+  }
+
+  /** Asks for an evaluation; evaluations never overlap and requests during one coalesce. */
+  trigger(reason: string): void {
+    if (this.#state !== 'running' || this.#stack === undefined) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#loop(reason).finally(() => {
+      this.#running = undefined;
+    });
+  }
+
+  async #loop(first: string): Promise<void> {
+    let reason = first;
+    for (;;) {
+      this.#again = false;
+      clearTimeout(this.#timer);
+      let soon: number | undefined;
+      try {
+        soon = await this.#evaluate(reason);
+        this.#lastError = undefined;
+        this.#options.metrics.evaluations.inc({ result: 'ok' });
+      } catch (error) {
+        this.#lastError = error instanceof Error ? error.message : String(error);
+        this.#options.metrics.evaluations.inc({ result: 'error' });
+        this.#log.warn({ err: error }, 'evaluation failed');
+      }
+      if (this.#state !== 'running') return;
+      if (!this.#again) {
+        const delay = Math.min(soon ?? Infinity, this.#options.intervalMs ?? 15_000);
+        this.#timer = setTimeout(() => this.trigger(soon !== undefined ? 'next move' : 'interval'), delay);
+        this.#timer.unref();
+        return;
+      }
+      reason = 'coalesced';
+    }
+  }
+
+  /** One look at every service, and at most one move; returns when to look again if sooner than usual. */
+  async #evaluate(reason: string): Promise<number | undefined> {
+    const stack = this.#stack;
+    if (stack === undefined) return undefined;
+    const nodes = await readNodes(this.#options.docker);
+    this.#noteReturns(nodes);
+    this.#lastEvaluationAt = this.#now();
+    let soon: number | undefined;
+    let moved = false;
+    for (const [name, entry] of this.#services) {
+      if (this.#state !== 'running') return undefined;
+      const full = objectName(stack, name);
+      const service = await readService(this.#options.client, name, full);
+      if (!service) continue;
+      const decision = decide({
+        service,
+        nodes,
+        policy: entry.policy,
+        memory: entry.memory,
+        now: this.#now(),
+        busy: this.#options.busy?.(name),
+      });
+      entry.decision = decision;
+      if (decision.skew !== undefined) this.#options.metrics.skew.set({ service: name }, decision.skew);
+      this.#options.metrics.movesNeeded.set({ service: name }, decision.moves);
+      if (decision.kind === 'would-move' || (decision.kind === 'move' && moved)) {
+        this.#log.info({ service: name, perNode: decision.perNode, reason: decision.reason }, 'skewed');
+      }
+      if (decision.kind !== 'move') continue;
+      if (moved) {
+        // One move at a time across the cluster: the next service waits for the next evaluation.
+        soon = 0;
+        continue;
+      }
+      moved = true;
+      this.#log.info({ service: name, trigger: reason, perNode: decision.perNode }, decision.reason);
+      await this.#move(stack, name, entry, decision, nodes);
+      soon = Math.min(soon ?? Infinity, entry.policy.intervalMs);
+    }
+    return soon;
+  }
+
+  #noteReturns(nodes: NodeView[]): void {
+    const before = this.#nodes;
+    this.#nodes = nodes;
+    if (!before) return;
+    const wasUsable = new Set(before.filter(usable).map((node) => node.id));
+    for (const node of nodes) {
+      if (!usable(node) || wasUsable.has(node.id)) continue;
+      this.#log.info({ node: node.hostname }, 'node is ready and active again');
+      this.#options.metrics.nodeReturns.inc();
+      this.#returned.unshift({ hostname: node.hostname, at: new Date(this.#now()).toISOString() });
+      this.#returned.length = Math.min(this.#returned.length, this.#options.history ?? 20);
+    }
+  }
+
+  async #move(
+    stack: string,
+    name: string,
+    entry: Entry,
+    decision: Decision,
+    nodes: readonly NodeView[],
+  ): Promise<void> {
+    const { client, metrics } = this.#options;
+    const full = objectName(stack, name);
+    const replicas = decision.replicas ?? 0;
+    const startedAt = this.#now();
+    const stop = metrics.moveSeconds.startTimer({ service: name });
+    const record = (result: MoveRecord['result'], message: string, movesAfter?: number): void => {
+      const finished = result === 'running' ? undefined : new Date(this.#now()).toISOString();
+      const next: MoveRecord = {
+        service: name,
+        from: decision.from,
+        to: decision.to,
+        replicas,
+        startedAt: new Date(startedAt).toISOString(),
+        finishedAt: finished,
+        result,
+        message,
+        movesBefore: decision.moves,
+        movesAfter,
+      };
+      if (this.#moves[0]?.startedAt === next.startedAt && this.#moves[0].service === name)
+        this.#moves[0] = next;
+      else this.#moves.unshift(next);
+      this.#moves.length = Math.min(this.#moves.length, this.#options.history ?? 20);
+    };
+    const finish = (result: MoveResult, message: string, movesAfter?: number): void => {
+      record(result, message, movesAfter);
+      metrics.moves.inc({ service: name, result });
+      if (result !== 'aborted') stop();
+      this.#log[result === 'moved' ? 'info' : 'warn']({ service: name, result, movesAfter }, message);
+    };
+    this.#held.add(name);
+    record('running', `scaling to ${replicas + 1}`);
+    let current = replicas;
+    try {
+      for (const step of moveSteps(replicas)) {
+        if (step.kind === 'scale') {
+          if (!(await setReplicas(client, full, step.replicas, current))) {
+            finish('aborted', `the replica count changed meanwhile; left it as it is`);
+            entry.memory = { ...entry.memory, lastMoveAt: startedAt };
+            return;
+          }
+          current = step.replicas;
+          continue;
+        }
+        const running = await this.#waitRunning(full, step.replicas, entry.policy.healthTimeoutMs);
+        if (running === 'closing' || running === 'timeout') {
+          // Back to the desired count at once: Swarm removes a task that is not running first, so the
+          // healthy ones stay.
+          if (current !== replicas) await setReplicas(client, full, replicas, current);
+          const why =
+            running === 'closing'
+              ? 'the controller is stopping'
+              : `the extra task did not run healthy within ${entry.policy.healthTimeoutMs / 1000} s`;
+          finish(running === 'closing' ? 'aborted' : 'failed', `gave up: ${why}`);
+          entry.memory = afterMove(decision.moves, decision.moves, startedAt, this.#now());
+          return;
+        }
+      }
+      const after = await readService(client, name, full);
+      const now = this.#now();
+      const movesAfter = after
+        ? decide({ service: after, nodes, policy: entry.policy, memory: EMPTY_SERVICE_MEMORY, now }).moves
+        : decision.moves;
+      entry.memory = afterMove(decision.moves, movesAfter, startedAt, now);
+      if (movesAfter < decision.moves)
+        finish('moved', `moved one task; ${movesAfter} move(s) left`, movesAfter);
+      else
+        finish(
+          'no_progress',
+          'the scheduler placed the extra task where it did no good; backing off',
+          movesAfter,
+        );
+    } catch (error) {
+      finish('failed', `move failed: ${error instanceof Error ? error.message : String(error)}`);
+      entry.memory = afterMove(decision.moves, decision.moves, startedAt, this.#now());
+    } finally {
+      this.#held.delete(name);
+    }
+  }
+
+  /** Until exactly `replicas` tasks run and none is starting or stopping. */
+  async #waitRunning(
+    full: string,
+    replicas: number,
+    timeoutMs: number,
+  ): Promise<'ok' | 'timeout' | 'closing'> {
+    const deadline = this.#now() + timeoutMs;
+    for (;;) {
+      if (this.#state !== 'running') return 'closing';
+      const tasks = (await this.#options.docker.listTasks({
+        filters: JSON.stringify({ service: [full] }),
+      })) as Array<{ DesiredState?: string; Status?: { State?: string } }>;
+      const running = tasks.filter(
+        (t) => t.DesiredState === 'running' && t.Status?.State === 'running',
+      ).length;
+      const settling = tasks.filter(
+        (t) =>
+          (t.DesiredState === 'running' && t.Status?.State !== 'running') ||
+          (t.DesiredState !== 'running' && t.Status?.State === 'running'),
+      ).length;
+      if (running === replicas && settling === 0) return 'ok';
+      if (this.#now() > deadline) return 'timeout';
+      await sleep(250);
+    }
+  }
+
+  status(): RebalanceStatus {
+    return {
+      state: this.#state,
+      lastEvaluationAt:
+        this.#lastEvaluationAt !== undefined ? new Date(this.#lastEvaluationAt).toISOString() : undefined,
+      lastError: this.#lastError,
+      nodes: (this.#nodes ?? []).map((node) => ({
+        hostname: node.hostname,
+        state: node.state,
+        availability: node.availability,
+      })),
+      returned: this.#returned,
+      services: [...this.#services.entries()].map(([service, entry]) => ({
+        service,
+        policy: entry.policy,
+        decision: entry.decision,
+      })),
+      moves: this.#moves,
+    };
+  }
+
+  /** Idempotent; a move in progress goes back to the desired count before this resolves. */
+  async close(): Promise<void> {
+    if (this.#state === 'closing' || this.#state === 'closed') return;
+    this.#setState('closing');
+    clearTimeout(this.#timer);
+    clearTimeout(this.#settle);
+    try {
+      this.#events?.destroy();
+    } catch (error) {
+      this.#log.warn({ err: error }, 'closing the node event stream failed');
+    }
+    await this.#running?.catch(() => undefined);
+    this.#setState('closed');
+  }
+}
