@@ -147,6 +147,12 @@ describe('piston-client against RemCode', () => {
     expect(c.run).toMatchObject({ status: 'SG', message: 'Memory limit exceeded' });
   });
 
+  it('stops a program at the output limit with OL', async () => {
+    const python = await run('python', 'while True:\n    print("y" * 1000)');
+    expect(python.run).toMatchObject({ status: 'OL', message: 'stdout length exceeded' });
+    expect(python.run?.stdout.length).toBeGreaterThan(0);
+  });
+
   it('places several files in their encodings and runs the first UTF-8 one', async () => {
     const result = await run('python', '', {
       files: [
