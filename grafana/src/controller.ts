@@ -4,7 +4,7 @@ import type { DashboardDef } from './model.js';
 export const controller: DashboardDef = {
   uid: 'remcode-controller',
   title: 'RemCode: controller',
-  description: 'Reconcile passes, the changes they made, drift put back, replicas and Swarm nodes.',
+  description: 'Reconcile passes, the changes they made, drift put back, scaling decisions, replicas and Swarm nodes.',
   annotations: [
     {
       name: 'Service changes',
@@ -12,6 +12,13 @@ export const controller: DashboardDef = {
       title: 'controller: {{kind}} {{object}}',
       text: 'objects created, updated or removed by the controller',
       color: 'blue',
+    },
+    {
+      name: 'Scaling decisions',
+      expr: 'sum by (service, direction) (increase(remcode_autoscale_scale_events_total[1m])) > 0',
+      title: 'autoscaler: {{service}} {{direction}}',
+      text: 'the autoscaler changed the replica count; the controller\u2019s /status has the reason',
+      color: 'purple',
     },
     {
       name: 'Drift put back',
@@ -93,6 +100,45 @@ export const controller: DashboardDef = {
             {
               expr: 'sum by (service, field) (remcode_controller_drift_corrections_total)',
               legend: '{{service}} {{field}}',
+            },
+          ],
+        },
+      ],
+    },
+    {
+      title: 'Autoscaler',
+      panels: [
+        {
+          title: 'Replicas the autoscaler asks for and has, per service',
+          description:
+            'Desired: what the last evaluation asked for (within min and max, after stabilization and step limits). Current: the count in the service spec.',
+          unit: 'short',
+          width: 8,
+          min: 0,
+          queries: [
+            { expr: 'max by (service) (remcode_autoscale_desired_replicas)', legend: '{{service}} desired' },
+            { expr: 'max by (service) (remcode_autoscale_current_replicas)', legend: '{{service}} current' },
+          ],
+        },
+        {
+          title: 'What the checks read',
+          description: 'The last value of each check: jobs counted for a queue check, the query result for a Prometheus check.',
+          unit: 'short',
+          width: 8,
+          queries: [
+            { expr: 'max by (service, check) (remcode_autoscale_check_value)', legend: '{{service}} {{check}}' },
+          ],
+        },
+        {
+          title: 'Scaling decisions since the controller started',
+          description:
+            'Replica changes applied, by direction; a running total, so each step up is one decision (the annotations mark them on every panel).',
+          unit: 'short',
+          width: 8,
+          queries: [
+            {
+              expr: 'sum by (service, direction) (remcode_autoscale_scale_events_total)',
+              legend: '{{service}} {{direction}}',
             },
           ],
         },

@@ -57,6 +57,19 @@ function desired(replicas: number): string {
     '    command: [sleep, infinity]',
     `    replicas: ${replicas}`,
     '    stop_grace_period: 1s',
+    // Scaled on the queue depth as the test's Prometheus reads it: out during each burst, back in after.
+    '  scaled:',
+    `    image: ${image}`,
+    '    command: [sleep, infinity]',
+    '    stop_grace_period: 1s',
+    '    autoscale:',
+    '      min: 1',
+    '      max: 3',
+    '      interval: 1s',
+    '      scale_down: { stabilization: 2s }',
+    '      checks:',
+    '        depth:',
+    `          prometheus: { query: 'max(remcode_queue_depth)', url: '${prometheus.url}', target: 1 }`,
     '',
   ].join('\n');
 }
@@ -196,7 +209,6 @@ beforeAll(async () => {
   stack = uniqueStack();
   const dir = await tempDir();
   removeLater(dir);
-  desiredFile = await writeDesired(dir, desired(1));
 
   const common = {
     DATABASE_URL: db.url,
@@ -227,6 +239,7 @@ beforeAll(async () => {
   expect(config.omitted).toEqual(['edge']);
   // Prometheus' own job keeps no target: its port is chosen when it starts.
   prometheus = await startPrometheus(config.yaml);
+  desiredFile = await writeDesired(dir, desired(1));
   windowStart = Date.now() / 1000;
   // The webapp is scraped before any executor exists, so "executors online" starts from 0.
   await until(
@@ -245,7 +258,12 @@ beforeAll(async () => {
   );
   const controller = startService(
     'controller',
-    { LOG_LEVEL: 'warn', CONTROLLER_PORT: String(controllerPort), CONTROLLER_HOST: '127.0.0.1' },
+    {
+      ...common,
+      LOG_LEVEL: 'warn',
+      CONTROLLER_PORT: String(controllerPort),
+      CONTROLLER_HOST: '127.0.0.1',
+    },
     ['run', '-f', desiredFile],
   );
   processes.push(controller);
