@@ -1,0 +1,253 @@
+/**
+ * A small RemCode platform on the local Swarm for autoscaling tests and the autoscale benchmark: Redis,
+ * Postgres, the webapp and the executor from the shipped manifest and images, under a unique stack
+ * name. Redis, Postgres and the webapp publish test-only ports on the host so that the caller can read
+ * the queue, count claims and submit. The reconciler runs in the caller's process.
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { loadDesired } from '../../controller/desired/load.js';
+import type { AutoscaleDef, DesiredFile, ServiceDef } from '../../controller/desired/schema.js';
+import { pendingChanges } from '../../controller/plan/planner.js';
+import { createControllerMetrics } from '../../controller/reconcile/metrics.js';
+import { Reconciler } from '../../controller/reconcile/reconciler.js';
+import {
+  client,
+  docker,
+  removeLater,
+  removeStack,
+  silentLogger,
+  tempDir,
+  uniqueStack,
+  waitFor,
+  writeDesired,
+} from './swarm.js';
+
+const manifestFile = fileURLToPath(new URL('../../manifests/remcode.yaml', import.meta.url));
+
+export interface AutoscaleStackOptions {
+  /** An autoscale policy for the executor, or a fixed count. */
+  readonly executor: { readonly autoscale: AutoscaleDef } | { readonly replicas: number };
+  /** Default `REMCODE_TEST_EXECUTOR_IMAGE`, else `remcode-executor:local`. */
+  readonly executorImage?: string;
+  /** Slots per executor. Default 2. */
+  readonly slots?: number;
+}
+
+export interface AutoscaleStack {
+  readonly stack: string;
+  readonly desired: DesiredFile;
+  readonly webappUrl: string;
+  /** Redis of the stack, through its test port; the platform's keys are under `remcode`. */
+  readonly redis: Redis;
+  readonly db: pg.Pool;
+  /** Applies `desired` until nothing is pending. */
+  converge(): Promise<void>;
+  executorReplicas(): Promise<{ spec: number; running: number }>;
+  /** Queues a Python program; returns the submission id. */
+  submit(source: string): Promise<string>;
+  remove(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export async function startAutoscaleStack(options: AutoscaleStackOptions): Promise<AutoscaleStack> {
+  const executorImage =
+    options.executorImage ?? process.env.REMCODE_TEST_EXECUTOR_IMAGE ?? 'remcode-executor:local';
+  for (const image of [
+    'remcode-redis:local',
+    'remcode-postgres:local',
+    'remcode-webapp:local',
+    executorImage,
+  ]) {
+    await docker
+      .getImage(image)
+      .inspect()
+      .catch(() => {
+        throw new Error(`image ${image} is missing: bash manifests/images/build.sh builds it`);
+      });
+  }
+  const loaded = await loadDesired(manifestFile);
+  if (!loaded.ok) throw new Error(`manifests/remcode.yaml is invalid: ${JSON.stringify(loaded.issues)}`);
+  const shipped = loaded.desired.services;
+  const pick = (name: string): ServiceDef => {
+    const service = shipped[name];
+    if (!service) throw new Error(`the manifest has no ${name}`);
+    return structuredClone(service);
+  };
+  const stack = uniqueStack();
+  const redisPassword = randomBytes(16).toString('hex');
+  const postgresPassword = randomBytes(16).toString('hex');
+  const [redisPort, postgresPort, webappPort] = [await freePort(), await freePort(), await freePort()];
+  const dir = await tempDir();
+  removeLater(dir);
+  await writeFile(join(dir, 'redis_password'), redisPassword);
+  await writeFile(join(dir, 'postgres_password'), postgresPassword);
+
+  const redisService = pick('redis');
+  redisService.ports = [{ target: 6379, published: redisPort, mode: 'host' }];
+  const postgresService = pick('postgres');
+  postgresService.ports = [{ target: 5432, published: postgresPort, mode: 'host' }];
+  const webapp = pick('webapp');
+  webapp.ports = [{ target: 8080, published: webappPort, mode: 'host' }];
+  webapp.replicas = 1;
+  const executor = pick('executor');
+  delete executor.replicas;
+  executor.image = executorImage;
+  const slots = String(options.slots ?? 2);
+  executor.environment = { ...executor.environment, EXECUTOR_SLOTS: slots, EXECUTOR_STANDBY_SLOTS: '0' };
+  executor.resources = { limits: { cpus: 2, memory: '1GiB' }, reservations: { cpus: 0.1, memory: '64MiB' } };
+  if ('autoscale' in options.executor) executor.autoscale = options.executor.autoscale;
+  else executor.replicas = options.executor.replicas;
+  // A busy machine can take a minute to start an executor or to answer a healthcheck; the shipped
+  // periods would let Swarm kill a slow task as unhealthy and take the stack down under the test.
+  for (const service of [redisService, postgresService, webapp, executor]) {
+    if (service.healthcheck) {
+      service.healthcheck = {
+        ...service.healthcheck,
+        interval: '5s',
+        timeout: '5s',
+        retries: 30,
+        start_period: '90s',
+      };
+    }
+  }
+  const desired: DesiredFile = {
+    version: 1,
+    stack,
+    networks: { backend: {} },
+    secrets: { redis_password: { file: 'redis_password' }, postgres_password: { file: 'postgres_password' } },
+    volumes: { pgdata: {} },
+    services: { redis: redisService, postgres: postgresService, webapp, executor },
+  };
+  // The file lives beside the secrets, which it names by relative path.
+  const desiredFile = await writeDesired(dir, '# written by the test\n');
+  const reconciler = new Reconciler({
+    client,
+    logger: silentLogger,
+    metrics: createControllerMetrics(),
+    dependencyWaitMs: 180_000,
+  });
+  const webappUrl = `http://127.0.0.1:${webappPort}`;
+  const redis = new Redis({
+    host: '127.0.0.1',
+    port: redisPort,
+    password: redisPassword,
+    maxRetriesPerRequest: 2,
+  });
+  redis.on('error', () => undefined);
+  const db = new pg.Pool({
+    connectionString: `postgres://postgres:${postgresPassword}@127.0.0.1:${postgresPort}/remcode`,
+    max: 2,
+  });
+  db.on('error', () => undefined);
+
+  const platform: AutoscaleStack = {
+    stack,
+    desired,
+    webappUrl,
+    redis,
+    db,
+    async converge() {
+      for (let pass = 1; pass <= 20; pass++) {
+        await reconciler.reconcile(desired, pass, desiredFile);
+        if (pendingChanges((await reconciler.plan(desired)).plan) === 0) return;
+      }
+      throw new Error(`stack ${stack} did not converge`);
+    },
+    async executorReplicas() {
+      const name = `${stack}_executor`;
+      const inspected = (await docker.getService(name).inspect()) as {
+        Spec: { Mode?: { Replicated?: { Replicas?: number } } };
+      };
+      const tasks = (await docker.listTasks({
+        filters: JSON.stringify({ service: [name], 'desired-state': ['running'] }),
+      })) as Array<{ Status?: { State?: string } }>;
+      return {
+        spec: inspected.Spec.Mode?.Replicated?.Replicas ?? -1,
+        running: tasks.filter((task) => task.Status?.State === 'running').length,
+      };
+    },
+    async submit(source) {
+      const response = await fetch(`${webappUrl}/api/v1/submissions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ language: 'python', source, limits: { wall_time: '20s' } }),
+      });
+      const body = (await response.json()) as { id?: string };
+      if ((response.status !== 201 && response.status !== 202) || !body.id) {
+        throw new Error(`submission answered ${response.status}: ${JSON.stringify(body)}`);
+      }
+      return body.id;
+    },
+    async remove() {
+      redis.disconnect();
+      await db.end().catch(() => undefined);
+      await removeStack(stack);
+      for (const volume of (await docker.listVolumes()).Volumes ?? []) {
+        if (volume.Name.startsWith(`${stack}_`)) await docker.getVolume(volume.Name).remove();
+      }
+    },
+  };
+  try {
+    await platform.converge();
+    // The first submission proves the whole path, and leaves the executor's languages in Redis.
+    await waitFor(
+      'a first submission to run',
+      async () => {
+        const response = await fetch(`${webappUrl}/api/v1/submissions?wait=true`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ language: 'python', source: 'print(6 * 7)' }),
+        });
+        const body = (await response.json()) as { stdout?: string };
+        return response.status === 200 && body.stdout === '42\n';
+      },
+      240_000,
+    );
+  } catch (error) {
+    await platform.remove().catch(() => undefined);
+    throw error;
+  }
+  return platform;
+}
+
+/** The stored claims of these submissions, oldest start first. */
+export async function claims(
+  db: pg.Pool,
+  ids: readonly string[],
+): Promise<
+  {
+    id: string;
+    attempts: number;
+    executor: string;
+    state: string;
+    created_at: Date;
+    started_at: Date | null;
+  }[]
+> {
+  const { rows } = await db.query<{
+    id: string;
+    attempts: number;
+    executor: string;
+    state: string;
+    created_at: Date;
+    started_at: Date | null;
+  }>(
+    'SELECT id, attempts, executor, state, created_at, started_at FROM submissions WHERE id = ANY($1) ORDER BY started_at',
+    [ids],
+  );
+  return rows;
+}
