@@ -2,7 +2,8 @@
 # Brings the whole platform up on Docker Swarm from manifests/remcode.yaml: initialises a single-node
 # Swarm when none exists, builds the images, and starts the controller as a Swarm service on a manager;
 # the controller then creates the networks, secrets (passwords generated here, never defaults) and
-# services in dependency order. Waits until the webapp answers on 127.0.0.1 and prints the URL.
+# services in dependency order. Waits until the webapp answers through the edge on 127.0.0.1 and
+# prints the URL.
 # Environment: REMCODE_IMAGES=auto|registry|offline (see manifests/images/build.sh),
 # REMCODE_MANIFEST (default manifests/remcode.yaml), REMCODE_SKIP_BUILD=1 to reuse built images.
 set -euo pipefail
@@ -43,7 +44,7 @@ docker service create --quiet --detach --name remcode-controller \
 
 port=$(sed -n 's/^ *- { target: 8080, published: \([0-9]*\).*/\1/p' "$manifest" | head -n1)
 port=${port:-8080}
-echo "==> waiting for the webapp on 127.0.0.1:$port"
+echo "==> waiting for RemCode through the edge on 127.0.0.1:$port"
 for _ in $(seq 1 600); do
   if curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null; then
     echo "RemCode is up after $((SECONDS - start)) s: http://127.0.0.1:$port/"
@@ -51,5 +52,5 @@ for _ in $(seq 1 600); do
   fi
   sleep 1
 done
-echo "The webapp did not become ready; see: docker service ps --no-trunc remcode_webapp; docker service logs remcode-controller" >&2
+echo "RemCode did not become ready; see: docker service ps --no-trunc remcode_edge remcode_webapp; docker service logs remcode-controller" >&2
 exit 1

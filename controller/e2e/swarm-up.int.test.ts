@@ -1,6 +1,6 @@
 /**
  * End to end: `npm run swarm:up` brings the whole platform up from manifests/remcode.yaml, a
- * submission runs through the webapp's published port on 127.0.0.1, a hand-made change is put back,
+ * submission runs through the edge's published port on 127.0.0.1, a hand-made change is put back,
  * and `npm run swarm:down` removes it all. Builds every image (minutes on a fresh machine);
  * REMCODE_E2E_SWARM=0 skips it while iterating on other parts.
  */
@@ -23,7 +23,7 @@ describe.runIf(enabled)('swarm:up end to end', () => {
       throw new Error(`swarm:down left services: ${left.map((s) => s.Spec?.Name).join(', ')}`);
   }, 300_000);
 
-  it('brings the platform up from the manifest and runs a submission through the published port', async () => {
+  it('brings the platform up from the manifest and runs a submission through the edge', async () => {
     const started = Date.now();
     await run('npm', ['run', '-s', 'swarm:up'], { cwd: repo, maxBuffer: 1 << 26, timeout: 1_500_000 });
     const response = await waitFor(
@@ -53,7 +53,7 @@ describe.runIf(enabled)('swarm:up end to end', () => {
       const spec = (await inspectService('remcode_webapp')).Spec as {
         Mode: { Replicated: { Replicas: number } };
       };
-      return spec.Mode.Replicated.Replicas === 1;
+      return spec.Mode.Replicated.Replicas === 2;
     });
     console.log(`drift corrected after ${((Date.now() - drifted) / 1000).toFixed(1)} s`);
   }, 1_800_000);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the RemCode images: redis, postgres, and the webapp, executor and controller from one shared
-# build stage. Base images come from a registry when one answers; REMCODE_IMAGES=offline (or a failed
-# pull in the default auto mode) builds the base from Debian packages with debootstrap instead.
+# Builds the RemCode images: redis, postgres, edge (HAProxy), and the webapp, executor and controller
+# from one shared build stage. Base images come from a registry when one answers; REMCODE_IMAGES=offline
+# (or a failed pull in the default auto mode) builds the base from Debian packages with debootstrap
+# instead.
 # Usage: build.sh [image...]   (default: all). Prints each image's size at the end.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -9,7 +10,7 @@ repo=$(cd "$here/../.." && pwd)
 mode=${REMCODE_IMAGES:-auto}
 registry_base=${REMCODE_REGISTRY_BASE:-debian:trixie-slim}
 images=("$@")
-((${#images[@]})) || images=(redis postgres prometheus webapp executor controller)
+((${#images[@]})) || images=(redis postgres prometheus edge webapp executor controller)
 
 if [[ $mode == auto ]]; then
   if docker image inspect "$registry_base" >/dev/null 2>&1 || timeout 60 docker pull -q "$registry_base" >/dev/null 2>&1; then
@@ -57,9 +58,9 @@ for image in "${images[@]}"; do [[ $image == webapp || $image == executor || $im
 ((needs_app)) && build remcode-build:local build.Dockerfile
 for image in "${images[@]}"; do
   case $image in
-    redis | postgres | prometheus) build "remcode-$image:local" "$image.Dockerfile" ;;
+    redis | postgres | prometheus | edge) build "remcode-$image:local" "$image.Dockerfile" ;;
     webapp | executor | controller) build "remcode-$image:local" "$image.Dockerfile" --build-arg BUILD=remcode-build:local ;;
     *) echo "unknown image $image" >&2; exit 64 ;;
   esac
 done
-docker image ls --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' | grep -E '^remcode-(redis|postgres|prometheus|webapp|executor|controller):local' | sed 's/^/    /'
+docker image ls --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' | grep -E '^remcode-(redis|postgres|prometheus|edge|webapp|executor|controller):local' | sed 's/^/    /'
