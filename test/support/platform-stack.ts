@@ -147,19 +147,31 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformS
           `${name} to settle`,
           async () => {
             const inspected = (await docker.getService(name).inspect()) as {
-              Spec: { Mode?: { Replicated?: { Replicas?: number } } };
+              Spec: {
+                Mode?: { Replicated?: { Replicas?: number } };
+                TaskTemplate?: { ContainerSpec?: { Image?: string } };
+              };
               UpdateStatus?: { State?: string; Message?: string };
             };
+            const image = inspected.Spec.TaskTemplate?.ContainerSpec?.Image;
             const update = inspected.UpdateStatus;
             const want = inspected.Spec.Mode?.Replicated?.Replicas ?? 1;
             const tasks = (await docker.listTasks({
               filters: JSON.stringify({ service: [name], 'desired-state': ['running'] }),
-            })) as Array<{ Status?: { State?: string; Err?: string } }>;
+            })) as Array<{
+              Status?: { State?: string; Err?: string };
+              Spec?: { ContainerSpec?: { Image?: string } };
+            }>;
             seen = `update ${update?.State ?? 'none'} (${update?.Message ?? ''}); want ${want}; tasks ${tasks
               .map((t) => `${t.Status?.State ?? '?'}${t.Status?.Err ? `: ${t.Status.Err}` : ''}`)
               .join(', ')}`;
             if (update?.State !== undefined && update.State !== 'completed') return false;
-            return tasks.length === want && tasks.every((t) => t.Status?.State === 'running');
+            // An update that has not started yet still reports the last one as completed: every task
+            // must also run the spec's current image.
+            return (
+              tasks.length === want &&
+              tasks.every((t) => t.Status?.State === 'running' && t.Spec?.ContainerSpec?.Image === image)
+            );
           },
           timeoutMs,
         );
