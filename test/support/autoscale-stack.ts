@@ -17,6 +17,7 @@ import type { AutoscaleDef, DesiredFile, ServiceDef } from '../../controller/des
 import { pendingChanges } from '../../controller/plan/planner.js';
 import { createControllerMetrics } from '../../controller/reconcile/metrics.js';
 import { Reconciler } from '../../controller/reconcile/reconciler.js';
+import { ensureImages } from './platform-stack.js';
 import {
   client,
   docker,
@@ -66,6 +67,8 @@ async function freePort(): Promise<number> {
 export async function startAutoscaleStack(options: AutoscaleStackOptions): Promise<AutoscaleStack> {
   const executorImage =
     options.executorImage ?? process.env.REMCODE_TEST_EXECUTOR_IMAGE ?? 'remcode-executor:local';
+  // On a fresh machine (CI) the images are built here, as for the other platform tests.
+  await ensureImages(['redis', 'postgres', 'webapp', 'executor']);
   for (const image of [
     'remcode-redis:local',
     'remcode-postgres:local',
