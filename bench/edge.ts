@@ -42,9 +42,9 @@ function toMs(text: string): number {
 
 /** Parses wrk's --latency report. */
 function parseWrk(output: string): Measurement {
-  const p50 = /^\s+50%\s+(\S+)$/m.exec(output)?.[1];
-  const p99 = /^\s+99%\s+(\S+)$/m.exec(output)?.[1];
-  const rate = /^Requests\/sec:\s+([\d.]+)$/m.exec(output)?.[1];
+  const p50 = /^\s+50%\s+(\S+)\s*$/m.exec(output)?.[1];
+  const p99 = /^\s+99%\s+(\S+)\s*$/m.exec(output)?.[1];
+  const rate = /^Requests\/sec:\s+([\d.]+)\s*$/m.exec(output)?.[1];
   if (p50 === undefined || p99 === undefined || rate === undefined)
     throw new Error(`unexpected wrk output:\n${output}`);
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(output)?.[1] ?? 0);
