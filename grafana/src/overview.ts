@@ -2,6 +2,10 @@ import type { DashboardDef } from './model.js';
 
 const SUBMIT = 'method="POST",route="/api/v1/submissions"';
 
+/** The edge's frontend for client traffic and its backend of webapp tasks (manifests/images/edge/haproxy.cfg). */
+const EDGE_FRONTEND = 'proxy="http"';
+const EDGE_BACKEND = 'proxy="webapp"';
+
 const latency = (q: number): string =>
   `histogram_quantile(${q}, sum by (le) (rate(remcode_http_request_duration_seconds_bucket{${SUBMIT}}[5m])))`;
 
@@ -105,6 +109,84 @@ export const overview: DashboardDef = {
             { expr: 'max(remcode_executors_online)', legend: 'executors online' },
             { expr: 'sum(remcode_executor_busy_slots)', legend: 'busy slots' },
             { expr: 'sum(remcode_executor_free_slots)', legend: 'free slots' },
+          ],
+        },
+      ],
+    },
+    {
+      title: 'Edge',
+      panels: [
+        {
+          title: 'Requests through the edge per second, by status class',
+          description:
+            'Answers the edge sent to clients, including its own 503 when no webapp is ready. RemcodeEdgeServerErrors fires when 5xx pass 5 %.',
+          unit: 'reqps',
+          width: 8,
+          stacked: true,
+          queries: [
+            {
+              expr: `sum by (code) (rate(haproxy_frontend_http_responses_total{${EDGE_FRONTEND}}[1m]))`,
+              legend: '{{code}}',
+            },
+          ],
+        },
+        {
+          title: 'Edge response time (mean of the last 1024 requests)',
+          description:
+            'As HAProxy measures it per backend: time to the response headers, and the whole request (wait=true answers and event streams make it long).',
+          unit: 's',
+          width: 8,
+          min: 0,
+          queries: [
+            {
+              expr: `max(haproxy_backend_response_time_average_seconds{${EDGE_BACKEND}})`,
+              legend: 'response headers',
+            },
+            { expr: `max(haproxy_backend_total_time_average_seconds{${EDGE_BACKEND}})`, legend: 'total' },
+          ],
+        },
+        {
+          title: 'Webapp servers up behind the edge',
+          description:
+            'Webapp tasks passing the edge\u2019s /readyz check, per edge task. RemcodeEdgeNoWebapp fires at 0.',
+          unit: 'short',
+          width: 8,
+          min: 0,
+          queries: [
+            {
+              expr: `min by (instance) (haproxy_backend_active_servers{${EDGE_BACKEND}})`,
+              legend: '{{instance}}',
+            },
+          ],
+        },
+        {
+          title: 'Edge connection errors and redispatches per second',
+          description:
+            'Connections to a webapp that failed, and requests the edge sent again (GET and HEAD only), to another server where one was up. Bursts come with a task that vanished between two checks.',
+          unit: 'ops',
+          width: 12,
+          min: 0,
+          queries: [
+            {
+              expr: `sum(rate(haproxy_backend_connection_errors_total{${EDGE_BACKEND}}[1m]))`,
+              legend: 'connection errors',
+            },
+            {
+              expr: `sum(rate(haproxy_backend_retry_warnings_total{${EDGE_BACKEND}}[1m]) + rate(haproxy_backend_redispatch_warnings_total{${EDGE_BACKEND}}[1m]))`,
+              legend: 'retried or redispatched',
+            },
+          ],
+        },
+        {
+          title: 'Open sessions at the edge',
+          description:
+            'Client connections open on the edge, and those it holds to webapps (event streams and waits hold theirs for seconds to minutes).',
+          unit: 'short',
+          width: 12,
+          min: 0,
+          queries: [
+            { expr: `sum(haproxy_frontend_current_sessions{${EDGE_FRONTEND}})`, legend: 'clients' },
+            { expr: `sum(haproxy_backend_current_sessions{${EDGE_BACKEND}})`, legend: 'to webapps' },
           ],
         },
       ],

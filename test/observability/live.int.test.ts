@@ -1,9 +1,11 @@
 /**
  * Every dashboard panel against live data: a webapp, an executor and a controller run as real
- * processes (the controller against the local Swarm, with a stack of its own), Debian's Prometheus
- * scrapes them with a configuration generated from prometheus/prometheus.yml and evaluates the real
- * rule files, a short mixed load runs (accepted, wrong answer, compile error, time limit, memory
- * limit, refused and invalid submissions) while the controller scales, gets drift and a bad file.
+ * processes (the controller against the local Swarm, with a stack of its own), Debian's HAProxy runs
+ * the edge's own configuration in front of the webapp, Debian's Prometheus scrapes them all with a
+ * configuration generated from prometheus/prometheus.yml and evaluates the real rule files, a short
+ * mixed load runs, half of it through the edge (accepted, wrong answer, compile error, time limit,
+ * memory limit, refused and invalid submissions) while the controller scales, gets drift and a bad
+ * file, and the webapp crashes under the edge and comes back.
  * Then each query of each panel must return a series whose value moved, and every rule and panel
  * may name only metrics that the processes exported.
  */
@@ -16,6 +18,8 @@ import { metricNames } from '../../prometheus/promql.js';
 import { readRules } from '../../prometheus/rules.js';
 import { TEST_REDIS_URL, createTestDatabase, deleteRedisPrefix, testPrefix } from '../support/isolation.js';
 import type { TestDatabase } from '../support/isolation.js';
+import { startEdge } from '../support/edge.js';
+import type { RunningEdge } from '../support/edge.js';
 import { startExecutor, startService, startWebapp } from '../support/processes.js';
 import type { ServiceProcess } from '../support/processes.js';
 import { freePort, localConfig, startPrometheus } from '../support/prometheus.js';
@@ -40,6 +44,9 @@ let db: TestDatabase;
 let prefix: string;
 let prometheus: RunningPrometheus;
 let webappUrl = '';
+let webappEnv: Record<string, string> = {};
+let webapp: ServiceProcess;
+let edge: RunningEdge;
 let stack = '';
 let desiredFile = '';
 let image = '';
@@ -79,8 +86,14 @@ interface Answer {
   readonly body: { id?: string; verdict?: string; state?: string; code?: string };
 }
 
+/** Every other request of the load goes through the edge, so both it and the webapp see each kind. */
+let sent = 0;
+function base(): string {
+  return sent++ % 2 === 0 ? edge.url : webappUrl;
+}
+
 async function submit(body: Record<string, unknown>, wait: boolean): Promise<Answer> {
-  const response = await fetch(`${webappUrl}/api/v1/submissions${wait ? '?wait=true' : ''}`, {
+  const response = await fetch(`${base()}/api/v1/submissions${wait ? '?wait=true' : ''}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -132,8 +145,9 @@ async function mixedRound(): Promise<number> {
   const slow = await submit({ ...PROGRAMS.timeLimit, limits: { cpu_time: '3s', wall_time: '6s' } }, false);
   expect(slow.status).toBe(201);
   ids.push(slow.body.id!);
-  // A client follows the long run live, so the open-streams gauge rises and falls.
-  const following = fetch(`${webappUrl}/api/v1/submissions/${slow.body.id}/events`, {
+  // A client follows the long run live through the edge, so the open-streams gauge and the edge's
+  // sessions rise and fall.
+  const following = fetch(`${edge.url}/api/v1/submissions/${slow.body.id}/events`, {
     signal: AbortSignal.timeout(90_000),
   }).then((r) => r.text());
   let refused = 0;
@@ -148,7 +162,7 @@ async function mixedRound(): Promise<number> {
     async () => {
       const states = await Promise.all(
         ids.map(async (id) => {
-          const r = await fetch(`${webappUrl}/api/v1/submissions/${id}`);
+          const r = await fetch(`${base()}/api/v1/submissions/${id}`);
           return ((await r.json()) as { state: string }).state;
         }),
       );
@@ -159,6 +173,46 @@ async function mixedRound(): Promise<number> {
   );
   expect(await following).toContain('event: result');
   return refused;
+}
+
+/** Whether Prometheus has read `count` ready webapp servers behind the edge. */
+async function edgeServersUp(count: number): Promise<boolean> {
+  const series = await prometheus.query('haproxy_backend_active_servers{proxy="webapp"}');
+  return series[0]?.value[1] === String(count);
+}
+
+/**
+ * The webapp dies at once (SIGKILL, no drain) while a client reads through the edge, then a new one
+ * takes its port: the edge redispatches the reads that met the closed port, answers 503 once its
+ * checks took the server out, and sends work again once the new webapp is ready.
+ */
+async function crashWebapp(): Promise<void> {
+  let reading = true;
+  const statuses: number[] = [];
+  const reader = (async () => {
+    while (reading) {
+      const response = await fetch(`${edge.url}/api/v1/languages`, {
+        signal: AbortSignal.timeout(30_000),
+      }).catch(() => undefined);
+      if (response !== undefined) {
+        statuses.push(response.status);
+        await response.arrayBuffer();
+      }
+      await sleep(20);
+    }
+  })();
+  await until(() => statuses.includes(200), 30_000, 'a read through the edge');
+  webapp.kill('SIGKILL');
+  await webapp.exited;
+  await until(() => edgeServersUp(0), 30_000, 'Prometheus to see no webapp behind the edge');
+  reading = false;
+  await reader;
+  // What a client meets while no webapp is ready: the edge's own 503, not a reset connection.
+  expect(statuses).toContain(503);
+  const restarted = await startWebapp({ ...webappEnv, PORT: new URL(webappUrl).port });
+  processes.push(restarted.process);
+  webapp = restarted.process;
+  await until(() => edgeServersUp(1), 30_000, 'Prometheus to see the new webapp behind the edge');
 }
 
 /** True when the series holds at least two different numbers (NaN, from an empty rate, is not a value). */
@@ -215,15 +269,17 @@ beforeAll(async () => {
     REDIS_URL: TEST_REDIS_URL,
     REMCODE_PREFIX: prefix,
   };
-  const webapp = await startWebapp({
+  webappEnv = {
     ...common,
-    PORT: '0',
     REMCODE_QUEUE_MAX: '3',
     REMCODE_WAIT_TIMEOUT: '40s',
     REMCODE_SWEEP_INTERVAL: '1s',
-  });
-  processes.push(webapp.process);
-  webappUrl = webapp.url;
+  };
+  const started = await startWebapp({ ...webappEnv, PORT: '0' });
+  processes.push(started.process);
+  webapp = started.process;
+  webappUrl = started.url;
+  edge = await startEdge(new URL(webappUrl).host);
   const executorPort = await freePort();
   const controllerPort = await freePort();
   const config = await localConfig(
@@ -231,12 +287,12 @@ beforeAll(async () => {
       webapp: [new URL(webappUrl).host],
       executor: [`127.0.0.1:${executorPort}`],
       controller: [`127.0.0.1:${controllerPort}`],
+      edge: [edge.metricsAddress],
       prometheus: [],
     },
     INTERVAL_S,
   );
-  // The edge proxy has no local stand-in; its job is checked by promtool with the rest of the file.
-  expect(config.omitted).toEqual(['edge']);
+  expect(config.omitted).toEqual([]);
   // Prometheus' own job keeps no target: its port is chosen when it starts.
   prometheus = await startPrometheus(config.yaml);
   desiredFile = await writeDesired(dir, desired(1));
@@ -281,6 +337,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const p of processes) p.kill('SIGTERM');
   await Promise.all(processes.map((p) => p.exited));
+  await edge?.close();
   await prometheus?.close();
   if (stack !== '') await removeStack(stack);
   await deleteRedisPrefix(prefix);
@@ -293,6 +350,7 @@ describe('dashboards on live data', () => {
     await waitFor('the controller to create the service', () => inspectService(service), 60_000);
 
     let refused = await mixedRound();
+    await crashWebapp();
 
     // The operator scales up in the file; then someone scales by hand (drift); then saves a broken file.
     await writeFile(desiredFile, desired(2));
@@ -369,8 +427,8 @@ describe('dashboards on live data', () => {
     const yaml = await readFile(new URL('../../prometheus/prometheus.yml', import.meta.url), 'utf8');
     const jobs = [...yaml.matchAll(/job_name: (\S+)/g)].map((m) => m[1]);
     const scraped = (await prometheus.query('up')).map((s) => s.metric.job);
-    for (const job of ['webapp', 'executor', 'controller']) expect(jobs).toContain(job);
-    expect(new Set(scraped)).toEqual(new Set(['webapp', 'executor', 'controller']));
+    for (const job of ['webapp', 'executor', 'controller', 'edge']) expect(jobs).toContain(job);
+    expect(new Set(scraped)).toEqual(new Set(['webapp', 'executor', 'controller', 'edge']));
     expect((await prometheus.query('min(up)'))[0]?.value[1]).toBe('1');
   });
 });

@@ -1,0 +1,85 @@
+/**
+ * The edge proxy for tests, run from Debian's `haproxy` binary with the image's own configuration
+ * (manifests/images/edge/haproxy.cfg). A host has no Docker DNS to fill the `server-template` slots, so
+ * that one line becomes a static `server` line for a local webapp; the settings the image reads from its
+ * environment (EDGE_PORT, EDGE_METRICS_PORT, WEBAPP_ADDRESS) point at free loopback ports. Everything
+ * else (frontends, timeouts, retries, checks and the Prometheus exporter) is the configuration as shipped.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './prometheus.js';
+import { until } from './until.js';
+
+export const EDGE_CONFIG = new URL('../../manifests/images/edge/haproxy.cfg', import.meta.url);
+
+const SERVER_TEMPLATE = /^(\s*)server-template\s+webapp\s+\d+\s+"\$\{WEBAPP_ADDRESS\}"\s*$/m;
+
+/** The shipped configuration with its server-template line replaced by one static server. */
+export function localEdgeConfig(shipped: string): string {
+  if (!SERVER_TEMPLATE.test(shipped))
+    throw new Error('the edge configuration has no `server-template webapp N "${WEBAPP_ADDRESS}"` line');
+  // The slot keeps the name the template gives its first one, so the exporter labels it the same way.
+  return shipped.replace(SERVER_TEMPLATE, '$1server webapp1 "${WEBAPP_ADDRESS}"');
+}
+
+export interface RunningEdge {
+  /** Base URL of the `http` frontend, the platform's published port. */
+  readonly url: string;
+  /** host:port of the `metrics` frontend (/metrics and /healthz). */
+  readonly metricsAddress: string;
+  output(): string;
+  close(): Promise<void>;
+}
+
+/** Starts HAProxy in front of the webapp at `webappAddress` (host:port) and resolves once it answers. */
+export async function startEdge(webappAddress: string): Promise<RunningEdge> {
+  const dir = await mkdtemp(join(tmpdir(), 'remcode-edge-'));
+  const configFile = join(dir, 'haproxy.cfg');
+  await writeFile(configFile, localEdgeConfig(await readFile(EDGE_CONFIG, 'utf8')));
+  const port = await freePort();
+  const metricsPort = await freePort();
+  const child: ChildProcess = spawn('haproxy', ['-db', '-f', configFile], {
+    env: {
+      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+      EDGE_PORT: String(port),
+      EDGE_METRICS_PORT: String(metricsPort),
+      WEBAPP_ADDRESS: webappAddress,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      // SIGUSR1 is the image's stop signal: stop listening, let open requests finish.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGUSR1');
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    })();
+    return closing;
+  };
+  const metricsAddress = `127.0.0.1:${metricsPort}`;
+  try {
+    await until(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`haproxy exited:\n${text}`);
+        return fetch(`http://${metricsAddress}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+      },
+      30_000,
+      'haproxy to answer /healthz',
+    );
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { url: `http://127.0.0.1:${port}`, metricsAddress, output: () => text, close };
+}
