@@ -125,7 +125,7 @@ describe('languages, status, health, metrics and OpenAPI', () => {
     expect(text).toMatch(/^remcode_submissions_created_total(\{[^}]*\})? 3$/m);
   });
 
-  it('publishes an OpenAPI document with every API route and its schemas', async () => {
+  it('publishes an OpenAPI document with every API route, both compatibility dialects included', async () => {
     h = await startHarness();
     const doc = (await h.app.inject({ url: '/api/v1/openapi.json' })).json<{
       openapi: string;
@@ -139,7 +139,17 @@ describe('languages, status, health, metrics and OpenAPI', () => {
       '/api/v1/submissions/{id}',
       '/api/v1/submissions/{id}/events',
       '/api/v1/submissions/{id}/source',
+      '/api/v2/execute',
+      '/api/v2/runtimes',
       '/healthz',
+      '/judge0/about',
+      '/judge0/config_info',
+      '/judge0/languages',
+      '/judge0/languages/{id}',
+      '/judge0/statuses',
+      '/judge0/submissions',
+      '/judge0/submissions/batch',
+      '/judge0/submissions/{token}',
       '/readyz',
     ]);
     expect(Object.keys(doc.paths['/api/v1/submissions/{id}'] ?? {}).sort()).toEqual(['delete', 'get']);
