@@ -230,6 +230,11 @@ describe('when the rebalancer holds back', () => {
       reason: /autoscaler/,
     },
     {
+      name: 'while the count differs from the file (an extra task left by a controller killed mid-move)',
+      input: { service: skewed, fileReplicas: 5 },
+      reason: /the count is 6, the file says 5/,
+    },
+    {
       name: 'within the interval after the last move',
       input: { service: skewed, memory: { lastMoveAt: NOON - 4_000, noProgressUntil: undefined } },
       reason: /rate limit: next move in 6 s/,

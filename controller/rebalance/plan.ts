@@ -75,6 +75,12 @@ export interface DecideInput {
   readonly now: number;
   /** Why another part of the controller is acting on this service right now (the autoscaler). */
   readonly busy?: string | undefined;
+  /**
+   * The count in the desired-state file, when the file owns it. A different count in Swarm is one the
+   * reconciler has yet to apply (after a controller killed mid-move, an extra task): moving on top of
+   * it would be undone.
+   */
+  readonly fileReplicas?: number | undefined;
 }
 
 /** Rolling-update states in which the task set is someone else's to change. */
@@ -200,6 +206,13 @@ export function decide(input: DecideInput): Decision {
     return { ...seen, kind: 'hold', reason: `its rolling update is ${service.updateState}` };
   }
   if (input.busy !== undefined) return { ...seen, kind: 'hold', reason: input.busy };
+  if (input.fileReplicas !== undefined && input.fileReplicas !== service.replicas) {
+    return {
+      ...seen,
+      kind: 'hold',
+      reason: `the count is ${service.replicas}, the file says ${input.fileReplicas}: waiting for the reconciler`,
+    };
+  }
   const starting = service.tasks.filter(
     (task) => task.desiredState === 'running' && STARTING.has(task.state),
   ).length;

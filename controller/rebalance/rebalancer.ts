@@ -73,6 +73,8 @@ export interface RebalanceStatus {
 
 interface Entry {
   policy: RebalancePolicy;
+  /** The file's count when the file owns it (not an autoscaled service). */
+  fileReplicas: number | undefined;
   memory: ServiceMemory;
   decision: Decision | undefined;
 }
@@ -127,9 +129,14 @@ export class Rebalancer {
     for (const [name, def] of Object.entries(desired.services)) {
       seen.add(name);
       const policy = parseRebalancePolicy(def.rebalance);
+      const fileReplicas = def.autoscale === undefined ? (def.replicas ?? 1) : undefined;
       const existing = this.#services.get(name);
-      if (existing) existing.policy = policy;
-      else this.#services.set(name, { policy, memory: EMPTY_SERVICE_MEMORY, decision: undefined });
+      if (existing) {
+        existing.policy = policy;
+        existing.fileReplicas = fileReplicas;
+      } else {
+        this.#services.set(name, { policy, fileReplicas, memory: EMPTY_SERVICE_MEMORY, decision: undefined });
+      }
     }
     for (const name of this.#services.keys()) if (!seen.has(name)) this.#services.delete(name);
     this.trigger('desired state');
@@ -224,6 +231,7 @@ export class Rebalancer {
         memory: entry.memory,
         now: this.#now(),
         busy: this.#options.busy?.(name),
+        fileReplicas: entry.fileReplicas,
       });
       entry.decision = decision;
       if (decision.skew !== undefined) this.#options.metrics.skew.set({ service: name }, decision.skew);
@@ -355,9 +363,15 @@ export class Rebalancer {
     const deadline = this.#now() + timeoutMs;
     for (;;) {
       if (this.#state !== 'running') return 'closing';
-      const tasks = (await this.#options.docker.listTasks({
-        filters: JSON.stringify({ service: [full] }),
-      })) as Array<{ DesiredState?: string; Status?: { State?: string } }>;
+      // A node that is down cannot report its tasks stopping: they keep their last state for ever.
+      const ready = new Set(
+        (await readNodes(this.#options.docker)).filter((n) => n.state === 'ready').map((n) => n.id),
+      );
+      const tasks = (
+        (await this.#options.docker.listTasks({
+          filters: JSON.stringify({ service: [full] }),
+        })) as Array<{ NodeID?: string; DesiredState?: string; Status?: { State?: string } }>
+      ).filter((t) => t.NodeID === undefined || ready.has(t.NodeID));
       const running = tasks.filter(
         (t) => t.DesiredState === 'running' && t.Status?.State === 'running',
       ).length;
