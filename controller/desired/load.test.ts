@@ -121,6 +121,16 @@ describe('desired-state file', () => {
       'demo.yaml:9: services.a.autoscale.cooldown: unknown key "cooldown"',
     ],
     [
+      'a rebalance window mode without a window',
+      `${header}services:\n  a:\n    image: x\n    rebalance: { mode: window }\n`,
+      'demo.yaml:6: services.a.rebalance.window: mode window needs a window',
+    ],
+    [
+      'a rebalance window that is not a time of day',
+      `${header}services:\n  a:\n    image: x\n    rebalance: { mode: window, window: { start: "25:00", end: "02:00" } }\n`,
+      'demo.yaml:6: services.a.rebalance.window.start: ',
+    ],
+    [
       'a secret with neither a file nor generate',
       `${header}secrets:\n  a: {}\nservices:\n  web:\n    image: x\n`,
       'demo.yaml:4: secrets.a: a secret needs exactly one of "generate: true" or "file"',
