@@ -220,7 +220,7 @@ export class Autoscaler {
     entry.memory = applied.apply ? memory : { ...memory, changes: entry.memory.changes };
     entry.evaluations.unshift(applied);
     entry.evaluations.length = Math.min(entry.evaluations.length, this.#options.history ?? 20);
-    recordEvaluation(metrics, name, applied);
+    recordEvaluation(metrics, name, applied, entry.policy);
     if (applied.apply) metrics.scaleEvents.inc({ service: name, direction: applied.direction });
     const level =
       applied.apply || (applied.mode === 'dry_run' && applied.direction !== 'none') ? 'info' : 'debug';

@@ -7,6 +7,9 @@ export interface AutoscaleMetrics {
   readonly scaleEvents: Counter<'service' | 'direction'>;
   readonly desired: Gauge<'service'>;
   readonly current: Gauge<'service'>;
+  /** The policy's bounds, so that alerts and panels can tell a service pinned at its maximum. */
+  readonly minReplicas: Gauge<'service'>;
+  readonly maxReplicas: Gauge<'service'>;
   readonly checkValue: Gauge<'service' | 'check'>;
   readonly checkUp: Gauge<'service' | 'check'>;
   readonly checkFailures: Counter<'service' | 'check' | 'status'>;
@@ -42,6 +45,18 @@ export function createAutoscaleMetrics(registry: Registry): AutoscaleMetrics {
     current: new Gauge({
       name: 'remcode_autoscale_current_replicas',
       help: 'Replicas in the service spec at the last evaluation',
+      labelNames: ['service'],
+      registers,
+    }),
+    minReplicas: new Gauge({
+      name: 'remcode_autoscale_min_replicas',
+      help: "The autoscale policy's lower bound",
+      labelNames: ['service'],
+      registers,
+    }),
+    maxReplicas: new Gauge({
+      name: 'remcode_autoscale_max_replicas',
+      help: "The autoscale policy's upper bound",
       labelNames: ['service'],
       registers,
     }),
@@ -103,8 +118,15 @@ export function createAutoscaleMetrics(registry: Registry): AutoscaleMetrics {
   };
 }
 
-export function recordEvaluation(metrics: AutoscaleMetrics, service: string, evaluation: Evaluation): void {
+export function recordEvaluation(
+  metrics: AutoscaleMetrics,
+  service: string,
+  evaluation: Evaluation,
+  bounds: { readonly min: number; readonly max: number },
+): void {
   metrics.evaluations.inc({ service, mode: evaluation.mode, direction: evaluation.direction });
+  metrics.minReplicas.set({ service }, bounds.min);
+  metrics.maxReplicas.set({ service }, bounds.max);
   metrics.desired.set({ service }, evaluation.desired);
   metrics.current.set({ service }, evaluation.current);
   metrics.consecutiveFailures.set({ service }, evaluation.failures);
