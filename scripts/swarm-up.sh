@@ -29,6 +29,13 @@ if [[ ${REMCODE_SKIP_BUILD:-0} != 1 ]]; then
   bash manifests/images/build.sh
 fi
 
+# Grafana's provisioning is bind-mounted from this manager (the service is pinned to managers); on a
+# cluster with several managers, copy it to each (docs/observability.md).
+echo "==> Grafana provisioning in /opt/remcode/grafana"
+install -d /opt/remcode/grafana
+rm -rf /opt/remcode/grafana/provisioning /opt/remcode/grafana/dashboards
+cp -r grafana/provisioning grafana/dashboards /opt/remcode/grafana/
+
 echo "==> starting the controller"
 # The controller lives outside the stack it manages (no ownership labels), so it never prunes itself.
 # The socket mount is root-equivalent on this host: the service is pinned to managers and publishes
