@@ -17,18 +17,8 @@ import type { AutoscaleDef, DesiredFile, ServiceDef } from '../../controller/des
 import { pendingChanges } from '../../controller/plan/planner.js';
 import { createControllerMetrics } from '../../controller/reconcile/metrics.js';
 import { Reconciler } from '../../controller/reconcile/reconciler.js';
-import { ensureImages } from './platform-stack.js';
-import {
-  client,
-  docker,
-  removeLater,
-  removeStack,
-  silentLogger,
-  tempDir,
-  uniqueStack,
-  waitFor,
-  writeDesired,
-} from './swarm.js';
+import { ensureImages, firstSubmission, removeStackAndVolumes } from './platform-stack.js';
+import { client, docker, removeLater, silentLogger, tempDir, uniqueStack, writeDesired } from './swarm.js';
 
 const manifestFile = fileURLToPath(new URL('../../manifests/remcode.yaml', import.meta.url));
 
@@ -198,28 +188,13 @@ export async function startAutoscaleStack(options: AutoscaleStackOptions): Promi
     async remove() {
       redis.disconnect();
       await db.end().catch(() => undefined);
-      await removeStack(stack);
-      for (const volume of (await docker.listVolumes()).Volumes ?? []) {
-        if (volume.Name.startsWith(`${stack}_`)) await docker.getVolume(volume.Name).remove();
-      }
+      await removeStackAndVolumes(stack);
     },
   };
   try {
     await platform.converge();
     // The first submission proves the whole path, and leaves the executor's languages in Redis.
-    await waitFor(
-      'a first submission to run',
-      async () => {
-        const response = await fetch(`${webappUrl}/api/v1/submissions?wait=true`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ language: 'python', source: 'print(6 * 7)' }),
-        });
-        const body = (await response.json()) as { stdout?: string };
-        return response.status === 200 && body.stdout === '42\n';
-      },
-      240_000,
-    );
+    await firstSubmission(webappUrl, 'a first submission to run');
   } catch (error) {
     await platform.remove().catch(() => undefined);
     throw error;

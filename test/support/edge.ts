@@ -5,12 +5,11 @@
  * environment (EDGE_PORT, EDGE_METRICS_PORT, WEBAPP_ADDRESS) point at free loopback ports. Everything
  * else (frontends, timeouts, retries, checks and the Prometheus exporter) is the configuration as shipped.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './prometheus.js';
+import { startTool } from './tool-process.js';
 import { until } from './until.js';
 
 export const EDGE_CONFIG = new URL('../../manifests/images/edge/haproxy.cfg', import.meta.url);
@@ -41,34 +40,23 @@ export async function startEdge(webappAddress: string): Promise<RunningEdge> {
   await writeFile(configFile, localEdgeConfig(await readFile(EDGE_CONFIG, 'utf8')));
   const port = await freePort();
   const metricsPort = await freePort();
-  const child: ChildProcess = spawn('haproxy', ['-db', '-f', configFile], {
+  // SIGUSR1 is the image's stop signal: stop listening, let open requests finish.
+  const tool = startTool('haproxy', ['-db', '-f', configFile], {
     env: {
       PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
       EDGE_PORT: String(port),
       EDGE_METRICS_PORT: String(metricsPort),
       WEBAPP_ADDRESS: webappAddress,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stopSignal: 'SIGUSR1',
+    scratchDir: dir,
   });
-  let text = '';
-  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closing ??= (async () => {
-      // SIGUSR1 is the image's stop signal: stop listening, let open requests finish.
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGUSR1');
-      await exited;
-      await rm(dir, { recursive: true, force: true });
-    })();
-    return closing;
-  };
+  const { child, close, output } = tool;
   const metricsAddress = `127.0.0.1:${metricsPort}`;
   try {
     await until(
       async () => {
-        if (child.exitCode !== null) throw new Error(`haproxy exited:\n${text}`);
+        if (child.exitCode !== null) throw new Error(`haproxy exited:\n${output()}`);
         return fetch(`http://${metricsAddress}/healthz`).then(
           (r) => r.ok,
           () => false,
@@ -81,5 +69,5 @@ export async function startEdge(webappAddress: string): Promise<RunningEdge> {
     await close();
     throw error;
   }
-  return { url: `http://127.0.0.1:${port}`, metricsAddress, output: () => text, close };
+  return { url: `http://127.0.0.1:${port}`, metricsAddress, output, close };
 }

@@ -40,6 +40,31 @@ export async function ensureImages(images: readonly string[] = PLATFORM_IMAGES):
   });
 }
 
+/** Removes a test stack and its volumes (the Postgres data), failing loudly on leftovers. */
+export async function removeStackAndVolumes(stack: string): Promise<void> {
+  await removeStack(stack);
+  for (const volume of (await docker.listVolumes()).Volumes ?? []) {
+    if (volume.Name.startsWith(`${stack}_`)) await docker.getVolume(volume.Name).remove();
+  }
+}
+
+/** Waits until a Python submission runs through `base`: the whole path works, languages are known. */
+export async function firstSubmission(base: string, what: string): Promise<void> {
+  await waitFor(
+    what,
+    async () => {
+      const response = await fetch(`${base}/api/v1/submissions?wait=true`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ language: 'python', source: 'print(6 * 7)' }),
+      });
+      const body = (await response.json()) as { stdout?: string };
+      return response.status === 200 && body.stdout === '42\n';
+    },
+    240_000,
+  );
+}
+
 export interface PlatformStack {
   readonly stack: string;
   readonly base: string;
@@ -179,28 +204,11 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformS
         throw new Error(`${name} did not settle: ${seen}`, { cause: error });
       }
     },
-    async remove() {
-      await removeStack(stack);
-      for (const volume of (await docker.listVolumes()).Volumes ?? []) {
-        if (volume.Name.startsWith(`${stack}_`)) await docker.getVolume(volume.Name).remove();
-      }
-    },
+    remove: () => removeStackAndVolumes(stack),
   };
   try {
     await platform.apply();
-    await waitFor(
-      'a submission to run through the edge',
-      async () => {
-        const response = await fetch(`${base}/api/v1/submissions?wait=true`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ language: 'python', source: 'print(6 * 7)' }),
-        });
-        const body = (await response.json()) as { stdout?: string };
-        return response.status === 200 && body.stdout === '42\n';
-      },
-      240_000,
-    );
+    await firstSubmission(base, 'a submission to run through the edge');
     await platform.settled('webapp');
   } catch (error) {
     await platform.remove().catch(() => undefined);

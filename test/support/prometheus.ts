@@ -3,14 +3,13 @@
  * own prometheus/prometheus.yml (the same jobs, metrics paths and rule files), with each job's swarm
  * discovery replaced by the local processes the test started, labelled as the swarm relabelling would.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
 import { PROMETHEUS_DIR, readConfig } from '../../prometheus/rules.js';
+import { startTool } from './tool-process.js';
 import { until } from './until.js';
 
 /** A port free right now on 127.0.0.1, for a program that cannot report the one it bound. */
@@ -119,7 +118,7 @@ export async function startPrometheus(configYaml: string): Promise<RunningPromet
   await writeFile(configFile, configYaml);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(
+  const { child, close, output } = startTool(
     'prometheus',
     [
       `--config.file=${configFile}`,
@@ -127,25 +126,12 @@ export async function startPrometheus(configYaml: string): Promise<RunningPromet
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stopSignal: 'SIGTERM', scratchDir: dir },
   );
-  let text = '';
-  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closing ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-      await rm(dir, { recursive: true, force: true });
-    })();
-    return closing;
-  };
   try {
     await until(
       async () => {
-        if (child.exitCode !== null) throw new Error(`prometheus exited:\n${text}`);
+        if (child.exitCode !== null) throw new Error(`prometheus exited:\n${output()}`);
         return fetch(`${url}/-/ready`).then(
           (r) => r.ok,
           () => false,
@@ -169,7 +155,7 @@ export async function startPrometheus(configYaml: string): Promise<RunningPromet
         step: String(step),
       }).then((d) => (d as { result: PromSeries[] }).result),
     metricNames: async () => new Set(await api<string[]>(url, '/api/v1/label/__name__/values', {})),
-    output: () => text,
+    output,
     close,
   };
 }
