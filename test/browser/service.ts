@@ -4,10 +4,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TEST_REDIS_URL, createTestDatabase, deleteRedisPrefix, testPrefix } from '../support/isolation.js';
+import { freePort } from '../support/ports.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -17,19 +17,6 @@ export interface Service {
   readonly prefix: string;
   readonly logs: () => string;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 /** Builds dist/ui when it is missing, so the test can run on its own as well as after `npm run build`. */

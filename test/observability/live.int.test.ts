@@ -22,7 +22,8 @@ import { startEdge } from '../support/edge.js';
 import type { RunningEdge } from '../support/edge.js';
 import { startExecutor, startService, startWebapp } from '../support/processes.js';
 import type { ServiceProcess } from '../support/processes.js';
-import { freePort, localConfig, startPrometheus } from '../support/prometheus.js';
+import { freePort } from '../support/ports.js';
+import { localConfig, startPrometheus } from '../support/prometheus.js';
 import type { PromSeries, RunningPrometheus } from '../support/prometheus.js';
 import {
   docker,

@@ -8,7 +8,7 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './prometheus.js';
+import { freePort } from './ports.js';
 import { startTool } from './tool-process.js';
 import { until } from './until.js';
 

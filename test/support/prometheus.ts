@@ -4,29 +4,13 @@
  * discovery replaced by the local processes the test started, labelled as the swarm relabelling would.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
 import { PROMETHEUS_DIR, readConfig } from '../../prometheus/rules.js';
+import { freePort } from './ports.js';
 import { startTool } from './tool-process.js';
 import { until } from './until.js';
-
-/** A port free right now on 127.0.0.1, for a program that cannot report the one it bound. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 export interface LocalConfig {
   readonly yaml: string;
