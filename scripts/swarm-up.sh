@@ -54,6 +54,14 @@ port=${port:-8080}
 echo "==> waiting for RemCode through the edge on 127.0.0.1:$port"
 for _ in $(seq 1 600); do
   if curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null; then
+    # The controller creates the stack's network, so it can join it only now; Prometheus finds its
+    # targets there. Joining restarts the controller's task once; it resumes from the file.
+    stack=$(sed -n 's/^stack: *\([a-z0-9_-]*\).*/\1/p' "$manifest" | head -n1)
+    network="${stack:-remcode}_backend"
+    if ! docker service inspect remcode-controller --format '{{range .Spec.TaskTemplate.Networks}}{{.Target}} {{end}}' |
+      grep -qw "$(docker network inspect "$network" --format '{{.Id}}')"; then
+      docker service update --quiet --detach --network-add "$network" remcode-controller >/dev/null
+    fi
     echo "RemCode is up after $((SECONDS - start)) s: http://127.0.0.1:$port/"
     exit 0
   fi
