@@ -11,15 +11,16 @@
 import { mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
-import { Autoscaler } from '../controller/autoscale/autoscaler.js';
-import { createAutoscaleMetrics } from '../controller/autoscale/metrics.js';
-import { PrometheusSource } from '../controller/autoscale/prometheus-source.js';
+import type { Autoscaler } from '../controller/autoscale/autoscaler.js';
 import { QueueSource } from '../controller/autoscale/queue-source.js';
-import { Retirer } from '../controller/autoscale/retire.js';
-import { SwarmScaleTarget } from '../controller/autoscale/swarm-target.js';
 import type { AutoscaleDef } from '../controller/desired/schema.js';
-import { claims, startAutoscaleStack, type AutoscaleStack } from '../test/support/autoscale-stack.js';
-import { client, silentLogger, waitFor } from '../test/support/swarm.js';
+import {
+  autoscalerFor,
+  claims,
+  startAutoscaleStack,
+  type AutoscaleStack,
+} from '../test/support/autoscale-stack.js';
+import { waitFor } from '../test/support/swarm.js';
 import { writeChart, type Series } from './autoscale-chart.js';
 
 const RUN_SECONDS = 3;
@@ -86,25 +87,7 @@ async function runMode(mode: 'autoscaled' | 'fixed'): Promise<ModeResult> {
   const queue = new QueueSource(platform.redis, 'remcode');
   let autoscaler: Autoscaler | undefined;
   try {
-    if (mode === 'autoscaled') {
-      const metrics = createAutoscaleMetrics(new Registry());
-      autoscaler = new Autoscaler({
-        logger: silentLogger,
-        metrics,
-        target: (stack, fullName) => new SwarmScaleTarget(client, stack, fullName),
-        queue,
-        retirer: new Retirer({
-          redis: platform.redis,
-          prefix: 'remcode',
-          logger: silentLogger,
-          metrics,
-          executors: () => queue.executors(),
-        }),
-        prometheus: new PrometheusSource(),
-        prometheusUrl: undefined,
-      });
-      autoscaler.setDesired(platform.desired);
-    }
+    if (mode === 'autoscaled') autoscaler = autoscalerFor(platform, new Registry(), queue).autoscaler;
     const start = Date.now();
     const seconds = () => (Date.now() - start) / 1000;
     const replicas: [number, number][] = [];

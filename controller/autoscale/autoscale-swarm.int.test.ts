@@ -1,13 +1,14 @@
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claims, startAutoscaleStack, type AutoscaleStack } from '../../test/support/autoscale-stack.js';
-import { client, silentLogger, waitFor } from '../../test/support/swarm.js';
-import { Autoscaler } from './autoscaler.js';
-import { createAutoscaleMetrics } from './metrics.js';
-import { PrometheusSource } from './prometheus-source.js';
-import { QueueSource } from './queue-source.js';
-import { Retirer } from './retire.js';
-import { SwarmScaleTarget } from './swarm-target.js';
+import {
+  autoscalerFor,
+  claims,
+  startAutoscaleStack,
+  type AutoscaleStack,
+} from '../../test/support/autoscale-stack.js';
+import { waitFor } from '../../test/support/swarm.js';
+import type { Autoscaler } from './autoscaler.js';
+import type { QueueSource } from './queue-source.js';
 
 /**
  * The autoscaler on the real single-node Swarm: Redis, Postgres, the webapp and the executor from the
@@ -33,24 +34,7 @@ beforeAll(async () => {
       },
     },
   });
-  queue = new QueueSource(platform.redis, 'remcode');
-  const metrics = createAutoscaleMetrics(registry);
-  autoscaler = new Autoscaler({
-    logger: silentLogger,
-    metrics,
-    target: (stack, fullName) => new SwarmScaleTarget(client, stack, fullName),
-    queue,
-    retirer: new Retirer({
-      redis: platform.redis,
-      prefix: 'remcode',
-      logger: silentLogger,
-      metrics,
-      executors: () => queue.executors(),
-    }),
-    prometheus: new PrometheusSource(),
-    prometheusUrl: undefined,
-  });
-  autoscaler.setDesired(platform.desired);
+  ({ autoscaler, queue } = autoscalerFor(platform, registry));
 }, 420_000);
 
 afterAll(async () => {

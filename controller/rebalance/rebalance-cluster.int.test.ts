@@ -10,12 +10,12 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../test/support/ports.js';
 import { removeLater, tempDir, testImage, waitFor, writeDesired } from '../../test/support/swarm.js';
 import type { RebalanceStatus } from './rebalancer.js';
 
@@ -49,15 +49,6 @@ async function hostSwarmState(): Promise<string> {
 
 function node(action: string, name: string): Promise<unknown> {
   return run('bash', [join(repo, 'scripts/cluster-node.sh'), action, name], { env });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 async function startController(): Promise<void> {

@@ -6,8 +6,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -18,6 +16,14 @@ import { pendingChanges } from '../../controller/plan/planner.js';
 import { createControllerMetrics } from '../../controller/reconcile/metrics.js';
 import { Reconciler } from '../../controller/reconcile/reconciler.js';
 import { ensureImages, firstSubmission, removeStackAndVolumes } from './platform-stack.js';
+import { freePort } from './ports.js';
+import { Registry } from 'prom-client';
+import { Autoscaler } from '../../controller/autoscale/autoscaler.js';
+import { createAutoscaleMetrics } from '../../controller/autoscale/metrics.js';
+import { PrometheusSource } from '../../controller/autoscale/prometheus-source.js';
+import { QueueSource } from '../../controller/autoscale/queue-source.js';
+import { Retirer } from '../../controller/autoscale/retire.js';
+import { SwarmScaleTarget } from '../../controller/autoscale/swarm-target.js';
 import { client, docker, removeLater, silentLogger, tempDir, uniqueStack, writeDesired } from './swarm.js';
 
 const manifestFile = fileURLToPath(new URL('../../manifests/remcode.yaml', import.meta.url));
@@ -44,14 +50,6 @@ export interface AutoscaleStack {
   /** Queues a Python program; returns the submission id. */
   submit(source: string): Promise<string>;
   remove(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export async function startAutoscaleStack(options: AutoscaleStackOptions): Promise<AutoscaleStack> {
@@ -228,4 +226,33 @@ export async function claims(
     [ids],
   );
   return rows;
+}
+
+/**
+ * The controller's autoscaler wired to a test stack as the daemon wires it: queue checks on the
+ * stack's Redis, retirement through it, replicas written to the Swarm. Close both when done.
+ */
+export function autoscalerFor(
+  stack: AutoscaleStack,
+  registry: Registry = new Registry(),
+  queue: QueueSource = new QueueSource(stack.redis, 'remcode'),
+): { autoscaler: Autoscaler; queue: QueueSource } {
+  const metrics = createAutoscaleMetrics(registry);
+  const autoscaler = new Autoscaler({
+    logger: silentLogger,
+    metrics,
+    target: (name, fullName) => new SwarmScaleTarget(client, name, fullName),
+    queue,
+    retirer: new Retirer({
+      redis: stack.redis,
+      prefix: 'remcode',
+      logger: silentLogger,
+      metrics,
+      executors: () => queue.executors(),
+    }),
+    prometheus: new PrometheusSource(),
+    prometheusUrl: undefined,
+  });
+  autoscaler.setDesired(stack.desired);
+  return { autoscaler, queue };
 }

@@ -121,7 +121,12 @@ export class SubmissionLoad {
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
       const text = await response.text();
-      const body = (JSON.parse(text || '{}') ?? {}) as SubmissionAnswer & { code?: string };
+      let body: SubmissionAnswer & { code?: string } = {};
+      try {
+        body = JSON.parse(text) as typeof body;
+      } catch {
+        // The edge's own 503 page when no webapp is ready is HTML: the status says enough.
+      }
       if (![200, 201, 202].includes(response.status) || body.id === undefined) {
         this.#fail('post', `HTTP ${response.status} ${body.code ?? text.slice(0, 80)}`);
         return undefined;
