@@ -12,7 +12,8 @@ managed=(--filter "label=io.remcode.managed-by=remcode-controller" --filter "lab
 docker service rm remcode-controller >/dev/null 2>&1 || true
 # Its container keeps reconciling until it has stopped; removing services before that would race it.
 for _ in $(seq 1 30); do
-  [[ -z $(docker ps -q --filter label=com.docker.swarm.service.name=remcode-controller) ]] && break
+  # -a: a task's container can exist, created but not yet started, and would still start.
+  [[ -z $(docker ps -aq --filter label=com.docker.swarm.service.name=remcode-controller) ]] && break
   sleep 1
 done
 mapfile -t services < <(docker service ls -q "${managed[@]}")

@@ -60,7 +60,9 @@ for _ in $(seq 1 600); do
     network="${stack:-remcode}_backend"
     if ! docker service inspect remcode-controller --format '{{range .Spec.TaskTemplate.Networks}}{{.Target}} {{end}}' |
       grep -qw "$(docker network inspect "$network" --format '{{.Id}}')"; then
-      docker service update --quiet --detach --network-add "$network" remcode-controller >/dev/null
+      # Not detached: wait until the restarted controller runs, so that nothing (swarm:down above all)
+      # meets the old task stopping and the new one starting.
+      docker service update --quiet --network-add "$network" remcode-controller >/dev/null
     fi
     echo "RemCode is up after $((SECONDS - start)) s: http://127.0.0.1:$port/"
     exit 0
