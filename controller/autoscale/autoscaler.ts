@@ -53,6 +53,8 @@ interface Entry {
   lastError: string | undefined;
   timer: NodeJS.Timeout | undefined;
   running: Promise<void> | undefined;
+  /** Settles when the last evaluation begun has ended; evaluations of one service never overlap. */
+  turn: Promise<unknown>;
 }
 
 export class Autoscaler {
@@ -103,6 +105,7 @@ export class Autoscaler {
         lastError: undefined,
         timer: undefined,
         running: undefined,
+        turn: Promise.resolve(),
       };
       this.#services.set(name, entry);
       this.#log.info({ service: name, min: policy.min, max: policy.max }, 'autoscaling');
@@ -161,16 +164,24 @@ export class Autoscaler {
     return readings;
   }
 
-  /** One evaluation of one service; returns undefined when the service does not exist yet. */
-  async evaluate(name: string): Promise<Evaluation | undefined> {
+  /**
+   * One evaluation of one service; returns undefined when the service does not exist yet. A call
+   * while another evaluation of the same service runs waits for it: two overlapping evaluations
+   * would read the same replica count and both act on it.
+   */
+  evaluate(name: string): Promise<Evaluation | undefined> {
     const entry = this.#services.get(name);
-    if (!entry) return undefined;
-    const stop = this.#options.metrics.evaluationSeconds.startTimer({ service: name });
-    try {
-      return await this.#evaluate(name, entry);
-    } finally {
-      stop();
-    }
+    if (!entry) return Promise.resolve(undefined);
+    const mine = entry.turn.then(async () => {
+      const stop = this.#options.metrics.evaluationSeconds.startTimer({ service: name });
+      try {
+        return await this.#evaluate(name, entry);
+      } finally {
+        stop();
+      }
+    });
+    entry.turn = mine.catch(() => undefined);
+    return mine;
   }
 
   async #evaluate(name: string, entry: Entry): Promise<Evaluation | undefined> {
@@ -304,6 +315,7 @@ export class Autoscaler {
     for (const entry of this.#services.values()) {
       clearTimeout(entry.timer);
       if (entry.running) running.push(entry.running);
+      running.push(entry.turn.then(() => undefined));
     }
     await Promise.allSettled(running);
     this.#setState('closed');
