@@ -80,6 +80,13 @@ export interface CompatConfig {
   readonly judge0CallbackHosts: readonly string[];
   /** Whether callbacks may reach loopback, private and link-local addresses. Default false. */
   readonly judge0CallbackPrivate: boolean;
+  /**
+   * Judge0's authorization tokens (its `AUTHZ_TOKEN`), sent as `X-Auth-User`: they open the list of every
+   * submission and the delete route. Empty (the default) closes both with 403, as Judge0 does.
+   */
+  readonly judge0AuthzTokens: readonly string[];
+  /** Judge0's `ENABLE_SUBMISSION_DELETE`. Default false. */
+  readonly judge0Delete: boolean;
 }
 
 export interface ExecutorConfig extends CommonConfig {
@@ -236,6 +243,15 @@ function parseCompat(env: Env): CompatConfig {
     judge0Prefix: prefix === 'off' ? null : prefix === '/' ? '' : prefix,
     judge0CallbackHosts: hosts,
     judge0CallbackPrivate: parseSwitch(env, 'REMCODE_JUDGE0_CALLBACK_PRIVATE', false),
+    // Several tokens separated by blanks, as Judge0 reads its AUTHZ_TOKEN, so one can be rotated out.
+    judge0AuthzTokens: (
+      readSecretFile(env, 'REMCODE_JUDGE0_AUTHZ_TOKEN_FILE') ??
+      env.REMCODE_JUDGE0_AUTHZ_TOKEN ??
+      ''
+    )
+      .split(/\s+/)
+      .filter((t) => t !== ''),
+    judge0Delete: parseSwitch(env, 'REMCODE_JUDGE0_DELETE', false),
   };
 }
 

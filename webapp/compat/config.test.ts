@@ -8,6 +8,8 @@ describe('compat configuration', () => {
       judge0Prefix: '/judge0',
       judge0CallbackHosts: [],
       judge0CallbackPrivate: false,
+      judge0AuthzTokens: [],
+      judge0Delete: false,
     });
   });
 
@@ -23,6 +25,10 @@ describe('compat configuration', () => {
       },
       { judge0CallbackHosts: ['hooks.example.com', '*.example.org'], judge0CallbackPrivate: true },
     ],
+    [
+      { REMCODE_JUDGE0_AUTHZ_TOKEN: ' old-token  new-token ', REMCODE_JUDGE0_DELETE: 'on' },
+      { judge0AuthzTokens: ['old-token', 'new-token'], judge0Delete: true },
+    ],
   ])('reads %j', (env, expected) => {
     expect(parseWebappConfig(env).compat).toMatchObject(expected);
   });
@@ -33,6 +39,8 @@ describe('compat configuration', () => {
     [{ REMCODE_PISTON: 'yes' }, 'REMCODE_PISTON'],
     [{ REMCODE_JUDGE0_CALLBACK_HOSTS: 'http://hooks.example.com' }, 'REMCODE_JUDGE0_CALLBACK_HOSTS'],
     [{ REMCODE_JUDGE0_CALLBACK_PRIVATE: 'true' }, 'REMCODE_JUDGE0_CALLBACK_PRIVATE'],
+    [{ REMCODE_JUDGE0_DELETE: 'yes' }, 'REMCODE_JUDGE0_DELETE'],
+    [{ REMCODE_JUDGE0_AUTHZ_TOKEN_FILE: '/nonexistent/judge0-authz' }, 'REMCODE_JUDGE0_AUTHZ_TOKEN_FILE'],
   ])('refuses %j naming %s', (env, variable) => {
     expect(() => parseWebappConfig(env)).toThrow(ConfigError);
     try {

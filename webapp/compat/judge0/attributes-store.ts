@@ -23,6 +23,10 @@ export class AttributesStore {
     await this.redis.set(this.key(id), JSON.stringify(attributes), 'PX', this.ttlMs);
   }
 
+  async remove(id: string): Promise<void> {
+    await this.redis.del(this.key(id));
+  }
+
   async get(ids: readonly string[]): Promise<(Judge0Attributes | null)[]> {
     if (ids.length === 0) return [];
     const values = await this.redis.mget(ids.map((id) => this.key(id)));

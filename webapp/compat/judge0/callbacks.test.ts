@@ -1,8 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../../common/logger.js';
 import { CallbackSender, isPublicAddress } from './callbacks.js';
-
-const logger = createLogger('test', 'silent');
 
 describe('isPublicAddress', () => {
   it.each([
@@ -30,7 +27,6 @@ describe('CallbackSender.check', () => {
   const sender = new CallbackSender({
     hosts: ['hooks.example.com', '*.example.org', '10.0.0.5'],
     allowPrivate: false,
-    logger,
   });
 
   it.each([
@@ -48,7 +44,7 @@ describe('CallbackSender.check', () => {
   });
 
   it('refuses every callback when no host is configured', () => {
-    const off = new CallbackSender({ hosts: [], allowPrivate: false, logger });
+    const off = new CallbackSender({ hosts: [], allowPrivate: false });
     expect(off.enabled).toBe(false);
     expect(off.check('https://hooks.example.com/x')).toBe('callbacks are not allowed');
   });

@@ -4,12 +4,10 @@ import http from 'node:http';
 import https from 'node:https';
 import { BlockList, isIP } from 'node:net';
 import type { LookupFunction } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../../../common/logger.js';
 
 /**
- * Judge0's `callback_url`: when a submission finishes, its result is sent there with an HTTP PUT, as
- * Judge0 does, retried a few times. Only hosts the operator listed are allowed, and the address a
+ * Judge0's `callback_url`: where a finished submission is sent with an HTTP PUT, as Judge0 does (the
+ * outbox decides when and how often). Only hosts the operator listed are allowed, and the address a
  * name resolves to is checked at connect time (not only when the URL is accepted), so a name that
  * later resolves to a private address cannot turn callbacks into requests inside the cluster.
  */
@@ -19,13 +17,8 @@ export interface CallbackOptions {
   readonly hosts: readonly string[];
   /** Whether loopback, private, link-local and other non-public addresses may be reached. */
   readonly allowPrivate: boolean;
-  readonly logger: Logger;
-  /** Tries per callback. Default 3 (Judge0's `callbacks_max_tries`). */
-  readonly maxTries?: number;
   /** Timeout of one try. Default 5 s (Judge0's `callbacks_timeout`). */
   readonly timeoutMs?: number;
-  /** Wait before the second try; doubled for each later one. Default 1 s. */
-  readonly backoffMs?: number;
 }
 
 /** Addresses no callback reaches unless the operator allows private ones. */
@@ -68,16 +61,11 @@ export class CallbackError extends Error {
 }
 
 export class CallbackSender {
-  private readonly pending = new Set<Promise<void>>();
   private readonly closing = new AbortController();
-  private readonly maxTries: number;
-  private readonly timeoutMs: number;
-  private readonly backoffMs: number;
+  readonly timeoutMs: number;
 
   constructor(private readonly options: CallbackOptions) {
-    this.maxTries = options.maxTries ?? 3;
     this.timeoutMs = options.timeoutMs ?? 5_000;
-    this.backoffMs = options.backoffMs ?? 1_000;
   }
 
   get enabled(): boolean {
@@ -106,33 +94,6 @@ export class CallbackSender {
     return null;
   }
 
-  /**
-   * Sends `body()` to `url` once `result()` resolves with something to send. Runs in the background;
-   * failures are logged, never thrown. `close()` stops every pending callback.
-   */
-  schedule(url: string, result: (signal: AbortSignal) => Promise<string | null>, token: string): void {
-    const log = this.options.logger.child({ component: 'judge0-callback', token });
-    const task = (async () => {
-      const body = await result(this.closing.signal);
-      if (body === null || this.closing.signal.aborted) return;
-      for (let attempt = 1; attempt <= this.maxTries; attempt++) {
-        try {
-          await this.send(url, body);
-          log.debug({ attempt }, 'callback delivered');
-          return;
-        } catch (error) {
-          log.warn({ err: error, attempt }, 'callback failed');
-          if (attempt === this.maxTries || this.closing.signal.aborted) return;
-          await sleep(this.backoffMs * 2 ** (attempt - 1), undefined, { signal: this.closing.signal }).catch(
-            () => undefined,
-          );
-        }
-      }
-    })().catch((error: unknown) => log.warn({ err: error }, 'callback abandoned'));
-    this.pending.add(task);
-    void task.finally(() => this.pending.delete(task));
-  }
-
   private lookup(): LookupFunction {
     const allowPrivate = this.options.allowPrivate;
     return (hostname, options, callback) => {
@@ -148,7 +109,8 @@ export class CallbackSender {
     };
   }
 
-  private send(url: string, body: string): Promise<void> {
+  /** One PUT of `body` to `url`; rejects unless the answer is 2xx within the timeout. */
+  send(url: string, body: string): Promise<void> {
     const target = new URL(url);
     const literal = target.hostname.replace(/^\[|\]$/g, '');
     if (isIP(literal) !== 0 && !this.options.allowPrivate && !isPublicAddress(literal))
@@ -177,9 +139,8 @@ export class CallbackSender {
     });
   }
 
-  /** Stops waiting for results and abandons callbacks in flight. Safe to call more than once. */
-  async close(): Promise<void> {
+  /** Abandons requests in flight. Safe to call more than once. */
+  close(): void {
     this.closing.abort();
-    await Promise.allSettled([...this.pending]);
   }
 }

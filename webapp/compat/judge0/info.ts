@@ -10,15 +10,29 @@ import { JUDGE0_STATUSES } from './statuses.js';
 
 /** Judge0's `max_submission_batch_size`. */
 export const MAX_BATCH = 20;
+/** Judge0's `max_extract_size` (kilobytes): how much `additional_files` may unpack to. */
+export const MAX_EXTRACT_KB = 10_240;
 /** The Judge0 CE version whose API this dialect follows. */
 const JUDGE0_VERSION = '1.13.1';
 
 const errors = { '4xx': Judge0Error, '5xx': Judge0Error };
 
+const WorkersView = Type.Array(
+  Type.Object({
+    queue: Type.String(),
+    total: Type.Integer(),
+    available: Type.Integer(),
+    idle: Type.Integer(),
+    working: Type.Integer(),
+    paused: Type.Integer(),
+    failed: Type.Integer(),
+  }),
+);
+
 type Judge0App = Parameters<FastifyPluginCallbackTypebox>[0];
 
 /**
- * Judge0's read-only pages: `/languages`, `/languages/{id}`, `/statuses`, `/about` and `/config_info`,
+ * Judge0's read-only pages: `/languages`, `/languages/{id}`, `/statuses`, `/about`, `/workers` and `/config_info`,
  * the last reporting the operator's limits in Judge0's units. Added to the dialect's own context so that
  * its error shapes apply.
  */
@@ -111,6 +125,40 @@ export function judge0InfoRoutes(app: Judge0App, ctx: ApiContext, callbacksEnabl
   );
 
   app.get(
+    '/workers',
+    {
+      config: { openapi: true },
+      schema: {
+        summary: 'Judge0: workers of the queue',
+        description:
+          'One entry for the queue; a worker is an executor slot with a live heartbeat. 503 while none is online.',
+        response: {
+          200: WorkersView,
+          503: WorkersView,
+        },
+      },
+    },
+    async (_request, reply) => {
+      // A fresh reading: this page is polled by monitors, not on the submission path.
+      await ctx.monitor.refresh();
+      const s = ctx.monitor.stats;
+      const view = [
+        {
+          queue: ctx.queue.name,
+          total: s.slots,
+          available: s.slots,
+          idle: Math.max(0, s.slots - s.busySlots),
+          working: s.busySlots,
+          paused: 0,
+          failed: 0,
+        },
+      ];
+      // Judge0 answers 500 when workers are missing; with none at all nothing can run, which is a 503.
+      return reply.code(s.executorsOnline > 0 ? 200 : 503).send(view);
+    },
+  );
+
+  app.get(
     '/config_info',
     {
       config: { openapi: true },
@@ -129,11 +177,11 @@ export function judge0InfoRoutes(app: Judge0App, ctx: ApiContext, callbacksEnabl
           .filter((l) => ['c', 'cpp', ...COMPILER_OPTION_LANGUAGES].includes(l.remcode.id))
           .map((l) => l.name),
         enable_command_line_arguments: true,
-        enable_submission_delete: false,
+        enable_submission_delete: ctx.config.compat.judge0Delete,
         enable_callbacks: callbacksEnabled,
         callbacks_max_tries: 3,
         callbacks_timeout: 5,
-        enable_additional_files: false,
+        enable_additional_files: true,
         max_queue_size: ctx.config.queueMax,
         cpu_time_limit: table.cpu_time_limit.default,
         max_cpu_time_limit: table.cpu_time_limit.max,
@@ -156,7 +204,7 @@ export function judge0InfoRoutes(app: Judge0App, ctx: ApiContext, callbacksEnabl
         number_of_runs: table.number_of_runs.default,
         max_number_of_runs: table.number_of_runs.max,
         redirect_stderr_to_stdout: false,
-        max_extract_size: 0,
+        max_extract_size: MAX_EXTRACT_KB,
         enable_batched_submissions: true,
         max_submission_batch_size: MAX_BATCH,
         submission_cache_duration: 0,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PublishedLanguage } from '../../../common/languages.js';
 import { DEFAULT_LIMITS, MAX_LIMITS } from '../../../common/limits.js';
 import { Judge0FieldErrors, translateRequest } from './request.js';
+import { writeZip } from './zip-fixtures.js';
 
 const python: PublishedLanguage = {
   id: 'python',
@@ -22,6 +23,7 @@ const options = {
   languages: [python, java],
   bounds: { defaults: DEFAULT_LIMITS, maxima: MAX_LIMITS },
   checkCallback: () => null,
+  zipLimits: { entries: 32, fileBytes: 1024 ** 2, totalBytes: 10 * 1024 ** 2 },
 };
 
 function errorsOf(raw: Record<string, unknown>, base64 = false): Record<string, string[]> {
@@ -102,5 +104,27 @@ describe('translateRequest', () => {
     expect(errorsOf({ source_code: 'not base64!', language_id: 71 }, true)).toEqual({
       source_code: ['is not valid base64'],
     });
+  });
+
+  it('places additional_files beside the program, every content then in base64', () => {
+    const zip = writeZip([{ name: 'data/in.txt', content: '5\n' }]).toString('base64');
+    const { body } = translateRequest(
+      { source_code: 'print(1)', language_id: 71, stdin: 'hi', additional_files: zip },
+      options,
+    );
+    expect(body).toMatchObject({
+      encoding: 'base64',
+      files: [
+        { name: 'main.py', content: Buffer.from('print(1)').toString('base64') },
+        { name: 'data/in.txt', content: Buffer.from('5\n').toString('base64') },
+      ],
+      stdin: Buffer.from('hi').toString('base64'),
+    });
+  });
+
+  it('names the fields it accepts but does not apply', () => {
+    const given = { source_code: 'x', language_id: 71, cpu_extra_time: '1', stack_limit: 1000 };
+    expect(translateRequest(given, options).notApplied).toEqual(['cpu_extra_time', 'stack_limit']);
+    expect(translateRequest({ source_code: 'x', language_id: 71 }, options).notApplied).toEqual([]);
   });
 });

@@ -4,6 +4,8 @@ import type { SubmissionBody } from '../../api/schemas.js';
 import { entryFileName } from '../../api/entry-file.js';
 import { ArgumentError, compilerOptions, splitArguments } from './arguments.js';
 import { findJudge0Language } from './languages.js';
+import { ZipError, unpackZip } from './zip.js';
+import type { ZipLimits } from './zip.js';
 
 /** Field errors in Judge0's (Rails') shape, `{field: [message, ...]}`; answered with 422. */
 export class Judge0FieldErrors extends Error {
@@ -94,9 +96,17 @@ function fromBase64(value: string, field: string, errors: Record<string, string[
   return compact;
 }
 
+/**
+ * Fields Judge0 applies and RemCode accepts, validates and echoes without applying: the stack shares the
+ * memory limit, the CPU limit is exact (no grace before the kill), and each submission runs once.
+ */
+export const NOT_APPLIED = ['number_of_runs', 'cpu_extra_time', 'stack_limit'] as const;
+
 export interface TranslatedRequest {
   readonly body: SubmissionBody;
   readonly attributes: Judge0Attributes;
+  /** Which of NOT_APPLIED the request set, so that the answer can say so. */
+  readonly notApplied: readonly string[];
 }
 
 /**
@@ -111,6 +121,8 @@ export function translateRequest(
     readonly languages: readonly PublishedLanguage[];
     readonly bounds: Judge0Bounds;
     readonly checkCallback: (url: string) => string | null;
+    /** Bounds of `additional_files`; the source file counts as one of the entries. */
+    readonly zipLimits: ZipLimits;
   },
 ): TranslatedRequest {
   const errors: Record<string, string[]> = {};
@@ -151,8 +163,23 @@ export function translateRequest(
     if (flag(raw[field]) === true) fail(field, 'this option cannot be enabled');
   }
   if (flag(raw.enable_network) === true) fail('enable_network', 'enabling network is not allowed');
-  if (text(raw.additional_files) !== null && text(raw.additional_files) !== '')
-    fail('additional_files', 'additional files are not supported');
+  // Judge0 reads additional_files as base64 whatever base64_encoded says.
+  let extraFiles: { name: string; content: Buffer }[] = [];
+  const zipText = text(raw.additional_files);
+  if (zipText !== null && zipText !== '') {
+    const compact = fromBase64(zipText, 'additional_files', errors);
+    if (compact !== '') {
+      try {
+        extraFiles = unpackZip(Buffer.from(compact, 'base64'), {
+          ...options.zipLimits,
+          entries: options.zipLimits.entries - 1,
+        });
+      } catch (error) {
+        if (!(error instanceof ZipError)) throw error;
+        fail('additional_files', error.message);
+      }
+    }
+  }
 
   const compilerText = text(raw.compiler_options);
   let compilerArgs: string[] = [];
@@ -193,11 +220,26 @@ export function translateRequest(
   if (Object.keys(errors).length > 0 || !language) throw new Judge0FieldErrors(errors);
 
   const sourceBytes = Buffer.from(sourceText, options.base64 ? 'base64' : 'utf8');
+  const entryName = entryFileName(language.remcode, sourceBytes);
+  if (extraFiles.some((f) => f.name === entryName))
+    throw new Judge0FieldErrors({
+      additional_files: [`holds ${entryName}, the name of the program's own file`],
+    });
   const fileSizeBytes = values.max_file_size! * 1024;
+  // The files travel base64-encoded when any archive file is there: they are bytes, not text.
+  const encoding = options.base64 || extraFiles.length > 0 ? 'base64' : 'utf8';
+  const recode = (value: string): string =>
+    encoding === 'base64' && !options.base64 ? Buffer.from(value, 'utf8').toString('base64') : value;
   const body: SubmissionBody = {
     language: language.remcode.id,
-    encoding: options.base64 ? 'base64' : 'utf8',
-    files: [{ name: entryFileName(language.remcode, sourceBytes), content: sourceText }],
+    encoding,
+    files: [
+      {
+        name: entryName,
+        content: encoding === 'base64' ? sourceBytes.toString('base64') : sourceText,
+      },
+      ...extraFiles.map((f) => ({ name: f.name, content: f.content.toString('base64') })),
+    ],
     args,
     compiler_args: compilerArgs,
     limits: {
@@ -210,7 +252,9 @@ export function translateRequest(
       output: fileSizeBytes,
     },
     // Expected output makes it a judged test, which gives Judge0's Wrong Answer.
-    ...(expected !== null ? { tests: [{ stdin, expected_output: expected }] } : { stdin }),
+    ...(expected !== null
+      ? { tests: [{ stdin: recode(stdin), expected_output: recode(expected) }] }
+      : { stdin: recode(stdin) }),
   };
   return {
     body,
@@ -229,5 +273,6 @@ export function translateRequest(
       redirectStderrToStdout: flag(raw.redirect_stderr_to_stdout) ?? false,
       callbackUrl: callbackUrl !== null && callbackUrl !== '' ? callbackUrl : null,
     },
+    notApplied: NOT_APPLIED.filter((field) => (text(raw[field]) ?? '').trim() !== ''),
   };
 }

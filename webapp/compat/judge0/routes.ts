@@ -5,10 +5,12 @@ import type { Submission } from '../../../common/submission.js';
 import type { ApiContext } from '../../api/context.js';
 import { ProblemError } from '../../api/errors.js';
 import type { SubmissionService } from '../../api/submission-service.js';
+import { judge0AdminRoutes } from './admin.js';
 import { AttributesStore } from './attributes-store.js';
 import { CallbackSender } from './callbacks.js';
 import { Judge0HttpError } from './errors.js';
-import { MAX_BATCH, judge0InfoRoutes } from './info.js';
+import { MAX_BATCH, MAX_EXTRACT_KB, judge0InfoRoutes } from './info.js';
+import { CallbackOutbox } from './outbox.js';
 import { Judge0FieldErrors, translateRequest } from './request.js';
 import type { Judge0Attributes } from './request.js';
 import {
@@ -26,8 +28,10 @@ import { DEFAULT_FIELDS, InvalidFieldsError, NotUtf8Error, judge0View, parseFiel
 
 /** Beyond the run's wall limit, how long `wait=true` waits for a queue slot and a compile. */
 const EXTRA_WAIT_MS = 60_000;
-/** How long a callback waits for its submission to finish before giving up. */
-const CALLBACK_WAIT_MS = 15 * 60_000;
+/** Files of a submission at most (the v1 API's bound), the program's own file included. */
+const MAX_FILES = 32;
+/** Tells a client which request fields were accepted and echoed but not applied (docs/compat.md). */
+const NOT_APPLIED_HEADER = 'x-remcode-not-applied';
 
 const errors = { '4xx': Judge0Error, '5xx': Judge0Error };
 
@@ -44,9 +48,28 @@ export function judge0Routes(ctx: ApiContext, service: SubmissionService): Fasti
     const callbacks = new CallbackSender({
       hosts: ctx.config.compat.judge0CallbackHosts,
       allowPrivate: ctx.config.compat.judge0CallbackPrivate,
-      logger: ctx.logger,
     });
-    app.addHook('onClose', async () => callbacks.close());
+    // Judge0 sends callbacks base64-encoded with the default fields, whatever the request asked.
+    const callbackBody = async (id: string): Promise<string | null> => {
+      const s = await ctx.store.get(id);
+      if (!s || s.state !== 'finished') return null;
+      const [attrs] = await attributes.get([id]);
+      const view = judge0View(s, {
+        fields: DEFAULT_FIELDS,
+        base64: true,
+        attributes: attrs ?? null,
+        languages: await ctx.languages.list(),
+      });
+      return JSON.stringify(view);
+    };
+    // Without allowed hosts no callback is ever accepted, so there is nothing to poll for.
+    const outbox = callbacks.enabled
+      ? new CallbackOutbox({ pool: ctx.pool, sender: callbacks, logger: ctx.logger, body: callbackBody })
+      : null;
+    app.addHook('onClose', async () => {
+      if (outbox) await outbox.close();
+      else callbacks.close();
+    });
 
     // Judge0's documented examples post forms as often as JSON.
     app.addContentTypeParser(
@@ -105,6 +128,7 @@ export function judge0Routes(ctx: ApiContext, service: SubmissionService): Fasti
     ): Promise<{
       id: string;
       attributes: Judge0Attributes;
+      notApplied: readonly string[];
       finished: Submission | null;
       waitMs: number;
       /** Aborted when the client hung up. */
@@ -120,6 +144,11 @@ export function judge0Routes(ctx: ApiContext, service: SubmissionService): Fasti
         languages,
         bounds,
         checkCallback: (url) => callbacks.check(url),
+        zipLimits: {
+          entries: MAX_FILES,
+          fileBytes: ctx.config.maxFileBytes,
+          totalBytes: MAX_EXTRACT_KB * 1024,
+        },
       });
       const decoded = await service.decode(request.body);
       const closed = new AbortController();
@@ -132,27 +161,18 @@ export function judge0Routes(ctx: ApiContext, service: SubmissionService): Fasti
       });
       await attributes.put(created.id, request.attributes);
       const callbackUrl = request.attributes.callbackUrl;
-      if (callbackUrl !== null) {
-        callbacks.schedule(
-          callbackUrl,
-          async (signal) => {
-            const finished = await service.finished(created.id, CALLBACK_WAIT_MS, signal);
-            if (!finished) return null;
-            // Judge0 sends callbacks base64-encoded with the default fields, whatever the request asked.
-            const view = judge0View(finished, {
-              fields: DEFAULT_FIELDS,
-              base64: true,
-              attributes: request.attributes,
-              languages: await ctx.languages.list(),
-            });
-            return JSON.stringify(view);
-          },
-          created.id,
-        );
+      if (callbackUrl !== null && outbox) {
+        await outbox.add(created.id, callbackUrl);
+        // The outbox polls anyway; this only lets the callback leave as soon as the result is in.
+        void service
+          .finished(created.id, decoded.limits.wallTimeMs + EXTRA_WAIT_MS)
+          .then(() => outbox.kick())
+          .catch(() => undefined);
       }
       return {
         id: created.id,
         attributes: request.attributes,
+        notApplied: request.notApplied,
         finished: created.finished,
         waitMs: decoded.limits.wallTimeMs + EXTRA_WAIT_MS,
         closed: closed.signal,
@@ -181,6 +201,8 @@ export function judge0Routes(ctx: ApiContext, service: SubmissionService): Fasti
           const fields = parseFields(request.query.fields);
           service.admit();
           const accepted = await accept(request.body, base64, apiKey?.id ?? null, reply, wait, request.log);
+          if (accepted.notApplied.length > 0)
+            void reply.header(NOT_APPLIED_HEADER, accepted.notApplied.join(', '));
           if (!wait) return reply.code(201).send({ token: accepted.id });
           // Judge0 runs a waited submission before it answers; wait on past the v1 bound, then show
           // whatever state it reached rather than fail.
@@ -230,11 +252,13 @@ export function judge0Routes(ctx: ApiContext, service: SubmissionService): Fasti
         service.admit(items.length);
         const base64 = isTrue(request.query.base64_encoded);
         const answers: unknown[] = [];
+        const notApplied = new Set<string>();
         let anyAccepted = false;
         for (const item of items) {
           try {
             const accepted = await accept(item, base64, apiKey?.id ?? null, null, false, request.log);
             answers.push({ token: accepted.id });
+            for (const field of accepted.notApplied) notApplied.add(field);
             anyAccepted = true;
           } catch (error) {
             if (error instanceof Judge0FieldErrors) answers.push(error.errors);
@@ -245,6 +269,7 @@ export function judge0Routes(ctx: ApiContext, service: SubmissionService): Fasti
             else throw error;
           }
         }
+        if (notApplied.size > 0) void reply.header(NOT_APPLIED_HEADER, [...notApplied].join(', '));
         return reply.code(anyAccepted ? 201 : 422).send(answers);
       },
     );
@@ -324,6 +349,7 @@ export function judge0Routes(ctx: ApiContext, service: SubmissionService): Fasti
       },
     );
 
+    judge0AdminRoutes(app, ctx, attributes);
     judge0InfoRoutes(app, ctx, callbacks.enabled);
     done();
   };
