@@ -29,6 +29,11 @@ export interface RedisKeys {
   readonly retire: string;
   /** Hash service → JSON scale-in in progress, so a restarted controller finishes what it began. */
   readonly scaleIns: string;
+  /**
+   * Hash cause (`retire`, `stop`) → runs an executor cut short and handed back because it was leaving.
+   * Kept in Redis because the executor that counts one is the one going away; the controller exports it.
+   */
+  readonly runsInterrupted: string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -43,5 +48,6 @@ export function redisKeys(prefix: string): RedisKeys {
     queueWaiting: `${prefix}:${SUBMISSION_QUEUE}:wait`,
     retire: `${prefix}:retire`,
     scaleIns: `${prefix}:autoscale:scale-ins`,
+    runsInterrupted: `${prefix}:runs-interrupted`,
   };
 }

@@ -17,6 +17,12 @@ import { Executor } from './worker/executor.js';
 import { startHealthServer } from './worker/health-server.js';
 import { RetireWatch } from './worker/retire-watch.js';
 
+/**
+ * The drain of a retiring executor ends when its runs do; this only bounds a wedged one. Longer than the
+ * longest submission the limit maxima allow (64 test cases of 30 s, and the compile).
+ */
+const RETIRE_GRACE_MS = 60 * 60_000;
+
 /** The warm interpreter of EXECUTOR_WARM's language, when it is installed and has warm start-up code. */
 function warmStartFor(
   id: string | null,
@@ -94,19 +100,26 @@ async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
     config.metricsPort,
     config.metricsHost,
   );
-  // Retiring takes the same path as SIGTERM: one drain, then exit 0 so Swarm sees a finished task.
+  // Retiring takes the same path as SIGTERM: one drain, then exit 0 so Swarm sees a finished task. But
+  // no stop grace period hurries a retiring executor: it lets every run finish, however long the limits
+  // allow, so that a scale-in cuts none short (docs/autoscaling.md).
+  let retiring = false;
   const retire = new RetireWatch(
     redis,
     redisKeys(config.prefix),
     config.executorId,
-    () => process.kill(process.pid, 'SIGTERM'),
+    () => {
+      retiring = true;
+      process.kill(process.pid, 'SIGTERM');
+    },
     logger.child({ component: 'retire' }),
   );
+  const graceMs = (): number => (retiring ? RETIRE_GRACE_MS : config.shutdownGraceMs);
   handleSignals(
     logger,
     async () => {
       retire.stop();
-      await executor.drain(config.shutdownGraceMs);
+      await executor.drain(graceMs(), retiring ? 'retire' : 'stop');
       const steps: (() => Promise<unknown>)[] = [
         () => new Promise((resolve) => health.server.close(resolve)),
         () => sandbox.close(),
@@ -117,7 +130,7 @@ async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
       for (const step of steps)
         await step().catch((error: unknown) => logger.warn({ err: error }, 'close step failed'));
     },
-    config.shutdownGraceMs + 5_000,
+    () => graceMs() + 5_000,
   );
   await executor.start();
   retire.start();

@@ -12,7 +12,7 @@ import type { Sandbox } from '../sandbox/types.js';
 import { Heartbeat } from './heartbeat.js';
 import type { JudgeFunction } from './judge-contract.js';
 import { createExecutorMetrics } from './metrics.js';
-import { createProcessor } from './processor.js';
+import { createProcessor, type LeaveCause } from './processor.js';
 
 export type ExecutorState = 'starting' | 'running' | 'draining' | 'stopped';
 
@@ -73,6 +73,7 @@ export class Executor<Cache> {
   private readonly heartbeat: Heartbeat;
   private readonly keys;
   private closing: Promise<void> | undefined;
+  private leaveCause: LeaveCause = 'stop';
 
   constructor(private readonly options: ExecutorOptions<Cache>) {
     this.keys = redisKeys(options.prefix);
@@ -130,6 +131,7 @@ export class Executor<Cache> {
       running: this.running,
       standby: this.standby,
       draining: () => this.stateValue === 'draining',
+      leaving: () => this.leaveCause,
     });
     this.worker = new Worker<SubmissionJobData, void, 'run'>(SUBMISSION_QUEUE, processor, {
       connection: options.workerRedis,
@@ -175,10 +177,11 @@ export class Executor<Cache> {
 
   /**
    * Stops taking jobs, lets running ones finish for up to `graceMs`, then hands the rest back to the
-   * queue, and closes. Idempotent.
+   * queue, and closes. Idempotent: the first call's grace and cause hold.
    */
-  drain(graceMs: number): Promise<void> {
+  drain(graceMs: number, cause: LeaveCause = 'stop'): Promise<void> {
     this.closing ??= (async () => {
+      this.leaveCause = cause;
       this.transition('draining');
       const worker = this.worker;
       if (worker) {

@@ -38,7 +38,12 @@ export interface ProcessorDeps<Cache> {
   readonly standby: Set<string>;
   /** True once the executor is shutting down: a job that has not started is handed back at once. */
   readonly draining: () => boolean;
+  /** Why the executor is leaving, for the count of runs it cut short. */
+  readonly leaving: () => LeaveCause;
 }
+
+/** An executor leaves because the autoscaler retired it, or because it was stopped (SIGTERM). */
+export type LeaveCause = 'retire' | 'stop';
 
 /**
  * Why a run was stopped before its result: cancelled by the submitter, the executor shutting down, the
@@ -147,6 +152,18 @@ interface Work {
   readonly language: string;
   readonly input: SubmissionInput;
   readonly limits: SubmissionLimits;
+}
+
+/**
+ * Counts a run cut short in Redis, where it outlives this executor (which is leaving); the controller
+ * exports the count. Best effort: a lost count must not keep the job from going back to the queue.
+ */
+async function countInterrupted<Cache>(deps: ProcessorDeps<Cache>, log: Logger): Promise<void> {
+  const cause = deps.leaving();
+  log.warn({ cause }, 'run interrupted: the executor is leaving');
+  await deps.redis
+    .hincrby(deps.keys.runsInterrupted, cause, 1)
+    .catch((error: unknown) => log.warn({ err: error }, 'could not count the interrupted run'));
 }
 
 /**
@@ -291,6 +308,8 @@ export function createProcessor<Cache>(deps: ProcessorDeps<Cache>) {
       }
       await events.flush();
     } catch (error) {
+      // A job still on standby had not started: handing it back interrupts nothing.
+      const started = !deps.standby.has(id);
       takeTurn(false);
       await events.flush();
       if (error instanceof StopSignal) {
@@ -310,6 +329,7 @@ export function createProcessor<Cache>(deps: ProcessorDeps<Cache>) {
             log.info('handing the job back');
             await job.moveToWait(token);
             deps.metrics.handedBack.inc({ reason: 'shutdown' });
+            if (started) await countInterrupted(deps, log);
             throw new WaitingError();
         }
       }

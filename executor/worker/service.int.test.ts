@@ -12,6 +12,7 @@ import type { TestDatabase } from '../../test/support/isolation.js';
 import { startExecutor, startWebapp } from '../../test/support/processes.js';
 import type { ServiceProcess } from '../../test/support/processes.js';
 import { until } from '../../test/support/until.js';
+import { redisKeys } from '../../common/keys.js';
 import { createSubmissionQueue } from '../../common/queue.js';
 
 /**
@@ -87,6 +88,14 @@ const SLOW_PYTHON = {
 
 const QUICK_PYTHON = { language: 'python', source: 'print("done")' };
 
+const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 2 });
+
+/** Runs cut short by a leaving executor, by cause, as the executors count them in Redis. */
+async function interrupted(): Promise<{ retire: number; stop: number }> {
+  const counts = await redis.hgetall(redisKeys(prefix).runsInterrupted);
+  return { retire: Number(counts.retire ?? 0), stop: Number(counts.stop ?? 0) };
+}
+
 beforeAll(async () => {
   db = await createTestDatabase();
   prefix = testPrefix();
@@ -101,6 +110,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
+  redis.disconnect();
   await pool.end();
   await db.drop();
   await deleteRedisPrefix(prefix);
@@ -215,19 +225,45 @@ describe('executor failures', () => {
     }
   });
 
-  it('on SIGTERM hands back a run that outlasts the grace, exits 0, and another executor finishes it', async () => {
+  it('on SIGTERM hands back a run that outlasts the grace, counts it interrupted, and another executor finishes it', async () => {
     const { url } = track(await startWebapp(env()));
     const executor = track(
       await startExecutor(env({ EXECUTOR_ID: 'hasty', EXECUTOR_SHUTDOWN_GRACE: '300ms' })),
     );
+    const before = await interrupted();
     const id = String((await submit(url, SLOW_PYTHON)).json.id);
     await until(async () => (await row(id))?.state === 'running', 20_000, 'the run to start');
     executor.kill('SIGTERM');
     expect(await executor.exited).toBe(0);
     expect((await row(id))?.state).toBe('running');
+    expect(await interrupted()).toEqual({ ...before, stop: before.stop + 1 });
     track(await startExecutor(env({ EXECUTOR_ID: 'patient' })));
     await until(async () => (await row(id))?.state === 'finished', 40_000, 'the second executor to finish');
     expect(await row(id)).toMatchObject({ executor: 'patient', verdict: 'accepted' });
+  });
+
+  it('asked to retire, lets its run finish past the SIGTERM grace, then exits 0, interrupting nothing', async () => {
+    const { url } = track(await startWebapp(env()));
+    const executor = track(
+      await startExecutor(env({ EXECUTOR_ID: 'retiree', EXECUTOR_SHUTDOWN_GRACE: '300ms' })),
+    );
+    const before = await interrupted();
+    const id = String((await submit(url, SLOW_PYTHON)).json.id);
+    await until(async () => (await row(id))?.state === 'running', 20_000, 'the run to start');
+    // What the autoscaler writes to retire an executor before lowering the replica count.
+    await redis.hset(
+      redisKeys(prefix).retire,
+      'retiree',
+      JSON.stringify({ service: 'executor', at: Date.now() }),
+    );
+    expect(await executor.exited).toBe(0);
+    expect(await row(id)).toMatchObject({
+      state: 'finished',
+      executor: 'retiree',
+      attempts: 1,
+      verdict: 'accepted',
+    });
+    expect(await interrupted()).toEqual(before);
   });
 });
 
