@@ -1,7 +1,7 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 
 /** An explicit registry per process, with the default process metrics and a `program` label. */
-export function createRegistry(program: 'webapp' | 'executor'): Registry {
+export function createRegistry(program: 'webapp' | 'executor' | 'controller'): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ program });
   collectDefaultMetrics({ register: registry });

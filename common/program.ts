@@ -8,8 +8,13 @@ interface ProgramConfig {
   readonly databaseUrl: string;
 }
 
+export interface ProgramOptions {
+  /** Whether the program uses Postgres, so that a refused connection is blamed on it. Default true. */
+  readonly postgres?: boolean;
+}
+
 /**
- * Start-up shared by the webapp and the executor: parse the config (exit 78 with its message when it is
+ * Start-up shared by every program: parse the config (exit 78 with its message when it is
  * wrong), then run, turning an unreachable Redis or Postgres into one sentence that says what to check
  * instead of a stack trace.
  */
@@ -17,6 +22,7 @@ export function startProgram<C extends ProgramConfig>(
   name: string,
   parseConfig: () => C,
   run: (config: C, logger: Logger) => Promise<void>,
+  options: ProgramOptions = {},
 ): void {
   let config: C;
   try {
@@ -33,7 +39,7 @@ export function startProgram<C extends ProgramConfig>(
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof RedisUnreachableError) {
       logger.fatal(`${message} (REDIS_URL=${redactUrl(config.redisUrl)}); is redis-server running?`);
-    } else if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|timeout/i.test(message)) {
+    } else if ((options.postgres ?? true) && /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|timeout/i.test(message)) {
       logger.fatal(
         `cannot reach Postgres at ${redactUrl(config.databaseUrl)}: ${message}; is PostgreSQL running?`,
       );

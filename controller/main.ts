@@ -5,21 +5,24 @@
  *   controller run   -f FILE   the daemon, with /status, /healthz, /metrics on CONTROLLER_PORT (9102)
  *   controller status          prints the running daemon's /status (--json for the raw answer)
  * Environment (parsed once in common/config.ts): CONTROLLER_PORT (9102), CONTROLLER_HOST (127.0.0.1;
- * 0.0.0.0 in a container), REDIS_URL and REDIS_PASSWORD_FILE, REMCODE_PREFIX, PROMETHEUS_URL (for
- * autoscale checks), LOG_LEVEL (info), DOCKER_HOST (the local socket).
+ * 0.0.0.0 in a container), REDIS_URL and REDIS_PASSWORD_FILE, REMCODE_AUTOSCALE_REDIS (on), REMCODE_PREFIX,
+ * PROMETHEUS_URL (for autoscale checks), LOG_LEVEL (info), DOCKER_HOST (the local socket).
  */
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
-import { parseControllerConfig } from '../common/config.js';
+import { parseControllerConfig, type ControllerConfig } from '../common/config.js';
 import { parseDurationMs } from '../common/limits.js';
+import { createRegistry } from '../common/metrics.js';
+import type { Logger } from '../common/logger.js';
+import { startProgram } from '../common/program.js';
 import { createRedis } from '../common/redis.js';
+import { handleSignals } from '../common/signals.js';
 import { Autoscaler } from './autoscale/autoscaler.js';
-import { createAutoscaleMetrics } from './autoscale/metrics.js';
+import { createAutoscaleMetrics, registerInterruptedRuns } from './autoscale/metrics.js';
 import { PrometheusSource } from './autoscale/prometheus-source.js';
 import { QueueSource } from './autoscale/queue-source.js';
 import { Retirer } from './autoscale/retire.js';
 import { SwarmScaleTarget } from './autoscale/swarm-target.js';
-import { createLogger } from '../common/logger.js';
 import { ControllerDaemon } from './daemon.js';
 import { formatIssue, loadDesired } from './desired/load.js';
 import { formatPlan, pendingChanges } from './plan/planner.js';
@@ -34,73 +37,79 @@ import { fetchStatus, formatStatus } from './status-cli.js';
 import { SwarmClient } from './swarm/docker.js';
 
 const USAGE = 'usage: controller plan|apply|run -f FILE [--json] [--timeout 5m] | controller status [--json]';
-const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const COMMANDS = ['plan', 'apply', 'run', 'status'] as const;
+type Command = (typeof COMMANDS)[number];
 
-async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      file: { type: 'string', short: 'f', default: 'manifests/remcode.yaml' },
-      json: { type: 'boolean', default: false },
-      timeout: { type: 'string', default: '5m' },
-    },
-  });
-  const command = positionals[0];
-  if (command !== 'plan' && command !== 'apply' && command !== 'run' && command !== 'status') {
-    console.error(USAGE);
-    return 64;
+interface Args {
+  readonly command: Command;
+  readonly file: string;
+  readonly json: boolean;
+  readonly timeout: string;
+}
+
+function parseArguments(argv: string[]): Args | undefined {
+  try {
+    const { positionals, values } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        file: { type: 'string', short: 'f', default: 'manifests/remcode.yaml' },
+        json: { type: 'boolean', default: false },
+        timeout: { type: 'string', default: '5m' },
+      },
+    });
+    const command = COMMANDS.find((c) => c === positionals[0]);
+    return command && { command, file: values.file, json: values.json, timeout: values.timeout };
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    return undefined;
   }
-  const config = parseControllerConfig();
-  if (command === 'status') {
+}
+
+/** plan, apply and status: one pass, then the exit code. */
+async function once(args: Args, config: ControllerConfig, logger: Logger): Promise<number> {
+  if (args.command === 'status') {
     const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
     const status = await fetchStatus(`http://${host}:${config.port}/status`);
-    console.log(values.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+    console.log(args.json ? JSON.stringify(status, null, 2) : formatStatus(status));
     return 0;
   }
-  const level = LEVELS.find((l) => l === process.env.LOG_LEVEL) ?? 'info';
-  const logger = createLogger('controller', command === 'plan' ? 'warn' : level);
+  const loaded = await loadDesired(args.file);
+  if (!loaded.ok) {
+    for (const issue of loaded.issues) console.error(formatIssue(issue));
+    return 1;
+  }
+  const client = new SwarmClient(new Docker());
   const metrics = createControllerMetrics();
-  const docker = new Docker();
-  const client = new SwarmClient(docker);
-  const file = values.file;
-
-  if (command === 'plan') {
-    const loaded = await loadDesired(file);
-    if (!loaded.ok) {
-      for (const issue of loaded.issues) console.error(formatIssue(issue));
-      return 1;
-    }
+  if (args.command === 'plan') {
     const reconciler = new Reconciler({ client, logger, metrics });
     const { plan } = await reconciler.plan(loaded.desired);
-    console.log(values.json ? JSON.stringify(plan, null, 2) : formatPlan(plan, loaded.desired.stack));
+    console.log(args.json ? JSON.stringify(plan, null, 2) : formatPlan(plan, loaded.desired.stack));
     return pendingChanges(plan) > 0 ? 2 : 0;
   }
-
-  if (command === 'apply') {
-    const loaded = await loadDesired(file);
-    if (!loaded.ok) {
-      for (const issue of loaded.issues) console.error(formatIssue(issue));
+  const deadline = Date.now() + parseDurationMs(args.timeout, '--timeout');
+  const reconciler = new Reconciler({ client, logger, metrics, dependencyWaitMs: 10_000 });
+  for (;;) {
+    const result = await reconciler.reconcile(loaded.desired, 1, args.file);
+    const { plan } = await reconciler.plan(loaded.desired);
+    const pending = pendingChanges(plan);
+    if (pending === 0) {
+      console.log(formatPlan(plan, loaded.desired.stack));
+      return result.blocked > 0 ? 3 : 0;
+    }
+    if (Date.now() > deadline) {
+      console.error(`not converged before the timeout:\n${formatPlan(plan, loaded.desired.stack)}`);
       return 1;
     }
-    const deadline = Date.now() + parseDurationMs(values.timeout, '--timeout');
-    const reconciler = new Reconciler({ client, logger, metrics, dependencyWaitMs: 10_000 });
-    for (;;) {
-      const result = await reconciler.reconcile(loaded.desired, 1, file);
-      const { plan } = await reconciler.plan(loaded.desired);
-      const pending = pendingChanges(plan);
-      if (pending === 0) {
-        console.log(formatPlan(plan, loaded.desired.stack));
-        return result.blocked > 0 ? 3 : 0;
-      }
-      if (Date.now() > deadline) {
-        console.error(`not converged before the timeout:\n${formatPlan(plan, loaded.desired.stack)}`);
-        return 1;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
+}
 
+/** The daemon: reconciler, autoscaler and rebalancer behind one HTTP server, until a signal. */
+async function daemon(file: string, config: ControllerConfig, logger: Logger): Promise<void> {
+  const metrics = createControllerMetrics(createRegistry('controller'));
+  const docker = new Docker();
+  const client = new SwarmClient(docker);
   const rebalancer = new Rebalancer({
     docker,
     client,
@@ -117,6 +126,7 @@ async function main(argv: string[]): Promise<number> {
       )
     : undefined;
   const queue = redis ? new QueueSource(redis, config.prefix) : undefined;
+  if (queue) registerInterruptedRuns(metrics.registry, () => queue.interruptedRuns());
   const autoscaleMetrics = createAutoscaleMetrics(metrics.registry);
   const autoscaler = new Autoscaler({
     logger,
@@ -136,7 +146,7 @@ async function main(argv: string[]): Promise<number> {
     prometheus: new PrometheusSource(),
     prometheusUrl: config.prometheusUrl,
   });
-  const daemon = new ControllerDaemon({
+  const controller = new ControllerDaemon({
     file,
     reconciler,
     logger,
@@ -147,39 +157,42 @@ async function main(argv: string[]): Promise<number> {
       rebalancer.setDesired(desired);
     },
   });
-  const server = buildServer({ daemon, reconciler, metrics, logger, autoscaler, rebalancer });
+  const server = buildServer({ daemon: controller, reconciler, metrics, logger, autoscaler, rebalancer });
   await server.listen({ port: config.port, host: config.host });
-  let closing = false;
-  const shutdown = (signal: string): void => {
-    if (closing) {
-      logger.warn({ signal }, 'second signal; exiting now');
-      process.exit(1);
-    }
-    closing = true;
-    logger.info({ signal }, 'stopping');
-    // The grace fits inside Swarm's default 10 s stop grace period.
-    setTimeout(() => process.exit(1), 8_000).unref();
-    void Promise.allSettled([daemon.close(), server.close(), autoscaler.close(), rebalancer.close()])
-      .then(() => Promise.allSettled([queue?.close(), redis?.quit()]))
-      .then(() => process.exit(0));
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  handleSignals(
+    logger,
+    async () => {
+      const parts = [controller.close(), server.close(), autoscaler.close(), rebalancer.close()];
+      await Promise.allSettled(parts);
+      await Promise.allSettled([queue?.close(), redis?.quit()]);
+    },
+    // Inside the 10 s stop grace period swarm:up gives the controller's service.
+    8_000,
+  );
   process.on('SIGHUP', () => {
     logger.info('SIGHUP: reloading the desired state');
-    daemon.trigger('sighup', true);
+    controller.trigger('sighup', true);
   });
   await rebalancer.start();
-  await daemon.start();
-  return -1;
+  await controller.start();
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exit(code);
+const args = parseArguments(process.argv.slice(2));
+if (!args) {
+  console.error(USAGE);
+  process.exit(64);
+}
+const command = args.command;
+startProgram(
+  'controller',
+  // plan prints the plan; the log would only get in its way.
+  () => {
+    const config = parseControllerConfig();
+    return command === 'plan' ? { ...config, logLevel: 'warn' as const } : config;
   },
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
+  async (config, logger) => {
+    if (command === 'run') return daemon(args.file, config, logger);
+    process.exit(await once(args, config, logger));
   },
+  { postgres: false },
 );

@@ -118,6 +118,30 @@ export function createAutoscaleMetrics(registry: Registry): AutoscaleMetrics {
   };
 }
 
+/**
+ * Runs cut short by an executor leaving, by cause; read from Redis at each scrape because the executors
+ * that count them are gone by then. Scale-in through retirement should keep `retire` at 0; `stop` counts
+ * tasks Swarm stopped with runs longer than the executor's stop grace.
+ */
+export function registerInterruptedRuns(
+  registry: Registry,
+  read: () => Promise<Record<string, number>>,
+): void {
+  new Counter({
+    name: 'remcode_runs_interrupted_total',
+    help: 'Runs an executor handed back unfinished because it was leaving, by cause (retire, stop)',
+    labelNames: ['cause'],
+    registers: [registry],
+    async collect() {
+      // An unreadable Redis leaves the series out rather than reporting zero.
+      const counts = await read().catch(() => undefined);
+      this.reset();
+      if (!counts) return;
+      for (const cause of ['retire', 'stop']) this.inc({ cause }, counts[cause] ?? 0);
+    },
+  });
+}
+
 export function recordEvaluation(
   metrics: AutoscaleMetrics,
   service: string,

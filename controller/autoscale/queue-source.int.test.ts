@@ -1,11 +1,13 @@
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUBMISSION_QUEUE, redisKeys } from '../../common/keys.js';
 import { createSubmissionQueue, jobOptions, type SubmissionQueue } from '../../common/queue.js';
 import { TEST_REDIS_URL, deleteRedisPrefix, testPrefix } from '../../test/support/isolation.js';
 import { until } from '../../test/support/until.js';
 import type { Reading } from './decide.js';
+import { registerInterruptedRuns } from './metrics.js';
 import { QueueSource } from './queue-source.js';
 
 const prefix = testPrefix();
@@ -123,5 +125,18 @@ describe('queue source', () => {
       await downSource.close();
       unreachable.disconnect();
     }
+  });
+
+  it('exports the runs leaving executors counted in Redis, and leaves the series out when Redis fails', async () => {
+    const registry = new Registry();
+    registerInterruptedRuns(registry, () => source.interruptedRuns());
+    expect(await registry.metrics()).toMatch(/^remcode_runs_interrupted_total\{cause="retire"\} 0$/m);
+    await redis.hincrby(redisKeys(prefix).runsInterrupted, 'stop', 2);
+    const text = await registry.metrics();
+    expect(text).toMatch(/^remcode_runs_interrupted_total\{cause="stop"\} 2$/m);
+    expect(text).toMatch(/^remcode_runs_interrupted_total\{cause="retire"\} 0$/m);
+    const failing = new Registry();
+    registerInterruptedRuns(failing, () => Promise.reject(new Error('down')));
+    expect(await failing.metrics()).not.toMatch(/^remcode_runs_interrupted_total\{/m);
   });
 });

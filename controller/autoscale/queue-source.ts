@@ -54,6 +54,17 @@ export class QueueSource {
     return (await this.#redis.exists(this.#keys.languages)) === 1;
   }
 
+  /**
+   * Runs executors cut short because they were leaving, by cause (`retire`: asked by the autoscaler;
+   * `stop`: SIGTERM from Swarm), counted by the executors themselves.
+   */
+  async interruptedRuns(): Promise<Record<string, number>> {
+    const all = await this.#redis.hgetall(this.#keys.runsInterrupted);
+    return Object.fromEntries(
+      Object.entries(all).map(([cause, count]) => [cause, Number.parseInt(count, 10)]),
+    );
+  }
+
   /** Never throws: a failure is a reading with status `error`, which the decision treats as unknown. */
   async read(intervalMs: number, now = Date.now()): Promise<Reading> {
     try {

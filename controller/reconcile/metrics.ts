@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { createRegistry } from '../../common/metrics.js';
 
 /** The controller's metrics on its own registry; names carry their units. */
 export interface ControllerMetrics {
@@ -17,10 +18,10 @@ export interface ControllerMetrics {
   readonly alerts: Gauge<'service'>;
 }
 
-export function createControllerMetrics(): ControllerMetrics {
-  const registry = new Registry();
-  registry.setDefaultLabels({ program: 'controller' });
-  collectDefaultMetrics({ register: registry });
+/** On the process's registry; tests that build several controllers give each its own. */
+export function createControllerMetrics(
+  registry: Registry = createRegistry('controller'),
+): ControllerMetrics {
   const registers = [registry];
   return {
     registry,
