@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -314,6 +315,8 @@ static void enter_program(const struct run_spec *spec, char *const argv[], char 
   if (setresgid(cfg.gid, cfg.gid, cfg.gid) < 0) goto fail;
   /* Leaving uid 0 without SECBIT_KEEP_CAPS clears the permitted and effective sets. */
   if (setresuid(cfg.uid, cfg.uid, cfg.uid) < 0) goto fail;
+  /* Execution domain flags survive execve: the program starts with plain Linux whatever ours were. */
+  if (personality(PER_LINUX) < 0) goto fail;
   /* The working directory is resolved as the program's own uid, beneath /box, following no link:
    * an earlier run of the job may have planted a symlink where the cwd should be. */
   stage = STAGE_CWD;

@@ -5,9 +5,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/mempolicy.h>
 #include <linux/perf_event.h>
 #include <linux/reboot.h>
 #include <sched.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/quota.h>
@@ -115,6 +118,46 @@ static long p_open_by_handle_at(void) {
   } fh = {8, 1, {0}};
   return syscall(SYS_open_by_handle_at, AT_FDCWD, &fh, O_RDONLY);
 }
+static long p_modify_ldt(void) {
+  /* func 0 reads the table: allowed to anyone unless filtered. */
+  static char table[64];
+  return syscall(SYS_modify_ldt, 0, table, sizeof table);
+}
+static long p_vmsplice(void) {
+  int fds[2];
+  if (pipe(fds) < 0) return -1;
+  static char page[16] = "remcode";
+  struct iovec iov = {page, sizeof page};
+  return syscall(SYS_vmsplice, fds[1], &iov, 1, 0);
+}
+/* The NUMA calls, each with arguments that change nothing: the default policy, node 0, this process. */
+static long p_mbind(void) {
+  void *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return syscall(SYS_mbind, page, 4096, MPOL_DEFAULT, NULL, 0, 0);
+}
+static long p_set_mempolicy(void) { return syscall(SYS_set_mempolicy, MPOL_DEFAULT, NULL, 0); }
+static long p_get_mempolicy(void) {
+  int mode;
+  return syscall(SYS_get_mempolicy, &mode, NULL, 0, NULL, 0);
+}
+static long p_migrate_pages(void) {
+  unsigned long node0 = 1;
+  return syscall(SYS_migrate_pages, 0, 8 * sizeof node0, &node0, &node0);
+}
+static long p_move_pages(void) {
+  static char page[4096] __attribute__((aligned(4096))) = {1};
+  void *pages[1] = {page};
+  int status[1];
+  return syscall(SYS_move_pages, 0, 1, pages, NULL, status, 0);
+}
+/* personality: reading it and setting plain PER_LINUX are allowed; flags and other domains are not. */
+static long p_personality_query(void) { return syscall(SYS_personality, 0xffffffffUL); }
+static long p_personality_linux(void) { return syscall(SYS_personality, PER_LINUX); }
+static long p_personality_no_aslr(void) { return syscall(SYS_personality, PER_LINUX | ADDR_NO_RANDOMIZE); }
+static long p_personality_read_implies_exec(void) { return syscall(SYS_personality, PER_LINUX | READ_IMPLIES_EXEC); }
+static long p_personality_linux32(void) { return syscall(SYS_personality, PER_LINUX32); }
+/* The kernel looks at the low 32 bits only: high bits must not smuggle flags past the filter. */
+static long p_personality_high_bits(void) { return syscall(SYS_personality, (1UL << 32) | ADDR_NO_RANDOMIZE); }
 
 #define P(n) {#n, p_##n}
 static const struct probe probes[] = {
@@ -123,7 +166,10 @@ static const struct probe probes[] = {
     P(move_mount), P(open_tree), P(unshare), P(setns), P(ptrace), P(process_vm_readv), P(process_vm_writev),
     P(kexec_load), P(kexec_file_load), P(init_module), P(finit_module), P(delete_module), P(settimeofday),
     P(clock_settime), P(adjtimex), P(clock_adjtime), P(reboot), P(swapon), P(swapoff), P(acct),
-    P(quotactl), P(name_to_handle_at), P(open_by_handle_at),
+    P(quotactl), P(name_to_handle_at), P(open_by_handle_at), P(modify_ldt), P(vmsplice), P(mbind),
+    P(set_mempolicy), P(get_mempolicy), P(migrate_pages), P(move_pages), P(personality_query),
+    P(personality_linux), P(personality_no_aslr), P(personality_read_implies_exec), P(personality_linux32),
+    P(personality_high_bits),
 };
 
 int main(int argc, char **argv) {
