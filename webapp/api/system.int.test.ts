@@ -150,6 +150,7 @@ describe('languages, status, health, metrics and OpenAPI', () => {
       '/judge0/submissions',
       '/judge0/submissions/batch',
       '/judge0/submissions/{token}',
+      '/judge0/workers',
       '/readyz',
     ]);
     expect(Object.keys(doc.paths['/api/v1/submissions/{id}'] ?? {}).sort()).toEqual(['delete', 'get']);
