@@ -128,4 +128,142 @@ describe('programs as people paste them', () => {
     expect(result.compile?.code).toBe(0);
     expect(result.run?.stdout).toBe('three two one\n');
   }, 120_000);
+
+  /**
+   * Piston clients that send several files rely on their names: the first file runs, and it imports,
+   * requires or includes the others by name from beside it. One program per language, each printing 42.
+   */
+  it.each([
+    [
+      'python',
+      [
+        { name: 'main.py', content: 'from helper import twice\nprint(twice(int(input())))\n' },
+        { name: 'helper.py', content: 'def twice(n):\n    return 2 * n\n' },
+      ],
+    ],
+    [
+      'javascript',
+      [
+        {
+          name: 'index.js',
+          content:
+            "const { twice } = require('./lib/math');\nconsole.log(twice(Number(require('fs').readFileSync(0, 'utf8'))));\n",
+        },
+        { name: 'lib/math.js', content: 'exports.twice = (n) => 2 * n;\n' },
+      ],
+    ],
+    [
+      'typescript',
+      [
+        {
+          name: 'main.ts',
+          content:
+            "import { readFileSync } from 'fs';\nimport { twice } from './twice';\nconsole.log(twice(Number(readFileSync(0, 'utf8'))));\n",
+        },
+        { name: 'twice.ts', content: 'export function twice(n: number): number {\n  return 2 * n;\n}\n' },
+      ],
+    ],
+    [
+      'ruby',
+      [
+        { name: 'main.rb', content: "require_relative 'helper'\nputs twice(gets.to_i)\n" },
+        { name: 'helper.rb', content: 'def twice(n) = 2 * n\n' },
+      ],
+    ],
+    [
+      'php',
+      [
+        {
+          name: 'main.php',
+          content:
+            '<?php\nrequire __DIR__ . \'/helper.php\';\necho twice((int) trim(fgets(STDIN))), "\\n";\n',
+        },
+        { name: 'helper.php', content: '<?php\nfunction twice(int $n): int { return 2 * $n; }\n' },
+      ],
+    ],
+    [
+      'lua',
+      [
+        {
+          name: 'main.lua',
+          content: 'local helper = require("helper")\nprint(helper.twice(io.read("n")))\n',
+        },
+        { name: 'helper.lua', content: 'return { twice = function(n) return math.floor(2 * n) end }\n' },
+      ],
+    ],
+    [
+      'perl',
+      [
+        {
+          name: 'main.pl',
+          content: 'use lib ".";\nuse Helper;\nmy $n = <STDIN>;\nprint Helper::twice($n), "\\n";\n',
+        },
+        { name: 'Helper.pm', content: 'package Helper;\nsub twice { return 2 * $_[0]; }\n1;\n' },
+      ],
+    ],
+    [
+      'bash',
+      [
+        { name: 'main.sh', content: 'source ./helper.sh\nread n\ntwice "$n"\n' },
+        { name: 'helper.sh', content: 'twice() { echo $((2 * $1)); }\n' },
+      ],
+    ],
+    [
+      'c',
+      [
+        {
+          name: 'main.c',
+          content:
+            '#include <stdio.h>\n#include "twice.h"\nint main(void) { int n; scanf("%d", &n); printf("%d\\n", twice(n)); return 0; }\n',
+        },
+        { name: 'twice.h', content: 'int twice(int n);\n' },
+        { name: 'twice.c', content: '#include "twice.h"\nint twice(int n) { return 2 * n; }\n' },
+      ],
+    ],
+    [
+      'c++',
+      [
+        {
+          name: 'main.cpp',
+          content:
+            '#include <iostream>\n#include "twice.hpp"\nint main() { int n; std::cin >> n; std::cout << twice(n) << "\\n"; }\n',
+        },
+        { name: 'twice.hpp', content: 'inline int twice(int n) { return 2 * n; }\n' },
+      ],
+    ],
+    [
+      'csharp',
+      [
+        {
+          name: 'Program.cs',
+          content:
+            'using System;\nclass Program { static void Main() { Console.WriteLine(Demo.Helper.Twice(int.Parse(Console.ReadLine()))); } }\n',
+        },
+        {
+          name: 'Helper.cs',
+          content:
+            'namespace Demo { public static class Helper { public static int Twice(int n) => 2 * n; } }\n',
+        },
+      ],
+    ],
+    [
+      'rust',
+      [
+        {
+          name: 'main.rs',
+          content:
+            'mod helper;\nuse std::io::Read;\nfn main() {\n    let mut s = String::new();\n    std::io::stdin().read_to_string(&mut s).unwrap();\n    println!("{}", helper::twice(s.trim().parse().unwrap()));\n}\n',
+        },
+        { name: 'helper.rs', content: 'pub fn twice(n: i64) -> i64 {\n    2 * n\n}\n' },
+      ],
+    ],
+  ])(
+    'runs %s split into files that find each other by name',
+    async (language, files) => {
+      const result = await viaPiston(language, '', { files, stdin: '21\n' });
+      expect(result.compile?.code ?? 0).toBe(0);
+      expect(result.run).toMatchObject({ stdout: '42\n', stderr: '' });
+    },
+    120_000,
+  );
 });
