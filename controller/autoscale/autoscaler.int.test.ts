@@ -196,6 +196,36 @@ describe('autoscaler', () => {
     }
   });
 
+  it('counts a scale-in that retires executors against the step limit of its period', async () => {
+    const service = new FakeService();
+    service.replicas = 3;
+    const executors = ['exec-g', 'exec-h', 'exec-i'].map((id) => new FakeExecutor(id));
+    try {
+      for (const executor of executors) await executor.start();
+      const scaler = autoscaler(service, createAutoscaleMetrics(new Registry()));
+      const policy = { scale_down: { stabilization: 0, period: '1h', max_replicas: 1 } };
+      scaler.setDesired(desired(policy));
+      // Idle: the recommendation is the minimum, 1; one replica per hour may go.
+      const first = await scaler.evaluate('executor');
+      expect(first).toMatchObject({ current: 3, desired: 2, direction: 'down' });
+      expect(first?.reason).toMatch(/retiring 1 executor/);
+      await until(() => executors.some((e) => e.retired), 10_000, 'one executor to retire');
+      await until(
+        async () => (await scaler.evaluate('executor'), service.replicas === 2),
+        10_000,
+        'the count to drop as it leaves',
+      );
+      // The hour's step is spent by the retirement: no second executor is asked.
+      const next = await scaler.evaluate('executor');
+      expect(next).toMatchObject({ current: 2, desired: 2, direction: 'none' });
+      expect(await redis.hlen(keys.retire)).toBe(0);
+      expect(service.writes).toEqual([2]);
+      await scaler.close();
+    } finally {
+      for (const executor of executors) await executor.stop();
+    }
+  });
+
   it('does not scale a service whose rolling update is paused, and says why', async () => {
     const service = new FakeService();
     service.updateState = 'paused';

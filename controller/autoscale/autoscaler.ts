@@ -214,9 +214,10 @@ export class Autoscaler {
       floor,
     });
     let applied = evaluation;
+    let changed = false;
     if (evaluation.apply) {
       try {
-        applied = await this.#apply(name, entry, evaluation, usesQueue);
+        ({ applied, changed } = await this.#apply(name, entry, evaluation, usesQueue));
       } catch (error) {
         metrics.applyErrors.inc({ service: name });
         entry.lastError = error instanceof Error ? error.message : String(error);
@@ -227,8 +228,9 @@ export class Autoscaler {
         };
       }
     }
-    // A change that did not happen must not count against the step limit.
-    entry.memory = applied.apply ? memory : { ...memory, changes: entry.memory.changes };
+    // A change that did not happen must not count against the step limit; a scale-in that began
+    // retiring executors does, though the count drops only as they exit.
+    entry.memory = changed ? memory : { ...memory, changes: entry.memory.changes };
     entry.evaluations.unshift(applied);
     entry.evaluations.length = Math.min(entry.evaluations.length, this.#options.history ?? 20);
     recordEvaluation(metrics, name, applied, entry.policy);
@@ -248,7 +250,13 @@ export class Autoscaler {
     return applied;
   }
 
-  async #apply(name: string, entry: Entry, evaluation: Evaluation, usesQueue: boolean): Promise<Evaluation> {
+  /** `changed`: the count changed, or a scale-in began retiring executors. */
+  async #apply(
+    name: string,
+    entry: Entry,
+    evaluation: Evaluation,
+    usesQueue: boolean,
+  ): Promise<{ applied: Evaluation; changed: boolean }> {
     const retirer = this.#options.retirer;
     if (evaluation.direction === 'up') {
       // Load came back: a scale-in in progress is given up; its executors exit and Swarm restarts them.
@@ -257,21 +265,20 @@ export class Autoscaler {
         entry.scaleIn = undefined;
       }
       const done = await entry.target.setReplicas(evaluation.desired, evaluation.current);
-      return done
-        ? evaluation
-        : { ...evaluation, apply: false, reason: `${evaluation.reason}; the count changed meanwhile` };
+      return this.#written(evaluation, done);
     }
     if (!retirer || !usesQueue) {
       const done = await entry.target.setReplicas(evaluation.desired, evaluation.current);
-      return done
-        ? evaluation
-        : { ...evaluation, apply: false, reason: `${evaluation.reason}; the count changed meanwhile` };
+      return this.#written(evaluation, done);
     }
     if (entry.scaleIn) {
       return {
-        ...evaluation,
-        apply: false,
-        reason: `${evaluation.reason}; a scale-in is already retiring executors`,
+        applied: {
+          ...evaluation,
+          apply: false,
+          reason: `${evaluation.reason}; a scale-in is already retiring executors`,
+        },
+        changed: false,
       };
     }
     const asked = await retirer.begin(
@@ -284,17 +291,31 @@ export class Autoscaler {
       // No live executor to retire (they are all gone or starting): the count can drop without
       // stopping a run, since no task holds one.
       const done = await entry.target.setReplicas(evaluation.desired, evaluation.current);
-      return done
-        ? evaluation
-        : { ...evaluation, apply: false, reason: `${evaluation.reason}; the count changed meanwhile` };
+      return this.#written(evaluation, done);
     }
     entry.scaleIn = await retirer.pending(name);
     // The count drops as each asked executor exits (Retirer.progress), not now.
     return {
-      ...evaluation,
-      apply: false,
-      reason: `${evaluation.reason}; retiring ${asked} executor(s) first`,
+      applied: {
+        ...evaluation,
+        apply: false,
+        reason: `${evaluation.reason}; retiring ${asked} executor(s) first`,
+      },
+      changed: true,
     };
+  }
+
+  #written(evaluation: Evaluation, done: boolean): { applied: Evaluation; changed: boolean } {
+    return done
+      ? { applied: evaluation, changed: true }
+      : {
+          applied: {
+            ...evaluation,
+            apply: false,
+            reason: `${evaluation.reason}; the count changed meanwhile`,
+          },
+          changed: false,
+        };
   }
 
   status(): ServiceAutoscaleStatus[] {
