@@ -36,16 +36,41 @@ install -d /opt/remcode/grafana
 rm -rf /opt/remcode/grafana/provisioning /opt/remcode/grafana/dashboards
 cp -r grafana/provisioning grafana/dashboards /opt/remcode/grafana/
 
+stack=$(sed -n 's/^stack: *\([a-z0-9_-]*\).*/\1/p' "$manifest" | head -n1)
+stack=${stack:-remcode}
+network="${stack}_backend"
+secret="${stack}_redis_password"
+# The controller's own view of the stack: Redis for the queue it scales executors on and for retiring
+# them, Prometheus for the other checks, both by their names on the backend network. The password is
+# the stack's Docker secret, mounted where the webapp and the executor find theirs.
+secret_mount="source=$secret,target=redis_password"
+inside_env=(
+  REDIS_URL=redis://redis:6379
+  REDIS_PASSWORD_FILE=/run/secrets/redis_password
+  PROMETHEUS_URL=http://prometheus:9090
+)
+
 echo "==> starting the controller"
 # The controller lives outside the stack it manages (no ownership labels), so it never prunes itself.
 # The socket mount is root-equivalent on this host: the service is pinned to managers and publishes
-# nothing; read its status with `docker exec` or attach a network (docs/controller.md).
+# nothing; read its status with `docker exec` (docs/controller.md).
 docker service rm remcode-controller >/dev/null 2>&1 || true
+joined=0
+if docker network inspect "$network" >/dev/null 2>&1 && docker secret inspect "$secret" >/dev/null 2>&1; then
+  attach=(--network "$network" --secret "$secret_mount")
+  for variable in "${inside_env[@]}"; do attach+=(--env "$variable"); done
+  joined=1
+else
+  # A first bring-up: the controller creates the network and the secret, so it can join them only once
+  # they exist (below). Until then its queue checks fail, and a failed check never scales in.
+  attach=(--env REMCODE_AUTOSCALE_REDIS=off)
+fi
 docker service create --quiet --detach --name remcode-controller \
   --constraint node.role==manager \
   --mount type=bind,source=/var/run/docker.sock,target=/var/run/docker.sock \
   --mount "type=bind,source=$(dirname "$manifest"),target=/etc/remcode,readonly" \
   --env LOG_LEVEL="${LOG_LEVEL:-info}" \
+  "${attach[@]}" \
   --stop-grace-period 10s \
   remcode-controller:local run -f "/etc/remcode/$(basename "$manifest")" >/dev/null
 
@@ -54,15 +79,13 @@ port=${port:-8080}
 echo "==> waiting for RemCode through the edge on 127.0.0.1:$port"
 for _ in $(seq 1 600); do
   if curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null; then
-    # The controller creates the stack's network, so it can join it only now; Prometheus finds its
-    # targets there. Joining restarts the controller's task once; it resumes from the file.
-    stack=$(sed -n 's/^stack: *\([a-z0-9_-]*\).*/\1/p' "$manifest" | head -n1)
-    network="${stack:-remcode}_backend"
-    if ! docker service inspect remcode-controller --format '{{range .Spec.TaskTemplate.Networks}}{{.Target}} {{end}}' |
-      grep -qw "$(docker network inspect "$network" --format '{{.Id}}')"; then
-      # Not detached: wait until the restarted controller runs, so that nothing (swarm:down above all)
-      # meets the old task stopping and the new one starting.
-      docker service update --quiet --network-add "$network" remcode-controller >/dev/null
+    if ((!joined)); then
+      # One update joins the network and mounts the secret, which restarts the controller's task once;
+      # it resumes from the file. Not detached: wait until the restarted controller runs, so that nothing
+      # (swarm:down above all) meets the old task stopping and the new one starting.
+      join=(--network-add "$network" --secret-add "$secret_mount" --env-rm REMCODE_AUTOSCALE_REDIS)
+      for variable in "${inside_env[@]}"; do join+=(--env-add "$variable"); done
+      docker service update --quiet "${join[@]}" remcode-controller >/dev/null
     fi
     echo "RemCode is up after $((SECONDS - start)) s: http://127.0.0.1:$port/"
     exit 0

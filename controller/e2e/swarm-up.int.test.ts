@@ -1,8 +1,9 @@
 /**
  * End to end: `npm run swarm:up` brings the whole platform up from manifests/remcode.yaml, a
- * submission runs through the edge's published port on 127.0.0.1, a hand-made change is put back,
- * and `npm run swarm:down` removes it all. Builds every image (minutes on a fresh machine);
- * REMCODE_E2E_SWARM=0 skips it while iterating on other parts.
+ * submission runs through the edge's published port on 127.0.0.1, a hand-made change is put back, the
+ * manifest's executor autoscaling follows a burst up and back down, and `npm run swarm:down` removes it
+ * all. Builds every image (minutes on a fresh machine); REMCODE_E2E_SWARM=0 skips it while iterating on
+ * other parts.
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,72 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { docker, inspectService, waitFor } from '../../test/support/swarm.js';
 
 const run = promisify(execFile);
+
+/** The running container of a service on this node (the stack publishes neither Postgres nor the controller). */
+async function containerOf(service: string): Promise<string> {
+  const [found] = await docker.listContainers({
+    filters: { label: [`com.docker.swarm.service.name=${service}`], status: ['running'] },
+  });
+  if (!found) throw new Error(`no running container of ${service}`);
+  return found.Id;
+}
+
+/** GET on the controller's own port, from inside its container. */
+async function controller(path: string): Promise<string> {
+  const script = `fetch('http://127.0.0.1:9102${path}').then((r) => r.text()).then((t) => process.stdout.write(t))`;
+  const { stdout } = await run(
+    'docker',
+    ['exec', await containerOf('remcode-controller'), 'node', '-e', script],
+    {
+      maxBuffer: 1 << 24,
+    },
+  );
+  return stdout;
+}
+
+/** One row per line, columns separated by `|`, from the stack's Postgres as its own superuser. */
+async function sql(query: string): Promise<string[][]> {
+  const container = await containerOf('remcode_postgres');
+  const { stdout } = await run('docker', [
+    'exec',
+    '-u',
+    'postgres',
+    container,
+    'psql',
+    '-d',
+    'remcode',
+    '-tAc',
+    query,
+  ]);
+  return stdout
+    .trim()
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => line.split('|'));
+}
+
+async function executorReplicas(): Promise<{ spec: number; running: number }> {
+  const spec = (await inspectService('remcode_executor')).Spec as {
+    Mode: { Replicated: { Replicas: number } };
+  };
+  const tasks = (await docker.listTasks({
+    filters: { service: ['remcode_executor'], 'desired-state': ['running'] },
+  })) as { Status?: { State?: string } }[];
+  const running = tasks.filter((task) => task.Status?.State === 'running');
+  return { spec: spec.Mode.Replicated.Replicas, running: running.length };
+}
+
+/** A sample of the controller's metrics whose labels include these (the registry adds `program`). */
+function sample(metrics: string, name: string, labels: Record<string, string>): number | undefined {
+  const line = metrics
+    .split('\n')
+    .find(
+      (l) =>
+        l.startsWith(`${name}{`) &&
+        Object.entries(labels).every(([key, value]) => l.includes(`${key}="${value}"`)),
+    );
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const base = 'http://127.0.0.1:8080';
 const enabled = process.env.REMCODE_E2E_SWARM !== '0';
@@ -57,4 +124,82 @@ describe.runIf(enabled)('swarm:up end to end', () => {
     });
     console.log(`drift corrected after ${((Date.now() - drifted) / 1000).toFixed(1)} s`);
   }, 1_800_000);
+
+  it('scales the executor by the manifest: a burst drives replicas up, each run finishes once, none is interrupted', async () => {
+    // The controller reads the queue from inside the stack: its backlog check answers.
+    await waitFor(
+      'the controller to read the queue',
+      async () => {
+        const status = JSON.parse(await controller('/status')) as {
+          autoscale: { service: string; evaluations: { checks: { name: string; status: string }[] }[] }[];
+        };
+        const executor = status.autoscale.find((a) => a.service === 'executor');
+        return executor?.evaluations[0]?.checks.find((c) => c.name === 'backlog')?.status === 'ok';
+      },
+      120_000,
+    );
+    expect((await executorReplicas()).spec).toBe(1);
+
+    const burst = 20;
+    const started = Date.now();
+    const ids: string[] = [];
+    for (let i = 0; i < burst; i++) {
+      const answer = await fetch(`${base}/api/v1/submissions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ language: 'python', source: `import time\ntime.sleep(3)\nprint(${i})\n` }),
+      });
+      expect(answer.status).toBe(201);
+      ids.push(((await answer.json()) as { id: string }).id);
+    }
+    await waitFor('more executors running', async () => (await executorReplicas()).running > 1, 120_000);
+    const scaled = Date.now();
+
+    const results = new Map<string, string>();
+    await waitFor(
+      'every submission to finish',
+      async () => {
+        for (const id of ids) {
+          if (results.has(id)) continue;
+          const body = (await (await fetch(`${base}/api/v1/submissions/${id}`)).json()) as {
+            state?: string;
+            stdout?: string | null;
+          };
+          if (body.state === 'finished') results.set(id, body.stdout ?? '');
+        }
+        return results.size === ids.length;
+      },
+      300_000,
+    );
+    ids.forEach((id, i) => expect(results.get(id), `submission ${i}`).toBe(`${i}\n`));
+    const list = ids.map((id) => `'${id}'`).join(',');
+    const [row] = await sql(
+      `SELECT count(*) FILTER (WHERE attempts <> 1), count(DISTINCT executor) FROM submissions WHERE id IN (${list})`,
+    );
+    expect(row?.[0], 'runs claimed more than once').toBe('0');
+    const executors = Number(row?.[1]);
+
+    // Idle again: after the scale-down window the autoscaler retires executors and returns to its minimum.
+    await waitFor(
+      'executor replicas back at 1',
+      async () => {
+        const replicas = await executorReplicas();
+        return replicas.spec === 1 && replicas.running === 1;
+      },
+      240_000,
+    );
+    const metrics = await controller('/metrics');
+    expect(sample(metrics, 'remcode_runs_interrupted_total', { cause: 'retire' })).toBe(0);
+    expect(sample(metrics, 'remcode_runs_interrupted_total', { cause: 'stop' })).toBe(0);
+    const retired = sample(metrics, 'remcode_autoscale_retirements_total', {
+      service: 'executor',
+      outcome: 'exited',
+    });
+    expect(retired).toBeGreaterThan(0);
+    console.log(
+      `burst of ${burst}: more executors running after ${((scaled - started) / 1000).toFixed(1)} s, ` +
+        `${executors} executors served it, back at 1 after ${((Date.now() - started) / 1000).toFixed(1)} s, ` +
+        `${retired} retired, 0 interrupted`,
+    );
+  }, 600_000);
 });

@@ -95,7 +95,9 @@ export async function startAutoscaleStack(options: AutoscaleStackOptions): Promi
   webapp.ports = [{ target: 8080, published: webappPort, mode: 'host' }];
   webapp.replicas = 1;
   const executor = pick('executor');
+  // The test's own count or policy replaces the manifest's.
   delete executor.replicas;
+  delete executor.autoscale;
   executor.image = executorImage;
   const slots = String(options.slots ?? 2);
   executor.environment = { ...executor.environment, EXECUTOR_SLOTS: slots, EXECUTOR_STANDBY_SLOTS: '0' };
