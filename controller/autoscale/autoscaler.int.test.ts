@@ -109,6 +109,8 @@ function autoscaler(service: FakeService, metrics: AutoscaleMetrics): Autoscaler
     retirer: new Retirer({ redis, prefix, logger, metrics, executors: () => source.executors() }),
     prometheus: new PrometheusSource(),
     prometheusUrl: undefined,
+    // Each test calls evaluate() itself: a scheduled evaluation could act on half-added jobs first.
+    scheduled: false,
   });
 }
 
@@ -259,21 +261,13 @@ describe('autoscaler', () => {
     for (const id of ['m1', 'm2']) await queue.add('run', { id }, jobOptions(id));
     expect(await scaler.evaluate('executor')).toMatchObject({ mode: 'dry_run', desired: 2, apply: false });
     expect(service.replicas).toBe(1);
-    // setDesired also schedules an evaluation of its own, which may run before or after the one
-    // above: closing waits for it, and the counter must then match every evaluation recorded.
     await scaler.close();
-    const evaluations = scaler.status()[0]?.evaluations ?? [];
-    expect(evaluations.length).toBeGreaterThanOrEqual(1);
-    expect(evaluations.every((e) => e.mode === 'dry_run')).toBe(true);
+    expect(scaler.status()[0]?.evaluations).toHaveLength(1);
     const text = await registry.metrics();
     expect(text).toMatch(/remcode_autoscale_desired_replicas\{service="executor"\} 2/);
     expect(text).toMatch(/remcode_autoscale_check_up\{service="executor",check="backlog"\} 1/);
-    const counted =
-      /remcode_autoscale_evaluations_total\{service="executor",mode="dry_run",direction="(\w+)"\} (\d+)/g;
-    const total = [...text.matchAll(counted)].reduce((sum, m) => sum + Number(m[2]), 0);
-    expect(total).toBe(evaluations.length);
     expect(text).toMatch(
-      /remcode_autoscale_evaluations_total\{service="executor",mode="dry_run",direction="up"\} [12]/,
+      /remcode_autoscale_evaluations_total\{service="executor",mode="dry_run",direction="up"\} 1/,
     );
     await queue.drain();
   });

@@ -29,6 +29,11 @@ export interface AutoscalerOptions {
   readonly prometheus: PrometheusSource;
   /** For Prometheus checks without their own `url`. */
   readonly prometheusUrl: string | undefined;
+  /**
+   * Default true: each service is evaluated every interval. False: only when `evaluate()` is called, so
+   * that a test decides when each evaluation happens and none runs behind its back.
+   */
+  readonly scheduled?: boolean;
   /** Evaluations kept per service for `/status`. Default 20. */
   readonly history?: number;
   readonly now?: () => number;
@@ -109,7 +114,7 @@ export class Autoscaler {
       };
       this.#services.set(name, entry);
       this.#log.info({ service: name, min: policy.min, max: policy.max }, 'autoscaling');
-      this.#schedule(name, entry, 0);
+      if (this.#options.scheduled ?? true) this.#schedule(name, entry, 0);
     }
     for (const [name, entry] of this.#services) {
       if (seen.has(name)) continue;
