@@ -1,9 +1,10 @@
 /**
  * Judge0 callbacks are durable: the pending callback is in Postgres, so a webapp killed between
  * accepting a submission and its result still has the callback sent (by the webapp that replaces it);
- * a client that fails is retried with backoff up to Judge0's three tries; and a name that resolves to a
- * private address is refused when connecting, not only when the URL is accepted. Real webapp and
- * executor processes, the real sandbox, Postgres, Redis and an HTTP receiver.
+ * several webapps send each callback once; a client that fails is retried with backoff up to Judge0's
+ * three tries; and a name that resolves to a private address is refused when connecting, not only when
+ * the URL is accepted. Real webapp and executor processes, the real sandbox, Postgres, Redis and an
+ * HTTP receiver.
  */
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
@@ -155,6 +156,19 @@ describe('durable Judge0 callbacks', () => {
       stdout: Buffer.from('after the restart\n').toString('base64'),
     });
     await until(async () => (await pending(token)) === 0, 10_000, 'the delivered callback to be removed');
+  });
+
+  it('are sent once each when several webapps share the database', async () => {
+    const urls = [await webapp(), await webapp()];
+    await waitForLanguages(urls[0]!);
+    const tokens: string[] = [];
+    for (let i = 0; i < 6; i++) tokens.push(await submit(urls[i % 2]!, `print("replica ${i}")`));
+    await until(
+      async () => (await pool.query('SELECT 1 FROM judge0_callbacks')).rowCount === 0,
+      60_000,
+      'every callback to be delivered',
+    );
+    for (const token of tokens) expect(received.get(token)).toHaveLength(1);
   });
 
   it('retries a failing client with backoff and stops after a success', async () => {
