@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { asUnavailable } from '../../common/outage.js';
 
 /**
  * An HTTP error with a stable machine-readable `code`, answered as application/problem+json (RFC 9457).
@@ -74,12 +75,23 @@ function toProblem(error: FastifyError): ProblemError | undefined {
   return undefined;
 }
 
-/** Errors of Redis or Postgres being unreachable: the service is unavailable, not broken. */
-function isUnavailable(error: Error): boolean {
-  const code = (error as { code?: unknown }).code;
-  const text = `${error.name} ${typeof code === 'string' ? code : ''} ${error.message}`;
-  return /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|MaxRetriesPerRequest|Connection is closed|connect|timeout exceeded when trying to connect/i.test(
-    text,
+/** Seconds a client should wait before repeating a request that met an outage. */
+const OUTAGE_RETRY_AFTER_S = 2;
+
+/**
+ * A passing failure of Redis or Postgres (a restart, a full connection table, a read-only server) as a
+ * 503 whose code names the dependency and the class, e.g. `postgres_refused` or `redis_read_only`: the
+ * service is unavailable for a moment, not broken, and the client may repeat the request.
+ */
+export function outageProblem(error: unknown): ProblemError | undefined {
+  const outage = asUnavailable(error);
+  if (outage === undefined) return undefined;
+  return new ProblemError(
+    503,
+    outage.code,
+    'The service is temporarily unavailable',
+    `${outage.dependency === 'dependency' ? 'A dependency' : outage.dependency} is unavailable (${outage.kind.replaceAll('_', ' ')}); try again shortly`,
+    { 'retry-after': String(OUTAGE_RETRY_AFTER_S) },
   );
 }
 
@@ -90,14 +102,10 @@ export function installErrorHandlers(app: FastifyInstance): void {
       if (problem.status >= 500) request.log.warn({ code: problem.code }, problem.title);
       return send(reply, problem);
     }
-    if (isUnavailable(error)) {
-      request.log.error({ err: error }, 'dependency unavailable');
-      return send(
-        reply,
-        new ProblemError(503, 'unavailable', 'The service is temporarily unavailable', undefined, {
-          'retry-after': '5',
-        }),
-      );
+    const outage = outageProblem(error);
+    if (outage) {
+      request.log.warn({ err: error, code: outage.code }, 'dependency unavailable');
+      return send(reply, outage);
     }
     request.log.error({ err: error }, 'unhandled error');
     return send(reply, new ProblemError(500, 'internal_error', 'Something went wrong on our side'));
