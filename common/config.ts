@@ -39,6 +39,12 @@ export interface CommonConfig {
   readonly redisPassword: string | undefined;
   readonly prefix: string;
   readonly logLevel: LogLevel;
+  /**
+   * How long an operation that meets a Redis or Postgres outage (a restart, a full connection table)
+   * waits, retrying with backoff, before it is reported: a 503 in the webapp, a retried job in the
+   * executor. Default 10 s: inside the webapp's health check and the edge's timeouts.
+   */
+  readonly outageBudgetMs: number;
 }
 
 export interface WebappConfig extends CommonConfig {
@@ -177,6 +183,7 @@ function parseCommon(env: Env): CommonConfig {
     redisPassword: readSecretFile(env, 'REDIS_PASSWORD_FILE'),
     prefix,
     logLevel,
+    outageBudgetMs: parseWith(env, 'REMCODE_OUTAGE_BUDGET', 10_000, (t) => parseDurationMs(t)),
   };
 }
 

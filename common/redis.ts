@@ -21,6 +21,9 @@ export function createRedis(options: RedisOptions, logger: Logger): Redis {
     maxRetriesPerRequest: options.role === 'blocking' ? null : 2,
     enableOfflineQueue: true,
     retryStrategy: (times) => Math.min(times * 100, 2_000),
+    // A stalled server (paused, or a network that drops packets) would otherwise hold a request forever;
+    // blocking connections wait on purpose.
+    ...(options.role === 'request' ? { commandTimeout: 5_000 } : {}),
   });
   let lastError = '';
   redis.on('error', (error: Error) => {

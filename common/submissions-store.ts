@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import type { SubmissionLimits } from './limits.js';
+import { rideThrough } from './outage.js';
+import type { DependencyUnavailableError } from './outage.js';
 import { decodeInput, encodeInput } from './submission.js';
 import type { InputJson, NewSubmission, StoredResult, Submission } from './submission.js';
 import type { SubmissionState, SubmissionVerdict } from './verdicts.js';
@@ -53,24 +55,64 @@ export function isSubmissionId(id: string): boolean {
   return UUID.test(id);
 }
 
-/** Every Postgres statement on submissions. State changes are guarded so that each happens once. */
-export class SubmissionStore {
-  constructor(private readonly pool: pg.Pool) {}
+export interface SubmissionStoreOptions {
+  /**
+   * How long a statement that meets a Postgres outage is tried again before the outage is thrown (a
+   * DependencyUnavailableError). Default 0: one attempt.
+   */
+  readonly outageBudgetMs?: number;
+}
 
-  /** Stores a new queued submission (`input` when the caller has already encoded it); returns its creation time. */
-  async insert(s: NewSubmission, input: InputJson = encodeInput(s.input)): Promise<Date> {
-    const { rows } = await this.pool.query<{ created_at: Date }>({
-      name: 'submission-insert',
-      text: `INSERT INTO submissions (id, state, language, language_version, encoding, input, limits, api_key_id)
-       VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7) RETURNING created_at`,
-      values: [s.id, s.language, s.languageVersion, s.encoding, input, s.limits, s.apiKeyId],
-    });
+/** Per call: hear of each wait (to log it, or to know the statement took more than one attempt). */
+export interface CallOptions {
+  readonly onRetry?: (failure: DependencyUnavailableError) => void;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Every Postgres statement on submissions. State changes are guarded so that each happens once, which
+ * also makes each statement safe to repeat when its connection broke before the answer came: that is
+ * what lets every method ride through a Postgres restart.
+ */
+export class SubmissionStore {
+  private readonly budgetMs: number;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    options: SubmissionStoreOptions = {},
+  ) {
+    this.budgetMs = options.outageBudgetMs ?? 0;
+  }
+
+  private query<R extends pg.QueryResultRow>(
+    config: pg.QueryConfig,
+    call: CallOptions = {},
+  ): Promise<pg.QueryResult<R>> {
+    return rideThrough('postgres', () => this.pool.query<R>(config), { budgetMs: this.budgetMs, ...call });
+  }
+
+  /**
+   * Stores a new queued submission (`input` when the caller has already encoded it); returns its creation
+   * time. Repeating it is harmless: an attempt whose commit was lost with its connection is found again.
+   */
+  async insert(s: NewSubmission, input: InputJson = encodeInput(s.input), call?: CallOptions): Promise<Date> {
+    const { rows } = await this.query<{ created_at: Date }>(
+      {
+        name: 'submission-insert',
+        text: `WITH inserted AS (
+           INSERT INTO submissions (id, state, language, language_version, encoding, input, limits, api_key_id)
+           VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING created_at)
+         SELECT created_at FROM inserted UNION ALL SELECT created_at FROM submissions WHERE id = $1`,
+        values: [s.id, s.language, s.languageVersion, s.encoding, input, s.limits, s.apiKeyId],
+      },
+      call,
+    );
     return (rows[0] as { created_at: Date }).created_at;
   }
 
   async get(id: string): Promise<Submission | undefined> {
     if (!isSubmissionId(id)) return undefined;
-    const { rows } = await this.pool.query<Row>({
+    const { rows } = await this.query<Row>({
       name: 'submission-get',
       text: 'SELECT * FROM submissions WHERE id = $1',
       values: [id],
@@ -83,7 +125,7 @@ export class SubmissionStore {
    * again; a finished, cancelled or deleted one returns undefined and must not run.
    */
   async claim(id: string, executor: string): Promise<Claim | undefined> {
-    const { rows } = await this.pool.query<{ attempts: number; created_at: Date }>({
+    const { rows } = await this.query<{ attempts: number; created_at: Date }>({
       name: 'submission-claim',
       text: `UPDATE submissions SET state = 'running', executor = $2, attempts = attempts + 1, started_at = now()
        WHERE id = $1 AND state IN ('queued', 'running') RETURNING attempts, created_at`,
@@ -95,7 +137,7 @@ export class SubmissionStore {
 
   /** True when a row with this id exists, whatever its state. */
   async exists(id: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query({
+    const { rowCount } = await this.query({
       name: 'submission-exists',
       text: 'SELECT 1 FROM submissions WHERE id = $1',
       values: [id],
@@ -105,7 +147,7 @@ export class SubmissionStore {
 
   /** As `claim`, returning the whole submission: for jobs that do not carry it. */
   async claimWithInput(id: string, executor: string): Promise<Submission | undefined> {
-    const { rows } = await this.pool.query<Row>({
+    const { rows } = await this.query<Row>({
       name: 'submission-claim-input',
       text: `UPDATE submissions SET state = 'running', executor = $2, attempts = attempts + 1, started_at = now()
        WHERE id = $1 AND state IN ('queued', 'running') RETURNING *`,
@@ -123,13 +165,34 @@ export class SubmissionStore {
     executor: string,
     result: StoredResult,
     resultJson: string = JSON.stringify(result),
+    call: CallOptions = {},
   ): Promise<{ startedAt: Date; finishedAt: Date } | undefined> {
-    const { rows } = await this.pool.query<{ started_at: Date | null; finished_at: Date }>({
-      name: 'submission-finish',
-      text: `UPDATE submissions SET state = 'finished', verdict = $2, result = $3, executor = $4, finished_at = now()
-       WHERE id = $1 AND state IN ('queued', 'running') RETURNING started_at, finished_at`,
-      values: [id, result.verdict, resultJson, executor],
-    });
+    // After a lost answer the row may already hold this executor's result: a repeat finds it again
+    // rather than reporting the submission finished elsewhere (which would leave its notice unsent).
+    let repeat = false;
+    const { rows } = await rideThrough(
+      'postgres',
+      () =>
+        this.pool.query<{ started_at: Date | null; finished_at: Date }>({
+          name: repeat ? 'submission-finish-repeat' : 'submission-finish',
+          text: repeat
+            ? `UPDATE submissions SET state = 'finished', verdict = $2, result = $3, executor = $4,
+               finished_at = COALESCE(finished_at, now())
+               WHERE id = $1 AND (state IN ('queued', 'running') OR (state = 'finished' AND executor = $4 AND verdict = $2))
+               RETURNING started_at, finished_at`
+            : `UPDATE submissions SET state = 'finished', verdict = $2, result = $3, executor = $4, finished_at = now()
+               WHERE id = $1 AND state IN ('queued', 'running') RETURNING started_at, finished_at`,
+          values: [id, result.verdict, resultJson, executor],
+        }),
+      {
+        budgetMs: this.budgetMs,
+        ...call,
+        onRetry: (failure) => {
+          repeat = true;
+          call.onRetry?.(failure);
+        },
+      },
+    );
     const row = rows[0];
     if (row === undefined) return undefined;
     return { startedAt: row.started_at ?? row.finished_at, finishedAt: row.finished_at };
@@ -138,7 +201,7 @@ export class SubmissionStore {
   /** Deletes the submission whatever its state; true when it existed. */
   async remove(id: string): Promise<boolean> {
     if (!isSubmissionId(id)) return false;
-    const { rowCount } = await this.pool.query('DELETE FROM submissions WHERE id = $1', [id]);
+    const { rowCount } = await this.query({ text: 'DELETE FROM submissions WHERE id = $1', values: [id] });
     return rowCount === 1;
   }
 
@@ -147,23 +210,23 @@ export class SubmissionStore {
    * re-enqueueing when their job is gone (a webapp died before enqueueing, Redis lost its data).
    */
   async stale(queuedMs: number, runningMs: number, limit = 1000): Promise<string[]> {
-    const { rows } = await this.pool.query<{ id: string }>(
-      `(SELECT id FROM submissions WHERE state = 'queued' AND created_at < now() - make_interval(secs => $1)
+    const { rows } = await this.query<{ id: string }>({
+      text: `(SELECT id FROM submissions WHERE state = 'queued' AND created_at < now() - make_interval(secs => $1)
         ORDER BY created_at LIMIT $3)
        UNION ALL
        (SELECT id FROM submissions WHERE state = 'running' AND started_at < now() - make_interval(secs => $2)
         ORDER BY started_at LIMIT $3)`,
-      [queuedMs / 1000, runningMs / 1000, limit],
-    );
+      values: [queuedMs / 1000, runningMs / 1000, limit],
+    });
     return rows.map((r) => r.id);
   }
 
   /** Applies retention; returns how many finished submissions were deleted. */
   async deleteFinishedBefore(ageMs: number): Promise<number> {
-    const { rowCount } = await this.pool.query(
-      `DELETE FROM submissions WHERE finished_at IS NOT NULL AND finished_at < now() - make_interval(secs => $1)`,
-      [ageMs / 1000],
-    );
+    const { rowCount } = await this.query({
+      text: `DELETE FROM submissions WHERE finished_at IS NOT NULL AND finished_at < now() - make_interval(secs => $1)`,
+      values: [ageMs / 1000],
+    });
     return rowCount ?? 0;
   }
 }

@@ -7,6 +7,7 @@ import { createSubmissionQueue } from '../common/queue.js';
 import { createRedis } from '../common/redis.js';
 import { SubmissionStore } from '../common/submissions-store.js';
 import { ApiKeys } from './api/api-keys.js';
+import { Enqueuer } from './api/enqueuer.js';
 import type { ApiContext } from './api/context.js';
 import { WebappLifecycle } from './lifecycle.js';
 import { LanguageDirectory } from './api/languages.js';
@@ -33,6 +34,7 @@ export async function createWebappContext(
   const subscriber = createRedis({ ...redisOptions, role: 'blocking', name: 'webapp-events' }, redisLog);
   const queue = createSubmissionQueue(queueConnection, config.prefix);
   queue.on('error', (error) => logger.warn({ err: error }, 'queue error'));
+  const enqueuer = new Enqueuer(queue, queueConnection, logger.child({ component: 'enqueuer' }));
   const hub = await NoticeHub.start(subscriber, keys.eventsChannel, logger.child({ component: 'notices' }));
   const monitor = new QueueMonitor(queue, redis, keys, logger.child({ component: 'queue-monitor' }));
   await monitor.started();
@@ -43,13 +45,15 @@ export async function createWebappContext(
     redis,
     keys,
     queue,
-    store: new SubmissionStore(pool),
+    enqueuer,
+    store: new SubmissionStore(pool, { outageBudgetMs: config.outageBudgetMs }),
     hub,
     languages: new LanguageDirectory(redis, keys),
     monitor,
     apiKeys: new ApiKeys(pool, redis, keys, {
       mode: config.auth,
       defaultRatePerMinute: config.rateLimitPerMinute,
+      outageBudgetMs: config.outageBudgetMs,
     }),
     registry,
     lifecycle: new WebappLifecycle(logger.child({ component: 'lifecycle' })),
@@ -60,6 +64,7 @@ export async function createWebappContext(
     close() {
       closing ??= (async () => {
         const steps: (() => Promise<unknown>)[] = [
+          () => enqueuer.close(),
           () => Promise.resolve(monitor.close()),
           () => hub.close(),
           () => queue.close(),

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { RedisKeys } from '../../common/keys.js';
+import { classifyOutage, rideThrough } from '../../common/outage.js';
 import { ProblemError } from './errors.js';
 
 export interface ApiKeyRecord {
@@ -37,6 +38,8 @@ const CACHE_MS = 30_000;
 export interface AuthOptions {
   readonly mode: 'open' | 'required';
   readonly defaultRatePerMinute: number;
+  /** How long a key lookup waits out a Postgres outage. Default 0. */
+  readonly outageBudgetMs?: number;
 }
 
 /**
@@ -58,9 +61,14 @@ export class ApiKeys {
     const cacheKey = hash.toString('hex');
     const hit = this.cache.get(cacheKey);
     if (hit && Date.now() - hit.at < CACHE_MS) return hit.record;
-    const { rows } = await this.pool.query<{ id: string; name: string; rate_per_minute: number | null }>(
-      'SELECT id, name, rate_per_minute FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
-      [hash],
+    const { rows } = await rideThrough(
+      'postgres',
+      () =>
+        this.pool.query<{ id: string; name: string; rate_per_minute: number | null }>(
+          'SELECT id, name, rate_per_minute FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
+          [hash],
+        ),
+      { budgetMs: this.options.outageBudgetMs ?? 0 },
     );
     const row = rows[0];
     const record = row ? { id: row.id, name: row.name, ratePerMinute: row.rate_per_minute } : null;
@@ -107,7 +115,15 @@ export class ApiKeys {
     const now = Date.now();
     const window = Math.floor(now / 60_000);
     const key = this.keys.rate(record.id, window);
-    const results = await this.redis.multi().incr(key).expire(key, 120).exec();
+    let results: [Error | null, unknown][] | null;
+    try {
+      results = await this.redis.multi().incr(key).expire(key, 120).exec();
+    } catch (error) {
+      // The limit shares load fairly; it is not a lock. While Redis is away the submission is still
+      // taken (it waits in Postgres for the queue), uncounted, rather than refused for want of a counter.
+      if (classifyOutage(error) !== undefined) return;
+      throw error;
+    }
     const count = Number(results?.[0]?.[1] ?? 0);
     if (count > limit) {
       const retryAfter = Math.max(1, Math.ceil(((window + 1) * 60_000 - now) / 1000));

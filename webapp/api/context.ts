@@ -8,6 +8,7 @@ import type { SubmissionQueue } from '../../common/queue.js';
 import type { SubmissionStore } from '../../common/submissions-store.js';
 import type { WebappLifecycle } from '../lifecycle.js';
 import type { ApiKeys } from './api-keys.js';
+import type { Enqueuer } from './enqueuer.js';
 import type { LanguageDirectory } from './languages.js';
 import type { NoticeHub } from './notices.js';
 import type { QueueMonitor } from './queue-monitor.js';
@@ -20,6 +21,8 @@ export interface ApiContext {
   readonly redis: Redis;
   readonly keys: RedisKeys;
   readonly queue: SubmissionQueue;
+  /** Adds submission jobs, deferring them while Redis is away. */
+  readonly enqueuer: Enqueuer;
   readonly store: SubmissionStore;
   readonly hub: NoticeHub;
   readonly languages: LanguageDirectory;

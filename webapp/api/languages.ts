@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { PublishedLanguage } from '../../common/languages.js';
 import type { RedisKeys } from '../../common/keys.js';
+import { classifyOutage } from '../../common/outage.js';
 
 /** How long a read of the executors' language list is reused. */
 const CACHE_MS = 5_000;
@@ -18,7 +19,15 @@ export class LanguageDirectory {
   async list(): Promise<readonly PublishedLanguage[]> {
     const now = Date.now();
     if (this.cached && now - this.cachedAt < CACHE_MS) return this.cached;
-    const json = await this.redis.get(this.keys.languages);
+    let json: string | null;
+    try {
+      json = await this.redis.get(this.keys.languages);
+    } catch (error) {
+      // The list changes only when executors change, so an older one is right while Redis restarts: a
+      // Redis outage must not stop submissions, which wait in Postgres for the queue to return.
+      if (this.cached && classifyOutage(error) !== undefined) return this.cached;
+      throw error;
+    }
     const list = json === null ? [] : (JSON.parse(json) as PublishedLanguage[]);
     // An empty list is not cached: the first executor may publish any moment now.
     if (list.length > 0) {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter } from 'prom-client';
-import { enqueueSubmission } from '../../common/queue.js';
 import { INLINE_SPEC_BYTES, encodeInput, inputBytes } from '../../common/submission.js';
 import type { FinishedNotice, NewSubmission, Submission } from '../../common/submission.js';
 import type { ApiContext } from './context.js';
@@ -125,16 +124,22 @@ export class SubmissionService {
         ? { language: submission.language, input, limits: decoded.limits }
         : undefined;
     // A job that carries its submission is queued alongside the insert: its executor starts at once
-    // and claims the row once it is committed. A job without it must find the row, so it waits.
-    const enqueue = (): Promise<void> =>
-      enqueueSubmission(ctx.queue, id, spec).catch((error: unknown) => {
-        // The row is stored, so the submission is accepted: the sweeper enqueues it when Redis is back.
-        options.log.warn({ err: error, id }, 'enqueue failed; the sweeper will retry');
-      });
+    // and claims the row once it is committed. A job without it must find the row, so it waits. While
+    // Redis is away the job is deferred and the submission still accepted: its row waits in Postgres.
+    const enqueue = (): Promise<boolean> => ctx.enqueuer.enqueue(id, spec);
     const queued = spec ? enqueue() : undefined;
     let createdAt: Date;
+    // An insert that waited out a Postgres outage may outlast the executor's patience for its row; the
+    // job is then added again below (a no-op while the first one still waits).
+    let insertWaited = false;
     try {
-      createdAt = await ctx.store.insert(submission, input);
+      createdAt = await ctx.store.insert(submission, input, {
+        onRetry: (failure) => {
+          if (!insertWaited) options.log.warn({ code: failure.code, id }, 'insert waits for Postgres');
+          insertWaited = true;
+        },
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
     } catch (error) {
       waiter?.cancel();
       if (queued) {
@@ -147,7 +152,8 @@ export class SubmissionService {
       throw error;
     }
     this.created.inc();
-    await (queued ?? enqueue());
+    const onQueue = await (queued ?? enqueue());
+    if (queued && onQueue && insertWaited) await enqueue();
     const outcome = waiter ? await waiter.ready : null;
     if (outcome === null) return { id, createdAt, finished: null };
     const fromData = outcome.data !== undefined ? fromNotice(submission, createdAt, outcome.data) : undefined;

@@ -221,15 +221,15 @@ describe('admission control', () => {
     expect(response.json()).toMatchObject({ code: 'no_executors' });
   });
 
-  it('answers /readyz with 503 naming Postgres while it refuses connections, and 200 once it is back', async () => {
-    h = await startHarness();
+  it('answers /readyz with 503 naming Postgres while it refuses connections past the outage budget, and 200 once it is back', async () => {
+    h = await startHarness({ env: { REMCODE_OUTAGE_BUDGET: '0ms' } });
     await h.db.setReachable(false);
     try {
       const down = await h.app.inject({ url: '/readyz' });
       expect(down.statusCode).toBe(503);
       expect(down.json()).toEqual({
         status: 'unavailable',
-        checks: { postgres: 'unreachable', redis: 'ok' },
+        checks: { postgres: 'refused', redis: 'ok' },
       });
       expect((await h.app.inject({ url: '/healthz' })).statusCode).toBe(200);
     } finally {

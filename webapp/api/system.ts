@@ -1,9 +1,14 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { Gauge } from 'prom-client';
+import { classifyOutage } from '../../common/outage.js';
+import type { Dependency } from '../../common/outage.js';
 import type { ApiContext } from './context.js';
 import { ProblemSchema } from './errors.js';
 import { HealthView, LanguageView, StatusView } from './schemas.js';
+
+/** A readiness probe answers within this, so the edge's one-second checks do not pile up. */
+const PROBE_TIMEOUT_MS = 1_000;
 
 /** Languages, cluster status, health and metrics. */
 export function systemRoutes(ctx: ApiContext): FastifyPluginCallbackTypebox {
@@ -65,6 +70,26 @@ export function systemRoutes(ctx: ApiContext): FastifyPluginCallbackTypebox {
       },
     });
 
+    /** When each dependency's current outage began, as readiness probes saw it. */
+    const outageSince: Partial<Record<Dependency, number>> = {};
+    /** 'ok', or the class of the failure; never slower than the probe timeout. */
+    const probe = async (dependency: Dependency, check: () => Promise<unknown>): Promise<string> => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error('Command timed out')), PROBE_TIMEOUT_MS);
+      });
+      try {
+        await Promise.race([check(), timeout]);
+        delete outageSince[dependency];
+        return 'ok';
+      } catch (error) {
+        outageSince[dependency] ??= Date.now();
+        return classifyOutage(error) ?? 'failing';
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+
     app.get(
       '/api/v1/languages',
       {
@@ -118,7 +143,8 @@ export function systemRoutes(ctx: ApiContext): FastifyPluginCallbackTypebox {
       '/readyz',
       {
         schema: {
-          summary: 'Postgres and Redis answer, and the process is not draining',
+          summary:
+            'Not draining, and Postgres not away for longer than the outage budget (checks name each outage)',
           response: { 200: HealthView, 503: HealthView },
         },
       },
@@ -128,19 +154,22 @@ export function systemRoutes(ctx: ApiContext): FastifyPluginCallbackTypebox {
           return reply
             .code(503)
             .send({ status: ctx.lifecycle.state, checks: { process: ctx.lifecycle.state } });
-        const checks: Record<string, string> = {};
-        await Promise.all([
-          ctx.pool.query('SELECT 1').then(
-            () => (checks.postgres = 'ok'),
-            () => (checks.postgres = 'unreachable'),
-          ),
-          ctx.redis.ping().then(
-            () => (checks.redis = 'ok'),
-            () => (checks.redis = 'unreachable'),
-          ),
+        const [postgres, redis] = await Promise.all([
+          probe('postgres', () => ctx.pool.query('SELECT 1')),
+          probe('redis', () => ctx.redis.ping()),
         ]);
-        const ok = Object.values(checks).every((v) => v === 'ok');
-        return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks });
+        const checks: Record<string, string> = { postgres, redis };
+        if (ctx.enqueuer.deferred > 0) checks.deferred_submissions = String(ctx.enqueuer.deferred);
+        // An outage of a dependency every replica shares is not a reason to leave the edge's rotation
+        // while requests can still wait it out (and a Redis outage does not stop intake at all): with
+        // every replica out, the edge would refuse what the webapp could have taken. Only a Postgres
+        // outage longer than the budget, when every request would fail anyway, is not ready.
+        const postgresOut = outageSince.postgres;
+        const down = postgresOut !== undefined && Date.now() - postgresOut >= ctx.config.outageBudgetMs;
+        const ok = postgres === 'ok' && redis === 'ok';
+        return reply
+          .code(down ? 503 : 200)
+          .send({ status: down ? 'unavailable' : ok ? 'ok' : 'degraded', checks });
       },
     );
 

@@ -1,0 +1,122 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../common/logger.js';
+import { enqueueSubmission } from '../../common/queue.js';
+import type { SubmissionQueue } from '../../common/queue.js';
+import type { SubmissionSpec } from '../../common/submission.js';
+
+export interface EnqueuerOptions {
+  /** How long a submission's request waits for its job to be added before deferring it. Default 1 s. */
+  readonly addWaitMs?: number;
+  /** Pause before another flush when one failed with Redis still connected. Default 1 s. */
+  readonly retryMs?: number;
+}
+
+/**
+ * Puts submission jobs on the queue, and keeps those it could not add (Redis down or restarting) until
+ * the queue's connection is ready again, then adds them at once rather than at the sweeper's next pass.
+ * The submission's row is already stored, so a deferred one is accepted, not refused. Adding a job twice
+ * is harmless (the job id is the submission id, and the executor's claim runs a submission once), which
+ * is what makes a deferred add that also completes late safe.
+ */
+export class Enqueuer {
+  private readonly backlog = new Map<string, SubmissionSpec | undefined>();
+  private flushing: Promise<void> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly addWaitMs: number;
+  private readonly retryMs: number;
+  private readonly onReady = (): void => void this.flush();
+
+  constructor(
+    private readonly queue: SubmissionQueue,
+    private readonly connection: Redis,
+    private readonly logger: Logger,
+    options: EnqueuerOptions = {},
+  ) {
+    this.addWaitMs = options.addWaitMs ?? 1_000;
+    this.retryMs = options.retryMs ?? 1_000;
+    connection.on('ready', this.onReady);
+  }
+
+  /** Submissions accepted whose job waits for Redis. */
+  get deferred(): number {
+    return this.backlog.size;
+  }
+
+  /** Adds the job; resolves true when it is on the queue, false when it was deferred. Never rejects. */
+  async enqueue(id: string, spec?: SubmissionSpec): Promise<boolean> {
+    if (this.connection.status !== 'ready') {
+      this.defer(id, spec);
+      return false;
+    }
+    const added = enqueueSubmission(this.queue, id, spec).then(
+      () => true,
+      (error: unknown) => {
+        this.logger.warn({ err: error, id }, 'enqueue failed; deferred until Redis answers');
+        return false;
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.addWaitMs);
+    });
+    const ok = await Promise.race([added, late]).finally(() => clearTimeout(timer));
+    if (!ok) this.defer(id, spec);
+    return ok;
+  }
+
+  private defer(id: string, spec: SubmissionSpec | undefined): void {
+    if (this.closed) return;
+    if (this.backlog.size === 0) this.logger.warn('Redis unavailable: new submissions wait in Postgres');
+    this.backlog.set(id, spec);
+    // Redis may have come back between the failure and now, with its ready event already gone by.
+    if (this.connection.status === 'ready') this.scheduleRetry();
+  }
+
+  /** Adds every deferred job while the connection is ready; concurrent calls share one pass. */
+  flush(): Promise<void> {
+    this.flushing ??= this.pass().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  private async pass(): Promise<void> {
+    let added = 0;
+    for (const [id, spec] of [...this.backlog]) {
+      if (this.closed || this.connection.status !== 'ready') return;
+      try {
+        await enqueueSubmission(this.queue, id, spec);
+      } catch (error) {
+        this.logger.warn({ err: error, deferred: this.backlog.size }, 'deferred enqueue failed; will retry');
+        this.scheduleRetry();
+        return;
+      }
+      this.backlog.delete(id);
+      added++;
+    }
+    if (added > 0) this.logger.info({ added }, 'deferred submissions enqueued');
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.flush();
+    }, this.retryMs);
+    this.retryTimer.unref();
+  }
+
+  /**
+   * Stops adding. Deferred submissions stay queued in Postgres, where the sweeper of any webapp finds
+   * them. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closed = true;
+    this.connection.off('ready', this.onReady);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    // A pass in progress is not awaited: its add may wait for a Redis that does not come back.
+    return Promise.resolve();
+  }
+}
