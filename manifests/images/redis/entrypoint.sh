@@ -12,6 +12,9 @@ umask 077
   echo "dir /var/lib/redis"
   echo "save \"\""
   echo "appendonly yes"
+  # At most the last second of writes is lost when the host dies (a killed redis-server loses none:
+  # the kernel still holds what it wrote); the webapp's sweeper enqueues any submission that loses its job.
+  echo "appendfsync everysec"
   printf 'requirepass %s\n' "$(cat "$REDIS_PASSWORD_FILE")"
 } >"$conf"
 chown redis:redis "$conf"
