@@ -285,16 +285,50 @@ describe('Judge0 fields RemCode does not apply', () => {
   it('names them in a response header instead of ignoring them silently', async () => {
     const answer = await call(
       'POST',
-      '/submissions?base64_encoded=false&wait=true&fields=stack_limit,number_of_runs,stdout',
-      {
-        body: { source_code: 'print(7)', language_id: 71, stack_limit: 128_000, number_of_runs: 3 },
-      },
+      '/submissions?base64_encoded=false&wait=true&fields=stack_limit,cpu_extra_time,stdout',
+      { body: { source_code: 'print(7)', language_id: 71, stack_limit: 128_000, cpu_extra_time: '1.5' } },
     );
     expect(answer.status).toBe(201);
-    expect(answer.headers.get('x-remcode-not-applied')).toBe('number_of_runs, stack_limit');
-    expect(answer.json).toEqual({ stack_limit: 128_000, number_of_runs: 3, stdout: '7\n' });
+    expect(answer.headers.get('x-remcode-not-applied')).toBe('cpu_extra_time, stack_limit');
+    expect(answer.json).toEqual({ stack_limit: 128_000, cpu_extra_time: '1.5', stdout: '7\n' });
 
     const plain = await call('POST', '/submissions', { body: { source_code: 'print(7)', language_id: 71 } });
     expect(plain.headers.get('x-remcode-not-applied')).toBeNull();
+  });
+});
+
+describe('Judge0 number_of_runs', () => {
+  it('compiles once and runs the program that many times, judged each time', async () => {
+    const view = await run({
+      source_code:
+        '#include <stdio.h>\nint main(void) { int n; scanf("%d", &n); printf("%d\\n", 2 * n); return 0; }\n',
+      language_id: 50,
+      stdin: '21',
+      expected_output: '42',
+      number_of_runs: 3,
+    });
+    expect(view).toMatchObject({
+      status: { id: 3 },
+      stdout: '42\n',
+      number_of_runs: 3,
+      time: expect.any(String) as string,
+    });
+    const v1 = (await (await fetch(`${service.url}/api/v1/submissions/${view.token}`)).json()) as {
+      tests: { verdict: string }[];
+    };
+    expect(v1.tests.map((t) => t.verdict)).toEqual(['accepted', 'accepted', 'accepted']);
+
+    const wrong = await run({
+      source_code: 'print(41)',
+      language_id: 71,
+      expected_output: '42',
+      number_of_runs: 2,
+    });
+    expect(wrong).toMatchObject({ status: { id: 4, description: 'Wrong Answer' }, stdout: '41\n' });
+    expect(
+      await call('POST', '/submissions', {
+        body: { source_code: 'print(1)', language_id: 71, number_of_runs: 21 },
+      }),
+    ).toMatchObject({ status: 422, json: { number_of_runs: ['must be less than or equal to 20'] } });
   });
 });

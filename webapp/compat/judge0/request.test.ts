@@ -122,6 +122,22 @@ describe('translateRequest', () => {
     });
   });
 
+  it('repeats the run as test cases for number_of_runs, with or without expected output', () => {
+    const { body } = translateRequest(
+      { source_code: 'x', language_id: 71, stdin: 'in', number_of_runs: '3' },
+      options,
+    );
+    expect(body.tests).toEqual([
+      { stdin: 'in', expected_output: null },
+      { stdin: 'in', expected_output: null },
+      { stdin: 'in', expected_output: null },
+    ]);
+    expect(body.stdin).toBeUndefined();
+    const once = translateRequest({ source_code: 'x', language_id: 71, stdin: 'in' }, options);
+    expect(once.body).toMatchObject({ stdin: 'in' });
+    expect(once.body.tests).toBeUndefined();
+  });
+
   it('names the fields it accepts but does not apply', () => {
     const given = { source_code: 'x', language_id: 71, cpu_extra_time: '1', stack_limit: 1000 };
     expect(translateRequest(given, options).notApplied).toEqual(['cpu_extra_time', 'stack_limit']);

@@ -98,9 +98,9 @@ function fromBase64(value: string, field: string, errors: Record<string, string[
 
 /**
  * Fields Judge0 applies and RemCode accepts, validates and echoes without applying: the stack shares the
- * memory limit, the CPU limit is exact (no grace before the kill), and each submission runs once.
+ * memory limit, and the CPU limit is exact (no grace before the kill).
  */
-export const NOT_APPLIED = ['number_of_runs', 'cpu_extra_time', 'stack_limit'] as const;
+export const NOT_APPLIED = ['cpu_extra_time', 'stack_limit'] as const;
 
 export interface TranslatedRequest {
   readonly body: SubmissionBody;
@@ -251,9 +251,15 @@ export function translateRequest(
       // Judge0's stdout is a file under max_file_size, so that limit bounds the output too.
       output: fileSizeBytes,
     },
-    // Expected output makes it a judged test, which gives Judge0's Wrong Answer.
-    ...(expected !== null
-      ? { tests: [{ stdin: recode(stdin), expected_output: recode(expected) }] }
+    // Expected output makes it a judged test, which gives Judge0's Wrong Answer; number_of_runs repeats
+    // that test, so the program is compiled once and run that many times.
+    ...(expected !== null || values.number_of_runs! > 1
+      ? {
+          tests: Array.from({ length: values.number_of_runs! }, () => ({
+            stdin: recode(stdin),
+            expected_output: expected === null ? null : recode(expected),
+          })),
+        }
       : { stdin: recode(stdin) }),
   };
   return {

@@ -1,5 +1,5 @@
 import type { PublishedLanguage } from '../../../common/languages.js';
-import type { Submission } from '../../../common/submission.js';
+import type { StoredRun, Submission } from '../../../common/submission.js';
 import { judge0IdOf, judge0Languages } from './languages.js';
 import type { Judge0Attributes } from './request.js';
 import { outcomeOf, status } from './statuses.js';
@@ -125,6 +125,30 @@ export function attributesOf(s: Submission): Judge0Attributes {
 }
 
 /**
+ * The time and memory Judge0 reports. With `number_of_runs` above 1 Judge0 runs the program again until
+ * a run fails, then reports the mean time of those runs and their peak memory; RemCode ran the repeated
+ * test cases, so the same figures come from the runs up to the one that decided the status.
+ */
+function usageOf(
+  s: Submission,
+  decisive: StoredRun | null,
+  numberOfRuns: number,
+): Pick<StoredRun, 'cpuTimeMs' | 'wallTimeMs' | 'memoryBytes'> | null {
+  const tests = s.result?.tests ?? [];
+  if (decisive === null || numberOfRuns <= 1 || tests.length <= 1) return decisive;
+  // An accepted submission ran every time; otherwise the first failed run is the decisive one.
+  const last = s.result?.verdict === 'accepted' ? -1 : tests.findIndex((t) => t.run === decisive);
+  const runs = tests.slice(0, last < 0 ? tests.length : last + 1).map((t) => t.run);
+  const mean = (pick: (r: StoredRun) => number): number =>
+    runs.reduce((sum, r) => sum + pick(r), 0) / runs.length;
+  return {
+    cpuTimeMs: mean((r) => r.cpuTimeMs),
+    wallTimeMs: mean((r) => r.wallTimeMs),
+    memoryBytes: Math.max(...runs.map((r) => r.memoryBytes)),
+  };
+}
+
+/**
  * A submission in Judge0's shape, limited to `fields`. Times are CPU and wall seconds as decimal strings,
  * memory is kilobytes, output is text or base64 as the request asked.
  */
@@ -140,6 +164,7 @@ export function judge0View(
   const a = options.attributes ?? attributesOf(s);
   const outcome = outcomeOf(s);
   const run = outcome.run;
+  const usage = usageOf(s, outcome.run, a.numberOfRuns);
   const b64 = (value: string | undefined): Buffer | null =>
     value === undefined ? null : Buffer.from(value, 'base64');
   let stdout = b64(run?.stdout);
@@ -162,8 +187,8 @@ export function judge0View(
     status_id: () => outcome.statusId,
     created_at: () => s.createdAt.toISOString(),
     finished_at: () => s.finishedAt?.toISOString() ?? null,
-    time: () => (run ? decimal(run.cpuTimeMs / 1000) : null),
-    memory: () => (run ? Math.round(run.memoryBytes / 1024) : null),
+    time: () => (usage ? decimal(usage.cpuTimeMs / 1000) : null),
+    memory: () => (usage ? Math.round(usage.memoryBytes / 1024) : null),
     stderr: () => show(stderr, options.base64),
     token: () => s.id,
     number_of_runs: () => a.numberOfRuns,
@@ -185,7 +210,7 @@ export function judge0View(
         : options.base64
           ? Buffer.from(outcome.message).toString('base64')
           : outcome.message,
-    wall_time: () => (run ? decimal(run.wallTimeMs / 1000) : null),
+    wall_time: () => (usage ? decimal(usage.wallTimeMs / 1000) : null),
     compiler_options: () => a.compilerOptions,
     command_line_arguments: () => a.commandLineArguments,
     redirect_stderr_to_stdout: () => a.redirectStderrToStdout,
