@@ -152,6 +152,11 @@ describe.runIf(enabled)('swarm:up end to end', () => {
       expect(answer.status).toBe(201);
       ids.push(((await answer.json()) as { id: string }).id);
     }
+    await waitFor(
+      'the autoscaler to ask for more executors',
+      async () => (await executorReplicas()).spec > 1,
+    );
+    const decided = Date.now();
     await waitFor('more executors running', async () => (await executorReplicas()).running > 1, 120_000);
     const scaled = Date.now();
 
@@ -197,7 +202,8 @@ describe.runIf(enabled)('swarm:up end to end', () => {
     });
     expect(retired).toBeGreaterThan(0);
     console.log(
-      `burst of ${burst}: more executors running after ${((scaled - started) / 1000).toFixed(1)} s, ` +
+      `burst of ${burst}: more executors asked for after ${((decided - started) / 1000).toFixed(1)} s, ` +
+        `running after ${((scaled - started) / 1000).toFixed(1)} s, ` +
         `${executors} executors served it, back at 1 after ${((Date.now() - started) / 1000).toFixed(1)} s, ` +
         `${retired} retired, 0 interrupted`,
     );
