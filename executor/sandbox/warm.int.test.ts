@@ -274,7 +274,8 @@ open('/tmp/planted', 'w').write('x')
     const r = await runIn(warm, {
       source: `
 import os
-# The interpreter is outside the box's PID namespace: only the box's own processes are visible.
+# The interpreter is outside the box's PID namespace, and the box's init (root) is hidden from the
+# program's /proc (hidepid=invisible): only the program itself is listed.
 print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))
 try:
     os.kill(1, 9)
@@ -284,7 +285,7 @@ except OSError as e:
 `,
     });
     expect(r.warmStart).toBe(true);
-    expect(r.stdout.toString()).toBe('[1, 2]\nkill init: 1\n');
+    expect(r.stdout.toString()).toBe('[2]\nkill init: 1\n');
   });
 });
 

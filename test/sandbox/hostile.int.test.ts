@@ -6,9 +6,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { chown, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { networkInterfaces, hostname } from 'node:os';
+import { networkInterfaces, hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { createSandbox, SandboxRequestError } from '../../executor/sandbox/index.js';
@@ -117,6 +119,43 @@ function mismatches(stdout: Buffer, expected: Record<string, RegExp>): string[] 
 
 function sandboxUid(): (value: number) => boolean {
   return (value) => SLOT_UIDS.includes(value);
+}
+
+const INIT_WITHOUT_CAPABILITIES = [
+  'Uid:\t0\t0\t0\t0',
+  'CapInh:\t0000000000000000',
+  'CapPrm:\t0000000000000000',
+  'CapEff:\t0000000000000000',
+  'CapBnd:\t0000000000000000',
+  'CapAmb:\t0000000000000000',
+].join('\n');
+
+/**
+ * Read on the host: the uid and capability lines of the parent of every process of a slot uid, that is
+ * of the init of every box with a program running.
+ */
+async function boxInitCapabilities(uids: readonly number[] = SLOT_UIDS): Promise<string[]> {
+  const status = (pid: string): Promise<string | null> =>
+    readFile(`/proc/${pid}/status`, 'utf8').catch(() => null);
+  const field = (text: string, key: string): string =>
+    text.match(new RegExp(`^${key}:.*$`, 'm'))?.[0] ?? `${key}: ?`;
+  const inits = new Set<string>();
+  for (const pid of (await readdir('/proc')).filter((e) => /^\d+$/.test(e))) {
+    const text = await status(pid);
+    if (text === null) continue;
+    const uid = Number(field(text, 'Uid').split(/\s+/)[1]);
+    if (uids.includes(uid)) inits.add(field(text, 'PPid').split(/\s+/)[1] ?? '');
+  }
+  const found: string[] = [];
+  for (const pid of inits) {
+    const text = await status(pid);
+    // The init is the parent that is not itself a process of the run.
+    if (text === null || uids.includes(Number(field(text, 'Uid').split(/\s+/)[1]))) continue;
+    found.push(
+      ['Uid', 'CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb'].map((k) => field(text, k)).join('\n'),
+    );
+  }
+  return found;
 }
 
 // The checks that run after every test must be able to fail: prove they see a process and a file of a
@@ -703,6 +742,107 @@ describe('privileges, processes outside the run, namespaces', () => {
     ]);
   });
 
+  it("leaves the box's init without any capability while the program runs", async () => {
+    await withWorkspace(sandbox, async (ws) => {
+      let ready!: () => void;
+      const started = new Promise<void>((resolve) => (ready = resolve));
+      const run = ws.run(
+        request(['/bin/sh', '-c', 'echo up; exec sleep 1'], {
+          onOutput: (stream, chunk) => {
+            if (stream === 'stdout' && chunk.toString().includes('up')) ready();
+          },
+        }),
+      );
+      await started;
+      expect(await boxInitCapabilities()).toEqual([INIT_WITHOUT_CAPABILITIES]);
+      expect(outcome(await run)).toMatchObject({ verdict: 'ok', exitCode: 0, stdout: 'up\n' });
+    });
+  });
+
+  it('hands no inheritable or ambient capability of the executor on to the box or the program', async () => {
+    // A helper started with capabilities in its inheritable and ambient sets, as a careless container
+    // or service manager might start the executor.
+    const dir = await mkdtemp(join(tmpdir(), 'remcode-inherit-'));
+    const wrapper = join(dir, 'sandboxd');
+    const helper = fileURLToPath(
+      new URL('../../executor/sandbox/native/build/remcode-sandboxd', import.meta.url),
+    );
+    await writeFile(
+      wrapper,
+      `#!/bin/sh\nexec setpriv --inh-caps=+kill,+net_admin,+sys_admin --ambient-caps=+kill,+net_admin,+sys_admin -- ${helper} "$@"\n`,
+      { mode: 0o755 },
+    );
+    const uid = UID_BASE + 50;
+    const inheriting = await createSandbox({
+      slots: 1,
+      uidBase: uid,
+      cgroupName: `${CGROUP_NAME}-inherit`,
+      helperPath: wrapper,
+    });
+    try {
+      const identity = await runProgram(inheriting, c('identity'));
+      expect(outcome(identity)).toMatchObject({ verdict: 'ok', exitCode: 0 });
+      expect(lines(identity.stdout).filter((l) => l.startsWith('Cap'))).toEqual([
+        'CapInh:\t0000000000000000',
+        'CapPrm:\t0000000000000000',
+        'CapEff:\t0000000000000000',
+        'CapBnd:\t0000000000000000',
+        'CapAmb:\t0000000000000000',
+      ]);
+      await withWorkspace(inheriting, async (ws) => {
+        let ready!: () => void;
+        const started = new Promise<void>((resolve) => (ready = resolve));
+        const run = ws.run(
+          request(['/bin/sh', '-c', 'echo up; exec sleep 1'], {
+            onOutput: (stream, chunk) => {
+              if (stream === 'stdout' && chunk.toString().includes('up')) ready();
+            },
+          }),
+        );
+        await started;
+        expect(await boxInitCapabilities([uid])).toEqual([INIT_WITHOUT_CAPABILITIES]);
+        expect(outcome(await run)).toMatchObject({ verdict: 'ok', exitCode: 0 });
+      });
+    } finally {
+      await inheriting.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('mounts the box its own /proc with only its own processes and none of the kernel interfaces', async () => {
+    const r = await runProgram(sandbox, c('proc_probe'));
+    expect(outcome(r)).toMatchObject({ verdict: 'ok', exitCode: 0 });
+    const hidden = Object.fromEntries(
+      [
+        '/proc/1/status',
+        '/proc/kcore',
+        '/proc/keys',
+        '/proc/timer_list',
+        '/proc/sched_debug',
+        '/proc/latency_stats',
+        '/proc/interrupts',
+        '/proc/sysrq-trigger',
+        '/proc/sys/kernel/core_pattern',
+        '/proc/acpi',
+        '/proc/scsi',
+        '/proc/bus',
+        '/proc/irq',
+        '/proc/fs',
+        '/proc/kallsyms',
+        '/proc/modules',
+        '/proc/meminfo',
+      ].map((path) => [path, /^ENOENT$/]),
+    );
+    expect(
+      mismatches(r.stdout, {
+        '/proc proc': /^subset=pid yes, hidepid=invisible yes$/,
+        entries: /^(self thread-self|thread-self self)$/,
+        'processes of other uids': /^0$/,
+        ...hidden,
+      }),
+    ).toEqual([]);
+  });
+
   it('sets soft and hard rlimits to the requested values and refuses to raise them', async () => {
     const r = await runProgram(sandbox, c('rlimits'));
     expect(outcome(r)).toMatchObject({
@@ -735,9 +875,10 @@ describe('privileges, processes outside the run, namespaces', () => {
     const r = await runProgram(sandbox, c('init_probe'));
     expect(outcome(r)).toMatchObject({ verdict: 'ok', exitCode: 0 });
     const report = lines(r.stdout).filter((l) => !/^(pid |Name:|Uid:)/.test(l));
-    expect(report).toContain('open /proc/1/mem: EACCES');
+    // The box's /proc hides the init (hidepid=invisible): its files are not even there.
+    expect(report).toContain('open /proc/1/mem: ENOENT');
     expect(report.filter((l) => /\bok\b/.test(l))).toEqual([]);
-    for (const l of report) expect(l).toMatch(/(EACCES|EPERM)$/);
+    for (const l of report) expect(l).toMatch(/(ENOENT|EACCES|EPERM)$/);
   });
 
   it('cannot ptrace or read the memory of another process', async () => {
@@ -828,8 +969,8 @@ describe('privileges, processes outside the run, namespaces', () => {
         '/sys/fs/cgroup/memory/memory.limit_in_bytes': /^(ENOENT|EACCES|EROFS)$/,
         '/sys/fs/cgroup/memory.max': /^(ENOENT|EACCES|EROFS)$/,
         '/proc/self/oom_score_adj': /^EACCES$/,
-        '/proc/sys/kernel/pid_max': /^(EACCES|EROFS)$/,
-        '/proc/sys/vm/drop_caches': /^(EACCES|EROFS)$/,
+        '/proc/sys/kernel/pid_max': /^(ENOENT|EACCES|EROFS)$/,
+        '/proc/sys/vm/drop_caches': /^(ENOENT|EACCES|EROFS)$/,
         '/proc/sysrq-trigger': /^(EACCES|EROFS|ENOENT)$/,
       }),
     ).toEqual([]);

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <stdint.h>
 #include <linux/capability.h>
+#include <linux/securebits.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -47,7 +48,8 @@ enum step {
   STEP_RECV,
   STEP_BOX,
   STEP_TMP,
-  STEP_FORK
+  STEP_FORK,
+  STEP_CAPS
 };
 
 static int ctl_fd;
@@ -145,6 +147,50 @@ static void build_dev(void) {
   if (mount(NULL, ROOT "/dev", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL) < 0) fail(STEP_DEV);
 }
 
+/* How the box's /proc was mounted, reported with BOX_READY so that the helper can log a fallback. */
+static int proc_mode;
+
+/*
+ * The box's own /proc. subset=pid leaves only the process directories (no /proc/sys, kcore, keys,
+ * timer_list, sysrq-trigger, meminfo...), and hidepid=invisible hides every process of another uid: the
+ * box's init, which is root, included. Both need Linux 5.8. On older kernels: hidepid=2 where it exists,
+ * and Docker's masks over the paths subset=pid would have removed (files under /dev/null, directories
+ * under an empty read-only tmpfs, the rest read-only).
+ */
+static void mount_proc(void) {
+  static const char *const modes[] = {[PROC_STRICT] = "subset=pid,hidepid=invisible", [PROC_HIDEPID] = "hidepid=2",
+                                      [PROC_PLAIN] = NULL};
+  const unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  for (proc_mode = PROC_STRICT;; proc_mode++) {
+    if (mount("proc", ROOT "/proc", "proc", flags, modes[proc_mode]) == 0) break;
+    if (proc_mode == PROC_PLAIN || errno != EINVAL) fail(STEP_PROC);
+  }
+  if (proc_mode == PROC_STRICT) return;
+  static const char *const masked[] = {"acpi", "asound", "interrupts", "kcore", "keys", "latency_stats",
+                                       "sched_debug", "scsi", "timer_list", "timer_stats"};
+  for (size_t i = 0; i < sizeof masked / sizeof masked[0]; i++) {
+    char path[64];
+    struct stat st;
+    snprintf(path, sizeof path, ROOT "/proc/%s", masked[i]);
+    if (lstat(path, &st) < 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      if (mount("remcode-mask", path, "tmpfs", MS_RDONLY | flags, "size=4k,mode=0555") < 0) fail(STEP_PROC);
+    } else if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0) {
+      fail(STEP_PROC);
+    }
+  }
+  static const char *const read_only[] = {"bus", "fs", "irq", "sys", "sysrq-trigger"};
+  for (size_t i = 0; i < sizeof read_only / sizeof read_only[0]; i++) {
+    char path[64];
+    snprintf(path, sizeof path, ROOT "/proc/%s", read_only[i]);
+    if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
+      if (errno == ENOENT) continue;
+      fail(STEP_PROC);
+    }
+    if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | flags, NULL) < 0) fail(STEP_PROC);
+  }
+}
+
 static void build_root(void) {
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) fail(STEP_MOUNTS);
   if (mkdir(ROOT, 0755) < 0 && errno != EEXIST) fail(STEP_ROOT);
@@ -164,7 +210,7 @@ static void build_root(void) {
   }
   build_etc();
   build_dev();
-  if (mount("proc", ROOT "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) fail(STEP_PROC);
+  mount_proc();
   if (chdir(ROOT) < 0) fail(STEP_PIVOT);
   /* pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only ours. */
   if (syscall(SYS_pivot_root, ".", ".") == 0) {
@@ -250,6 +296,44 @@ static void set_limit(int resource, rlim_t soft, rlim_t hard) {
   if (setrlimit(resource, &r) < 0) _exit(126);
 }
 
+static int capset_all(uint32_t effective, uint32_t permitted, uint32_t inheritable) {
+  struct __user_cap_header_struct head = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+  for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) data[i] = (struct __user_cap_data_struct){effective, permitted, inheritable};
+  return (int)syscall(SYS_capset, &head, data);
+}
+
+/* Empties the inheritable, permitted, effective and ambient sets: lowering them needs no privilege. */
+int caps_clear(void) {
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) return -1;
+  return capset_all(0, 0, 0);
+}
+
+/* The helper keeps its own capabilities but hands none on through the inheritable or ambient sets. */
+int caps_clear_inherited(void) {
+  struct __user_cap_header_struct head = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+  if (syscall(SYS_capget, &head, data) < 0) return -1;
+  for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) data[i].inheritable = 0;
+  if (syscall(SYS_capset, &head, data) < 0) return -1;
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) return -1;
+  return 0;
+}
+
+/*
+ * Leaves a root process with no capability and no way back to one: an empty bounding set, securebits
+ * that stop uid 0 from regaining capabilities through execve or setuid (locked, so they stay), and
+ * empty sets.
+ */
+static int caps_drop_all(void) {
+  for (int cap = 0; cap <= cfg.cap_last_cap; cap++)
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) return -1;
+  unsigned long bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED |
+                       SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+  if (prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) < 0) return -1;
+  return caps_clear();
+}
+
 /* execve through the PATH of envp (execvpe would search the caller's own PATH). Returns only on failure,
  * with errno EACCES when some candidate was not executable, else ENOENT. */
 void exec_in_path(char *const argv[], char *const envp[]) {
@@ -286,12 +370,12 @@ static const struct sigaction *warm_dispositions;
  * already running in this address space takes over.
  */
 static void enter_program(const struct run_spec *spec, char *const argv[], char *const envp[], const char *cwd,
-                          int fds[4], int errfd) {
+                          int fds[4], int errfd, int gatefd) {
   int e, stage = STAGE_EXEC;
   if (setsid() < 0) goto fail;
   if (dup2(fds[1], 0) < 0 || dup2(fds[2], 1) < 0 || dup2(fds[3], 2) < 0) goto fail;
-  if (dup3(errfd, 3, O_CLOEXEC) < 0) goto fail;
-  syscall(SYS_close_range, 4, ~0u, 0);
+  if (dup3(errfd, 3, O_CLOEXEC) < 0 || dup3(gatefd, 4, O_CLOEXEC) < 0) goto fail;
+  syscall(SYS_close_range, 5, ~0u, 0);
 
   sigset_t all;
   sigemptyset(&all);
@@ -313,8 +397,10 @@ static void enter_program(const struct run_spec *spec, char *const argv[], char 
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) goto fail;
   if (setgroups(0, NULL) < 0) goto fail;
   if (setresgid(cfg.gid, cfg.gid, cfg.gid) < 0) goto fail;
-  /* Leaving uid 0 without SECBIT_KEEP_CAPS clears the permitted and effective sets. */
+  /* Leaving uid 0 without SECBIT_KEEP_CAPS clears the permitted and effective sets, not the inheritable
+   * one, which keeps whatever the executor was started with. */
   if (setresuid(cfg.uid, cfg.uid, cfg.uid) < 0) goto fail;
+  if (caps_clear() < 0) goto fail;
   /* Execution domain flags survive execve: the program starts with plain Linux whatever ours were. */
   if (personality(PER_LINUX) < 0) goto fail;
   /* The working directory is resolved as the program's own uid, beneath /box, following no link:
@@ -327,6 +413,13 @@ static void enter_program(const struct run_spec *spec, char *const argv[], char 
      * /proc/self would belong to root and the program could not list its own fds. */
     if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) goto fail;
   }
+  /* Not one instruction of the program before the box's init has given up its capabilities. */
+  char verdict;
+  ssize_t gate;
+  do gate = read(4, &verdict, 1);
+  while (gate < 0 && errno == EINTR);
+  if (gate != 0) _exit(127); /* the init could not drop them and reports the failure itself */
+  close(4);
   if (seccomp_install() < 0) goto fail;
   if (warm_dispositions) {
     /* The interpreter's own handlers (SIGINT, SIGPIPE ignored...), as a fresh start would set them. */
@@ -377,18 +470,30 @@ static const struct warm_program *run_once(void) {
     p += strlen(p) + 1;
   }
 
-  int errpipe[2];
-  if (pipe2(errpipe, O_CLOEXEC) < 0) fail(STEP_FORK);
+  int errpipe[2], gate[2];
+  if (pipe2(errpipe, O_CLOEXEC) < 0 || pipe2(gate, O_CLOEXEC) < 0) fail(STEP_FORK);
   pid_t child = fork();
   if (child < 0) fail(STEP_FORK);
   if (child == 0) {
     close(errpipe[0]);
-    enter_program(&spec, argv, envp, cwd, fds, errpipe[1]);
+    close(gate[1]);
+    enter_program(&spec, argv, envp, cwd, fds, errpipe[1], gate[0]);
     warm_call.argc = spec.argc;
     warm_call.argv = argv;
     return &warm_call;
   }
   close(errpipe[1]);
+  close(gate[0]);
+  /* The box is built: everything left to us (waiting, reporting) needs no privilege. The program waits
+   * at the gate until this is done (end of file), or dies if it failed (a byte). */
+  if (caps_drop_all() < 0) {
+    int saved = errno;
+    write_all(gate[1], "x", 1);
+    kill(child, SIGKILL);
+    errno = saved;
+    fail(STEP_CAPS);
+  }
+  close(gate[1]);
   close(fds[1]);
   close(fds[2]);
   close(fds[3]);
@@ -435,7 +540,7 @@ static const struct warm_program *box_serve(int ctl) {
 
   build_root();
   if (sethostname("remcode", 7) < 0) { /* the UTS namespace is ours: this cannot fail in practice */ }
-  send_msg(BOX_READY, 0, 0);
+  send_msg(BOX_READY, proc_mode, 0);
   return run_once();
 }
 

@@ -360,7 +360,7 @@ static void handle_warm(const unsigned char *p, size_t len) {
 }
 
 static const char *step_name(int step) {
-  static const char *names[] = {"?", "mounts", "root", "etc", "dev", "proc", "pivot_root", "receive", "box", "tmp", "fork"};
+  static const char *names[] = {"?", "mounts", "root", "etc", "dev", "proc", "pivot_root", "receive", "box", "tmp", "fork", "capabilities"};
   return step > 0 && step < (int)(sizeof names / sizeof names[0]) ? names[step] : "?";
 }
 
@@ -779,6 +779,7 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   config_load_host();
+  if (caps_clear_inherited() < 0) die("clear inheritable capabilities: %s", strerror(errno));
 
   /* A private mount namespace keeps workspaces invisible to the host and gone when we exit.
    * A network namespace of the slot's own holds only loopback. Its runs share it one after another:
@@ -802,6 +803,11 @@ int main(int argc, char **argv) {
   struct box_msg m;
   if (read_exact(ready.ctl, &m, sizeof m) != 1) die("the first sandbox died during setup");
   if (m.kind == BOX_SETUP_FAILED) die("sandbox setup failed at step %s: %s", step_name(m.b), strerror(m.a));
+  if (m.kind == BOX_READY && m.a != PROC_STRICT)
+    fprintf(stderr,
+            "remcode-sandboxd: slot %d: this kernel cannot mount /proc with subset=pid,hidepid=invisible (Linux 5.8); "
+            "boxes get %s and masked paths instead\n",
+            cfg.slot, m.a == PROC_HIDEPID ? "hidepid=2" : "a /proc that shows every process of the box");
   unsigned char info[2] = {(unsigned char)version, (unsigned char)(lo ? 1 : 0)};
   /* That box proved the setup works; it is replaced so that every box starts unread. */
   box_discard(&ready);

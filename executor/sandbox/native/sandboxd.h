@@ -83,7 +83,7 @@ struct box_msg {
   int32_t a;
   int32_t b;
 };
-#define BOX_READY 0
+#define BOX_READY 0 /* a = PROC_*: how /proc was mounted */
 #define BOX_STATUS 1 /* a = END_*, b = exit code, signal or errno */
 #define BOX_SETUP_FAILED 2 /* a = errno, b = step */
 
@@ -100,6 +100,13 @@ struct warm_program {
 struct sigaction;
 const struct warm_program *box_main_warm(int ctl, const struct sigaction *dispositions);
 int loopback_up(void);
+int caps_clear(void); /* empties every capability set but the bounding one; 0 or -1 with errno */
+int caps_clear_inherited(void); /* empties the inheritable and ambient sets only */
+
+/* The box's /proc, best first (see mount_proc in box.c). */
+#define PROC_STRICT 0 /* subset=pid,hidepid=invisible */
+#define PROC_HIDEPID 1 /* hidepid=2 and Docker's masks */
+#define PROC_PLAIN 2   /* Docker's masks only */
 
 /* workspace.c */
 int workspace_create(uint64_t size_bytes, char *err, size_t errlen);

@@ -7,6 +7,9 @@ token = sys.argv[1].encode()
 found = []
 pids = [p for p in os.listdir("/proc") if p.isdigit()]
 for pid in pids:
+    # Its own root is searched below, and its own /proc/self/cmdline holds the token it was given.
+    if int(pid) == os.getpid():
+        continue
     for link in ("cwd", "root"):
         try:
             base = os.readlink(f"/proc/{pid}/{link}")
