@@ -87,11 +87,11 @@ describe('autoscaling on Swarm', () => {
       180_000,
     );
 
-    // Stored once each, and no run cut short: a run handed back and redelivered claims its row again.
+    // Stored once each, and no run cut short: a run handed back and redelivered claims its row again,
+    // and the executors count every run they cut short on leaving.
     const rows = await claims(platform.db, ids);
     expect(rows).toHaveLength(BURST);
-    const interrupted = rows.filter((row) => row.attempts !== 1).length;
-    expect(interrupted).toBe(0);
+    expect(rows.filter((row) => row.attempts !== 1)).toEqual([]);
     // New replicas served part of the burst: runs by an executor other than the one that was there.
     const first = rows[0]?.executor;
     const helped = rows.filter((row) => row.executor !== first);
@@ -102,11 +102,15 @@ describe('autoscaling on Swarm', () => {
       /remcode_autoscale_retirements_total\{service="executor",outcome="exited"\} (\d+)/.exec(text)?.[1] ?? 0,
     );
     expect(retired).toBeGreaterThan(0);
+    const interrupted = ['retire', 'stop'].map((cause) =>
+      Number(new RegExp(`remcode_runs_interrupted_total\\{cause="${cause}"\\} (\\d+)`).exec(text)?.[1]),
+    );
+    expect(interrupted).toEqual([0, 0]);
     const evaluations = autoscaler.status()[0]?.evaluations ?? [];
     console.log(
       `burst of ${BURST}: decision after ${decided - started} ms, a new replica serving after ` +
         `${serving - started} ms, ${new Set(rows.map((row) => row.executor)).size} executors served, ` +
-        `${retired} retired, interrupted ${interrupted}; last: ${evaluations[0]?.reason ?? '-'}`,
+        `${retired} retired, interrupted ${interrupted.join('/')} (retire/stop); last: ${evaluations[0]?.reason ?? '-'}`,
     );
   }, 600_000);
 });

@@ -19,7 +19,7 @@ import { ensureImages, firstSubmission, removeStackAndVolumes } from './platform
 import { freePort } from './ports.js';
 import { Registry } from 'prom-client';
 import { Autoscaler } from '../../controller/autoscale/autoscaler.js';
-import { createAutoscaleMetrics } from '../../controller/autoscale/metrics.js';
+import { createAutoscaleMetrics, registerInterruptedRuns } from '../../controller/autoscale/metrics.js';
 import { PrometheusSource } from '../../controller/autoscale/prometheus-source.js';
 import { QueueSource } from '../../controller/autoscale/queue-source.js';
 import { Retirer } from '../../controller/autoscale/retire.js';
@@ -232,7 +232,8 @@ export async function claims(
 
 /**
  * The controller's autoscaler wired to a test stack as the daemon wires it: queue checks on the
- * stack's Redis, retirement through it, replicas written to the Swarm. Close both when done.
+ * stack's Redis, retirement through it, replicas written to the Swarm, the executors' count of
+ * interrupted runs on the registry. Close both when done.
  */
 export function autoscalerFor(
   stack: AutoscaleStack,
@@ -240,6 +241,7 @@ export function autoscalerFor(
   queue: QueueSource = new QueueSource(stack.redis, 'remcode'),
 ): { autoscaler: Autoscaler; queue: QueueSource } {
   const metrics = createAutoscaleMetrics(registry);
+  registerInterruptedRuns(registry, () => queue.interruptedRuns());
   const autoscaler = new Autoscaler({
     logger: silentLogger,
     metrics,
