@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { autoscalerBusy, type AutoscaleActivity } from './guard.js';
 import {
   EMPTY_SERVICE_MEMORY,
+  afterMisplacement,
   afterMove,
   constraintMatcher,
   decide,
   moveSteps,
+  placementHelps,
   movesNeeded,
   type DecideInput,
   type Decision,
@@ -308,15 +310,48 @@ describe('moves', () => {
     },
   );
 
-  it('a move scales up first and comes back to the desired count only after the extra task runs', () => {
+  it('a move scales up first, judges the placement, and comes back to the desired count only after the extra task runs', () => {
     expect(moveSteps(6)).toEqual([
       { kind: 'scale', replicas: 7 },
+      { kind: 'check-placement' },
       { kind: 'wait-running', replicas: 7 },
       { kind: 'scale', replicas: 6 },
       { kind: 'wait-running', replicas: 6 },
     ]);
     // Never below the desired count at any step.
-    expect(Math.min(...moveSteps(6).map((step) => step.replicas))).toBe(6);
+    const counts = moveSteps(6).flatMap((step) => ('replicas' in step ? [step.replicas] : []));
+    expect(Math.min(...counts)).toBe(6);
+  });
+
+  const placements: Array<[perNode: Record<string, number>, placed: string | undefined, helps: boolean]> = [
+    [{ a: 3, b: 3, c: 0 }, 'c', true],
+    [{ a: 3, b: 3, c: 0 }, 'a', false],
+    // The case a full run hit: 2-1-3 with the extra task on the node holding 2 becomes 3-1-3 and the
+    // scale-down takes one of the two 3s: no closer.
+    [{ a: 2, b: 1, c: 3 }, 'a', false],
+    [{ a: 2, b: 1, c: 3 }, 'b', true],
+    // 3-2-1: one below the top is a tie after the placement; Swarm may remove the extra task itself.
+    [{ a: 3, b: 2, c: 1 }, 'b', false],
+    [{ a: 3, b: 2, c: 1 }, 'c', true],
+    [{ a: 6, b: 0 }, 'b', true],
+    // A node the service may not use (drained, not matching a constraint), or none assigned.
+    [{ a: 3, b: 3, c: 0 }, 'elsewhere', false],
+    [{ a: 3, b: 3, c: 0 }, undefined, false],
+  ];
+  it.each(placements)('%j with the extra task on %s helps: %s', (perNode, placed, helps) => {
+    expect(placementHelps(perNode, placed, 1, 0)).toBe(helps);
+  });
+
+  it('a misplaced extra task is tried again soon, then less and less often', () => {
+    let memory = EMPTY_SERVICE_MEMORY;
+    const waits: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      memory = afterMisplacement(memory, NOON, NOON, 10_000, 60_000);
+      waits.push((memory.noProgressUntil ?? NOON) - NOON);
+    }
+    expect(waits).toEqual([10_000, 20_000, 40_000, 60_000, 60_000, 60_000, 60_000]);
+    // A move that lands where it helps starts the count again.
+    expect(afterMove(2, 1, NOON, NOON, 60_000).misplacements).toBeUndefined();
   });
 
   it('a move that brought the service no closer backs off; one that did does not', () => {

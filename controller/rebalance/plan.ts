@@ -45,6 +45,8 @@ export interface ServiceMemory {
   readonly lastMoveAt: number | undefined;
   /** Set when a move left the spread as it was: no move before this time. */
   readonly noProgressUntil: number | undefined;
+  /** Moves in a row whose extra task the scheduler placed where it did no good. */
+  readonly misplacements?: number;
 }
 
 export const EMPTY_SERVICE_MEMORY: ServiceMemory = { lastMoveAt: undefined, noProgressUntil: undefined };
@@ -65,6 +67,8 @@ export interface Decision {
   readonly from?: string;
   readonly to?: string;
   readonly replicas?: number;
+  /** For a move: the service's `max_replicas_per_node` (0: none), to judge where the extra task lands. */
+  readonly maxPerNode?: number;
 }
 
 export interface DecideInput {
@@ -256,25 +260,55 @@ export function decide(input: DecideInput): Decision {
     if (entry[1] > from[1]) from = entry;
     if (entry[1] < to[1]) to = entry;
   }
-  const move = { from: from[0], to: to[0], replicas: service.replicas };
+  const move = { from: from[0], to: to[0], replicas: service.replicas, maxPerNode: service.maxPerNode };
   const what = `skew ${skew} over ${policy.maxSkew}: ${moves} move(s), next ${from[0]} -> ${to[0]}`;
   return policy.dryRun
     ? { ...seen, ...move, kind: 'would-move', reason: `dry run: ${what}` }
     : { ...seen, ...move, kind: 'move', reason: what };
 }
 
+/**
+ * Whether the extra task of a move, placed on `placed` (a hostname) by the scheduler, brings the service
+ * closer once Swarm's scale-down takes one task off a fullest node. Swarm removes the task that is the
+ * highest-numbered copy of the service on its node (swarmkit's replicated orchestrator), so after a
+ * placement that helps, the fullest node is never the one that received the task: the check on these
+ * counts is also the prediction of where the scale-down lands.
+ */
+export function placementHelps(
+  perNode: Readonly<Record<string, number>>,
+  placed: string | undefined,
+  maxSkew: number,
+  maxPerNode: number,
+): boolean {
+  if (placed === undefined || perNode[placed] === undefined) return false;
+  const before = Object.values(perNode);
+  const top = Math.max(...before);
+  // With the extra task, the placed node must stay below the top, or the scale-down may pick it (or a
+  // tie) and the spread is what it was.
+  if (perNode[placed] + 1 >= top) return false;
+  const after = { ...perNode, [placed]: perNode[placed] + 1 };
+  const fullest = Object.keys(after).find((host) => after[host] === top);
+  if (fullest === undefined) return false;
+  after[fullest] = top - 1;
+  return movesNeeded(Object.values(after), maxSkew, maxPerNode) < movesNeeded(before, maxSkew, maxPerNode);
+}
+
 export type MoveStep =
   | { readonly kind: 'scale'; readonly replicas: number }
+  | { readonly kind: 'check-placement' }
   | { readonly kind: 'wait-running'; readonly replicas: number };
 
 /**
- * The steps of one move of a service at `replicas`: the extra task must run (healthy, as Swarm marks
- * tasks with a healthcheck running only then) before the count drops back, so the service never has
- * fewer healthy tasks than desired.
+ * The steps of one move of a service at `replicas`. Where the scheduler put the extra task is checked
+ * as soon as it is assigned, before it runs: a placement that does not help is undone while the task
+ * is still starting, and Swarm's scale-down takes a task that is not running before one that is on the
+ * same node. The extra task must run (healthy, as Swarm marks tasks with a healthcheck running only
+ * then) before the count drops back, so the service never has fewer healthy tasks than desired.
  */
 export function moveSteps(replicas: number): MoveStep[] {
   return [
     { kind: 'scale', replicas: replicas + 1 },
+    { kind: 'check-placement' },
     { kind: 'wait-running', replicas: replicas + 1 },
     { kind: 'scale', replicas },
     { kind: 'wait-running', replicas },
@@ -297,4 +331,22 @@ export function afterMove(
     lastMoveAt: startedAt,
     noProgressUntil: movesAfter >= movesBefore ? now + backoffMs : undefined,
   };
+}
+
+/**
+ * Memory after a move whose extra task was placed where it did no good and was removed again before it
+ * ran. The cause may pass (the scheduler's view of a node that just returned lags, or it avoids a node
+ * where tasks of the service failed in the last minutes), so the next try comes soon and each further
+ * one waits twice as long, up to the long back-off.
+ */
+export function afterMisplacement(
+  memory: ServiceMemory,
+  startedAt: number,
+  now: number,
+  intervalMs: number,
+  backoffMs: number = REBALANCE_DEFAULTS.noProgressBackoffMs,
+): ServiceMemory {
+  const misplacements = (memory.misplacements ?? 0) + 1;
+  const wait = Math.min(intervalMs * 2 ** (misplacements - 1), backoffMs);
+  return { lastMoveAt: startedAt, noProgressUntil: now + wait, misplacements };
 }

@@ -17,12 +17,15 @@ import { objectName } from '../swarm/spec.js';
 import type { RebalanceMetrics } from './metrics.js';
 import {
   EMPTY_SERVICE_MEMORY,
+  afterMisplacement,
   afterMove,
   decide,
   moveSteps,
+  placementHelps,
   type Decision,
   type NodeView,
   type ServiceMemory,
+  type TaskView,
 } from './plan.js';
 import { parseRebalancePolicy, type RebalancePolicy } from './policy.js';
 import { readNodes, readService, setReplicas } from './swarm-view.js';
@@ -308,6 +311,12 @@ export class Rebalancer {
     record('running', `scaling to ${replicas + 1}`);
     let current = replicas;
     try {
+      // The tasks before the move: the extra one is the task that is not among them.
+      const start = (await readService(client, name, full))?.tasks ?? [];
+      const known = new Set(start.map((task) => task.id));
+      const wanted = new Set(start.filter((task) => task.desiredState === 'running').map((task) => task.id));
+      const hostnames = new Map(nodes.map((node) => [node.id, node.hostname]));
+      let placed: string | undefined;
       for (const step of moveSteps(replicas)) {
         if (step.kind === 'scale') {
           if (!(await setReplicas(client, full, step.replicas, current))) {
@@ -318,32 +327,58 @@ export class Rebalancer {
           current = step.replicas;
           continue;
         }
-        const running = await this.#waitRunning(full, step.replicas, entry.policy.healthTimeoutMs);
-        if (running === 'closing' || running === 'timeout') {
+        const outcome =
+          step.kind === 'check-placement'
+            ? await this.#waitPlaced(full, known, entry.policy.healthTimeoutMs)
+            : await this.#waitRunning(full, step.replicas, entry.policy.healthTimeoutMs);
+        if (outcome === 'closing' || outcome === 'timeout') {
           // Back to the desired count at once: Swarm removes a task that is not running first, so the
           // healthy ones stay.
           if (current !== replicas) await setReplicas(client, full, replicas, current);
           const why =
-            running === 'closing'
+            outcome === 'closing'
               ? 'the controller is stopping'
               : `the extra task did not run healthy within ${entry.policy.healthTimeoutMs / 1000} s`;
-          finish(running === 'closing' ? 'aborted' : 'failed', `gave up: ${why}`);
+          finish(outcome === 'closing' ? 'aborted' : 'failed', `gave up: ${why}`);
           entry.memory = afterMove(decision.moves, decision.moves, startedAt, this.#now());
           return;
         }
+        if (step.kind !== 'check-placement' || outcome === 'ok') continue;
+        placed = hostnames.get(outcome.nodeId) ?? outcome.nodeId;
+        if (placementHelps(decision.perNode, placed, entry.policy.maxSkew, decision.maxPerNode ?? 0)) {
+          this.#log.info({ service: name, placed, task: outcome.taskId }, 'extra task placed');
+          continue;
+        }
+        // Undone before the task runs: on its node it is the copy Swarm removes first.
+        await setReplicas(client, full, replicas, current);
+        current = replicas;
+        const settled = await this.#waitRunning(full, replicas, entry.policy.healthTimeoutMs);
+        entry.memory = afterMisplacement(entry.memory, startedAt, this.#now(), entry.policy.intervalMs);
+        finish(
+          'no_progress',
+          `the scheduler placed the extra task on ${placed}, where it does no good; undone` +
+            (settled === 'ok' ? '' : ` (the service has not settled: ${settled})`),
+          decision.moves,
+        );
+        return;
       }
       const after = await readService(client, name, full);
       const now = this.#now();
       const movesAfter = after
         ? decide({ service: after, nodes, policy: entry.policy, memory: EMPTY_SERVICE_MEMORY, now }).moves
         : decision.moves;
+      const removed = after ? this.#removedFrom(after.tasks, wanted, hostnames) : undefined;
       entry.memory = afterMove(decision.moves, movesAfter, startedAt, now);
       if (movesAfter < decision.moves)
-        finish('moved', `moved one task; ${movesAfter} move(s) left`, movesAfter);
+        finish(
+          'moved',
+          `moved one task ${removed ?? '?'} -> ${placed ?? '?'}; ${movesAfter} move(s) left`,
+          movesAfter,
+        );
       else
         finish(
           'no_progress',
-          'the scheduler placed the extra task where it did no good; backing off',
+          `the extra task went to ${placed ?? '?'} and Swarm removed one from ${removed ?? '?'}: no closer; backing off`,
           movesAfter,
         );
     } catch (error) {
@@ -351,6 +386,44 @@ export class Rebalancer {
       entry.memory = afterMove(decision.moves, decision.moves, startedAt, this.#now());
     } finally {
       this.#held.delete(name);
+    }
+  }
+
+  /** The node of the task the scale-down removed: one meant to run at the move's start that no longer is. */
+  #removedFrom(
+    tasks: readonly TaskView[],
+    wanted: ReadonlySet<string>,
+    hostnames: ReadonlyMap<string, string>,
+  ): string | undefined {
+    const gone = tasks.find(
+      (task) => wanted.has(task.id) && task.desiredState !== 'running' && task.nodeId !== undefined,
+    );
+    return gone?.nodeId !== undefined ? (hostnames.get(gone.nodeId) ?? gone.nodeId) : undefined;
+  }
+
+  /**
+   * Until the scheduler has assigned the move's extra task (the one task not in `known` that should
+   * run) to a node; 'ok' when there is no single such task to judge (a restart elsewhere at the same
+   * moment), and the move then goes on as Swarm places it.
+   */
+  async #waitPlaced(
+    full: string,
+    known: ReadonlySet<string>,
+    timeoutMs: number,
+  ): Promise<{ taskId: string; nodeId: string } | 'ok' | 'timeout' | 'closing'> {
+    const deadline = this.#now() + timeoutMs;
+    for (;;) {
+      if (this.#state !== 'running') return 'closing';
+      const fresh = (
+        (await this.#options.docker.listTasks({
+          filters: JSON.stringify({ service: [full] }),
+        })) as Array<{ ID: string; NodeID?: string; DesiredState?: string }>
+      ).filter((task) => !known.has(task.ID) && task.DesiredState === 'running');
+      if (fresh.length > 1) return 'ok';
+      const task = fresh[0];
+      if (task?.NodeID !== undefined && task.NodeID !== '') return { taskId: task.ID, nodeId: task.NodeID };
+      if (this.#now() > deadline) return 'timeout';
+      await sleep(100);
     }
   }
 
