@@ -73,6 +73,8 @@ export interface WebappConfig extends CommonConfig {
   readonly retentionMs: number;
   /** Interval of the sweep that re-enqueues orphaned rows and applies retention. Default 30 s. */
   readonly sweepIntervalMs: number;
+  /** How long an `Idempotency-Key` of a submission answers repeats with the first submission. Default 24 h. */
+  readonly idempotencyWindowMs: number;
   /** The Judge0 and Piston dialects of the API (docs/compat.md). */
   readonly compat: CompatConfig;
 }
@@ -215,6 +217,9 @@ export function parseWebappConfig(env: Env = process.env): WebappConfig {
       parseDurationMs(t.endsWith('d') ? `${Number(t.slice(0, -1)) * 24}h` : t),
     ),
     sweepIntervalMs: parseWith(env, 'REMCODE_SWEEP_INTERVAL', 30_000, (t) => parseDurationMs(t)),
+    idempotencyWindowMs: parseWith(env, 'REMCODE_IDEMPOTENCY_WINDOW', 24 * 3_600_000, (t) =>
+      parseDurationMs(t),
+    ),
     compat: parseCompat(env),
   };
 }

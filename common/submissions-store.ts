@@ -110,6 +110,68 @@ export class SubmissionStore {
     return (rows[0] as { created_at: Date }).created_at;
   }
 
+  /**
+   * As `insert`, under an idempotency key: the first request with the key stores its submission; a later
+   * one within `windowMs` gets the stored submission's id instead (`replayed`), with whether its request
+   * hash matched. A key older than the window is released and the new submission takes it.
+   */
+  async insertIdempotent(
+    s: NewSubmission,
+    input: InputJson,
+    idempotency: { readonly key: string; readonly requestHash: Buffer; readonly windowMs: number },
+    call?: CallOptions,
+  ): Promise<{ id: string; createdAt: Date; replayed: boolean; sameRequest: boolean }> {
+    const owner = `COALESCE(api_key_id, '00000000-0000-0000-0000-000000000000'::uuid) = COALESCE($1::uuid, '00000000-0000-0000-0000-000000000000'::uuid) AND idempotency_key = $2`;
+    await this.query(
+      {
+        name: 'submission-idempotency-expire',
+        text: `UPDATE submissions SET idempotency_key = NULL
+         WHERE ${owner} AND created_at < now() - make_interval(secs => $3)`,
+        values: [s.apiKeyId, idempotency.key, idempotency.windowMs / 1000],
+      },
+      call,
+    );
+    // No conflict target: a clash on the id (this call's own lost commit) or on the key both insert nothing.
+    await this.query(
+      {
+        name: 'submission-insert-idempotent',
+        text: `INSERT INTO submissions (id, state, language, language_version, encoding, input, limits, api_key_id,
+           idempotency_key, request_hash)
+         VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+        values: [
+          s.id,
+          s.language,
+          s.languageVersion,
+          s.encoding,
+          input,
+          s.limits,
+          s.apiKeyId,
+          idempotency.key,
+          idempotency.requestHash,
+        ],
+      },
+      call,
+    );
+    const { rows } = await this.query<{ id: string; created_at: Date; request_hash: Buffer | null }>(
+      {
+        name: 'submission-idempotency-find',
+        text: `SELECT id, created_at, request_hash FROM submissions WHERE ${owner} LIMIT 1`,
+        values: [s.apiKeyId, idempotency.key],
+      },
+      call,
+    );
+    const row = rows[0];
+    // Deleted between the insert and the read: the key is free again, so this is a new submission.
+    if (row === undefined)
+      return { id: s.id, createdAt: await this.insert(s, input, call), replayed: false, sameRequest: true };
+    return {
+      id: row.id,
+      createdAt: row.created_at,
+      replayed: row.id !== s.id,
+      sameRequest: row.request_hash !== null && row.request_hash.equals(idempotency.requestHash),
+    };
+  }
+
   async get(id: string): Promise<Submission | undefined> {
     if (!isSubmissionId(id)) return undefined;
     const { rows } = await this.query<Row>({

@@ -164,6 +164,17 @@ export const StatusView = Type.Object({
   busy_slots: Type.Integer(),
 });
 
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x21-\\x7e]+$',
+      description: 'A client-chosen key (1-255 visible ASCII characters) that makes repeating this POST safe',
+    }),
+  ),
+});
+
 export const HealthView = Type.Object({
   status: Type.String(),
   checks: Type.Optional(Type.Record(Type.String(), Type.String())),

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter } from 'prom-client';
 import { INLINE_SPEC_BYTES, encodeInput, inputBytes } from '../../common/submission.js';
-import type { FinishedNotice, NewSubmission, Submission } from '../../common/submission.js';
+import type { FinishedNotice, InputJson, NewSubmission, Submission } from '../../common/submission.js';
 import type { ApiContext } from './context.js';
 import { decodeSubmission } from './decode.js';
 import type { DecodedSubmission } from './decode.js';
@@ -13,6 +13,11 @@ export interface CreateOptions {
   /** Wait (up to the configured bound) for the result before resolving. */
   readonly wait: boolean;
   readonly apiKeyId: string | null;
+  /**
+   * A client's `Idempotency-Key`: a repeat within the window answers with the first submission instead
+   * of storing another.
+   */
+  readonly idempotencyKey?: string;
   /** Aborted when the client hung up; a wait then ends early. */
   readonly signal?: AbortSignal;
   readonly log: FastifyBaseLogger;
@@ -119,6 +124,10 @@ export class SubmissionService {
       apiKeyId: options.apiKeyId,
     };
     const input = encodeInput(decoded.input);
+    if (options.idempotencyKey !== undefined) {
+      waiter?.cancel();
+      return this.createOnce(submission, input, options.idempotencyKey, options);
+    }
     const spec =
       inputBytes(decoded.input) <= INLINE_SPEC_BYTES
         ? { language: submission.language, input, limits: decoded.limits }
@@ -160,6 +169,55 @@ export class SubmissionService {
     // A bare notice (a large result, or a cancel) means the row has the answer.
     const done = fromData ?? (await ctx.store.get(id));
     return { id, createdAt, finished: done && done.state === 'finished' ? done : null };
+  }
+
+  /**
+   * `create` under an idempotency key. The job is added only after the row is stored, since a repeat
+   * stores nothing and must not leave a job behind.
+   */
+  private async createOnce(
+    submission: NewSubmission,
+    input: InputJson,
+    key: string,
+    options: CreateOptions,
+  ): Promise<CreatedSubmission> {
+    const { ctx } = this;
+    const requestHash = createHash('sha256')
+      .update(
+        JSON.stringify([
+          submission.language,
+          submission.languageVersion,
+          submission.encoding,
+          input,
+          submission.limits,
+        ]),
+      )
+      .digest();
+    const stored = await ctx.store.insertIdempotent(
+      submission,
+      input,
+      { key, requestHash, windowMs: ctx.config.idempotencyWindowMs },
+      options.signal ? { signal: options.signal } : {},
+    );
+    if (stored.replayed && !stored.sameRequest) {
+      this.rejected.inc({ reason: 'idempotency_key_reused' });
+      throw new ProblemError(
+        422,
+        'idempotency_key_reused',
+        'The Idempotency-Key was used for a different submission',
+        `Submission ${stored.id} was created with this key; use a new key for a new submission`,
+      );
+    }
+    if (stored.replayed) {
+      options.log.info({ id: stored.id }, 'repeated request answered with its first submission');
+    } else {
+      this.created.inc();
+      await ctx.enqueuer.enqueue(submission.id, undefined);
+    }
+    const finished = options.wait
+      ? await this.finished(stored.id, ctx.config.waitTimeoutMs, options.signal)
+      : null;
+    return { id: stored.id, createdAt: stored.createdAt, finished };
   }
 
   /**

@@ -7,7 +7,15 @@ import { isSubmissionId } from '../../common/submissions-store.js';
 import type { ApiContext } from './context.js';
 import { ProblemError, ProblemSchema } from './errors.js';
 import { streamEvents } from './sse.js';
-import { CreatedView, IdParams, SourceView, SubmissionBody, SubmissionView, WaitQuery } from './schemas.js';
+import {
+  CreatedView,
+  IdParams,
+  IdempotencyHeaders,
+  SourceView,
+  SubmissionBody,
+  SubmissionView,
+  WaitQuery,
+} from './schemas.js';
 import type { SubmissionService } from './submission-service.js';
 import { submissionView } from './view.js';
 
@@ -43,9 +51,12 @@ export function submissionRoutes(ctx: ApiContext, service: SubmissionService): F
         schema: {
           summary: 'Create a submission',
           description:
-            'Stores the submission and queues it. With `?wait=true` the answer waits (bounded) for the result.',
+            'Stores the submission and queues it. With `?wait=true` the answer waits (bounded) for the result. ' +
+            'With an `Idempotency-Key` header, a repeat of the request within the window (24 h by default) ' +
+            'answers with the first submission instead of creating another.',
           body: SubmissionBody,
           querystring: WaitQuery,
+          headers: IdempotencyHeaders,
           response: { 200: SubmissionView, 201: CreatedView, 202: CreatedView, ...problems },
         },
         // fastify would parse text/plain into a string and report a schema error; say what is wrong instead.
@@ -67,9 +78,11 @@ export function submissionRoutes(ctx: ApiContext, service: SubmissionService): F
         // The response's close, not the request's: the request stream has already closed once fastify read
         // the body, so only the response tells of a client that hung up while waiting.
         reply.raw.once('close', () => closed.abort());
+        const idempotencyKey = request.headers['idempotency-key'];
         const { id, finished } = await service.create(decoded, {
           wait,
           apiKeyId: apiKey?.id ?? null,
+          ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
           signal: closed.signal,
           log: request.log,
         });
