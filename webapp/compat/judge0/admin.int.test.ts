@@ -268,6 +268,20 @@ describe('Judge0 additional_files', () => {
     expect(answer).toMatchObject({ status: 422, json: { additional_files: [message] } });
   });
 
+  it('refuses an archive file name RemCode does not place, as a field error', async () => {
+    const answer = await call('POST', '/submissions', {
+      body: {
+        source_code: 'print(1)',
+        language_id: 71,
+        additional_files: writeZip([{ name: 'my file.txt', content: 'x' }]).toString('base64'),
+      },
+    });
+    expect(answer.status).toBe(422);
+    expect((answer.json as { additional_files: string[] }).additional_files[0]).toMatch(
+      /^holds a file name that is not allowed: "my file.txt"/,
+    );
+  });
+
   it('refuses additional_files that are not base64 or not a zip', async () => {
     for (const [value, message] of [
       ['not base64!', 'is not valid base64'],

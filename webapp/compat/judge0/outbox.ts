@@ -4,6 +4,7 @@ import type { CallbackSender } from './callbacks.js';
 
 export interface OutboxOptions {
   readonly pool: pg.Pool;
+  /** Closed by the outbox's own close(), which must abort the tries in flight. */
   readonly sender: CallbackSender;
   readonly logger: Logger;
   /** The body to PUT for a finished submission; null when there is nothing to send any more. */
@@ -42,6 +43,7 @@ export class CallbackOutbox {
   private readonly timer: NodeJS.Timeout;
   private pass: Promise<void> | null = null;
   private again = false;
+  private closed: Promise<void> | null = null;
 
   constructor(private readonly options: OutboxOptions) {
     this.log = options.logger.child({ component: 'judge0-callbacks' });
@@ -151,12 +153,18 @@ export class CallbackOutbox {
    * Stops polling and abandons tries in flight; their lease runs out and another webapp (or this one,
    * restarted) tries again. Safe to call more than once.
    */
-  async close(): Promise<void> {
-    if (this.currentState === 'closed') return;
+  close(): Promise<void> {
+    this.closed ??= this.stop();
+    return this.closed;
+  }
+
+  private async stop(): Promise<void> {
     this.currentState = 'closing';
+    this.log.debug({ state: this.currentState }, 'callback outbox closing');
     clearInterval(this.timer);
     this.options.sender.close();
     await this.pass;
     this.currentState = 'closed';
+    this.log.debug({ state: this.currentState }, 'callback outbox closed');
   }
 }

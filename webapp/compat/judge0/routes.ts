@@ -150,7 +150,14 @@ export function judge0Routes(ctx: ApiContext, service: SubmissionService): Fasti
           totalBytes: MAX_EXTRACT_KB * 1024,
         },
       });
-      const decoded = await service.decode(request.body);
+      const decoded = await service.decode(request.body).catch((error: unknown) => {
+        // The program's own file is named here, so a file name RemCode refuses came from the archive.
+        if (error instanceof ProblemError && error.code === 'invalid_file_name')
+          throw new Judge0FieldErrors({
+            additional_files: [`holds a file name that is not allowed: ${error.detail ?? ''}`],
+          });
+        throw error;
+      });
       const closed = new AbortController();
       reply?.raw.once('close', () => closed.abort());
       const created = await service.create(decoded, {
