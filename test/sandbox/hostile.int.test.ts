@@ -1179,6 +1179,49 @@ describe('paths the host reads or writes later', () => {
     });
   });
 
+  it('leaves out file names that are not strict UTF-8: overlong forms, surrogates, beyond U+10FFFF', async () => {
+    // Octal escapes for printf; each invalid name would decode to a name of its own, or to a valid one.
+    const valid = {
+      'v-caf\\303\\251': 'v-café',
+      'v-\\342\\202\\254': 'v-€',
+      'v-\\360\\237\\230\\200': 'v-\u{1F600}',
+      'v-\\364\\217\\277\\277': 'v-\u{10FFFF}',
+      'v-\\355\\237\\277': 'v-\uD7FF',
+      'v-\\356\\200\\200': 'v-\uE000',
+    };
+    const invalid = [
+      'x-\\300\\257', // overlong '/', two bytes
+      'x-\\301\\241', // overlong 'a', two bytes
+      'x-\\340\\201\\241', // overlong 'a', three bytes
+      'x-\\340\\237\\277', // overlong U+07FF
+      'x-\\360\\200\\201\\241', // overlong 'a', four bytes
+      'x-\\360\\217\\277\\277', // overlong U+FFFF
+      'x-\\355\\240\\200', // U+D800, a high surrogate
+      'x-\\355\\277\\277', // U+DFFF, a low surrogate
+      'x-\\355\\240\\275\\355\\270\\200', // a surrogate pair spelled as CESU-8
+      'x-\\364\\220\\200\\200', // U+110000
+      'x-\\367\\277\\277\\277', // F7: beyond U+10FFFF
+      'x-\\370\\210\\200\\200\\200', // a five-byte form
+      'x-\\342\\202', // cut short
+      'x-\\200', // a lone continuation byte
+    ];
+    const script = [
+      'cd /box',
+      'echo plain > plain.txt',
+      ...Object.keys(valid).map((name) => `printf 1 > "$(printf '${name}')"`),
+      ...invalid.map((name) => `printf 2 > "$(printf '${name}')"`),
+      // A directory with an invalid name is left out with everything in it.
+      `mkdir "$(printf 'd-\\355\\240\\200')" && echo inner > "$(printf 'd-\\355\\240\\200')/inner.txt"`,
+      `ls | wc -l`,
+    ].join(' && ');
+    await withWorkspace(sandbox, async (ws) => {
+      const r = await ws.run(request(['/bin/sh', '-c', script]));
+      expect(outcome(r)).toMatchObject({ verdict: 'ok', exitCode: 0, stdout: `${2 + 6 + invalid.length}\n` });
+      const paths = (await ws.snapshot(1 * MiB)).map((f) => f.path);
+      expect(paths.sort()).toEqual(['plain.txt', ...Object.values(valid)].sort());
+    });
+  });
+
   it('never returns more than maxBytes from a snapshot', async () => {
     await withWorkspace(sandbox, async (ws) => {
       const r = await ws.run(

@@ -158,16 +158,27 @@ static int send_file(struct snap *s, const char *rel, uint32_t mode, const unsig
   return 0;
 }
 
-/* Paths travel to the executor as text; a name that is not UTF-8 could not be placed again as it was
- * (and two such names could collapse into one), so snapshots leave such files out. */
+/*
+ * Paths travel to the executor as text; a name that is not UTF-8 could not be placed again as it was
+ * (and two such names could collapse into one), so snapshots leave such files, and directories with
+ * everything in them, out. Strict UTF-8: the shortest form only (no overlong encodings, which decode to
+ * the same name as a valid one), no surrogates (U+D800..U+DFFF), nothing above U+10FFFF.
+ */
 static int valid_utf8(const unsigned char *s) {
   while (*s) {
-    int n = *s < 0x80 ? 0 : (*s >> 5) == 0x6 ? 1 : (*s >> 4) == 0xe ? 2 : (*s >> 3) == 0x1e ? 3 : -1;
-    if (n < 0) return 0;
-    if (n == 1 && *s < 0xc2) return 0; /* overlong */
-    s++;
-    for (int i = 0; i < n; i++, s++)
-      if ((*s & 0xc0) != 0x80) return 0;
+    unsigned lead = *s++;
+    if (lead < 0x80) continue;
+    int more;
+    uint32_t cp, least;
+    if (lead >= 0xc2 && lead <= 0xdf) more = 1, cp = lead & 0x1f, least = 0x80;
+    else if (lead >= 0xe0 && lead <= 0xef) more = 2, cp = lead & 0x0f, least = 0x800;
+    else if (lead >= 0xf0 && lead <= 0xf4) more = 3, cp = lead & 0x07, least = 0x10000;
+    else return 0; /* a continuation byte, C0/C1 (always overlong) or F5..FF (beyond U+10FFFF) */
+    for (int i = 0; i < more; i++, s++) {
+      if ((*s & 0xc0) != 0x80) return 0; /* also stops at the terminating NUL */
+      cp = (cp << 6) | (*s & 0x3f);
+    }
+    if (cp < least || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
   }
   return 1;
 }
