@@ -157,7 +157,16 @@ describe.runIf(enabled)('swarm:up end to end', () => {
       async () => (await executorReplicas()).spec > 1,
     );
     const decided = Date.now();
-    await waitFor('more executors running', async () => (await executorReplicas()).running > 1, 120_000);
+    // A new executor probes every language of its catalogue before it reports healthy, and Swarm counts
+    // it running only then: on a loaded machine that takes minutes.
+    await waitFor(
+      'more executors running',
+      async () => (await executorReplicas()).running > 1,
+      240_000,
+    ).catch(async (error: unknown) => {
+      const { stdout } = await run('docker', ['service', 'ps', '--no-trunc', 'remcode_executor']);
+      throw new Error(`${String(error)}\n${stdout}`, { cause: error });
+    });
     const scaled = Date.now();
 
     const results = new Map<string, string>();
