@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyError, FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Submission } from '../../../common/submission.js';
 import type { ApiContext } from '../../api/context.js';
-import { ProblemError } from '../../api/errors.js';
+import { ProblemError, outageProblem } from '../../api/errors.js';
 import type { SubmissionService } from '../../api/submission-service.js';
 import { judge0AdminRoutes } from './admin.js';
 import { AttributesStore } from './attributes-store.js';
@@ -101,6 +101,13 @@ export function judge0Routes(ctx: ApiContext, service: SubmissionService): Fasti
         return field !== ''
           ? reply.code(422).send({ [field]: [first?.message ?? 'is not valid'] })
           : reply.code(400).send({ error: error.message });
+      }
+      const outage = error instanceof ProblemError ? undefined : outageProblem(error);
+      if (outage) {
+        // Judge0 would answer 500; a passing Redis or Postgres outage is worth a retry, so say so.
+        request.log.warn({ err: error, code: outage.code }, 'dependency unavailable');
+        for (const [name, value] of Object.entries(outage.headers)) void reply.header(name, value);
+        return reply.code(503).send({ error: `${outage.title}: ${outage.detail ?? ''}` });
       }
       if (error instanceof ProblemError) {
         for (const [name, value] of Object.entries(error.headers)) void reply.header(name, value);

@@ -2,7 +2,7 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import type { FastifyError } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { ApiContext } from '../../api/context.js';
-import { ProblemError } from '../../api/errors.js';
+import { ProblemError, outageProblem } from '../../api/errors.js';
 import type { SubmissionService } from '../../api/submission-service.js';
 import { findRuntime, pistonRuntimes } from './runtimes.js';
 import { PistonError, PistonExecuteBody, PistonExecuteView, PistonRuntimeView } from './schemas.js';
@@ -55,6 +55,12 @@ export function pistonRoutes(ctx: ApiContext, service: SubmissionService): Fasti
     app.setErrorHandler((error: FastifyError, request, reply) => {
       if (error instanceof PistonRequestError) return reply.code(400).send({ message: error.message });
       if (error.code === 'FST_ERR_VALIDATION') return reply.code(400).send({ message: schemaMessage(error) });
+      const outage = error instanceof ProblemError ? undefined : outageProblem(error);
+      if (outage) {
+        request.log.warn({ err: error, code: outage.code }, 'dependency unavailable');
+        for (const [name, value] of Object.entries(outage.headers)) void reply.header(name, value);
+        return reply.code(503).send({ message: `${outage.title}: ${outage.detail ?? ''}` });
+      }
       if (error instanceof ProblemError) {
         for (const [name, value] of Object.entries(error.headers)) void reply.header(name, value);
         // Piston answers every refusal of a request with 400; keep the statuses that tell a client to wait
