@@ -84,7 +84,7 @@ async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
     slots: config.slots,
     standbySlots: config.standbySlots,
     lockDurationMs: config.lockDurationMs,
-    store: new SubmissionStore(pool),
+    store: new SubmissionStore(pool, { outageBudgetMs: config.outageBudgetMs }),
     redis,
     workerRedis,
     subscriber,

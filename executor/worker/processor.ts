@@ -4,6 +4,7 @@ import { WaitingError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
+import { classifyOutage } from '../../common/outage.js';
 import type { SubmissionLimits } from '../../common/limits.js';
 import { INLINE_NOTICE_BYTES, decodeInput } from '../../common/submission.js';
 import type {
@@ -94,15 +95,51 @@ async function claimOnceInserted(
   id: string,
   executor: string,
   enqueuedAt: number,
+  signal: AbortSignal,
+  log: Logger,
 ): Promise<Claim | undefined> {
+  // The claim can come after the run (a submission whose judge started no program): waiting out an
+  // outage here is what keeps that run from being repeated.
+  const claim = (): Promise<Claim | undefined> =>
+    outlastOutage(() => store.claim(id, executor), signal, log, 'claimed');
   for (let attempt = 0; ; attempt++) {
-    const claim = await store.claim(id, executor);
-    if (claim) return claim;
+    const claimed = await claim();
+    if (claimed) return claimed;
     // The row may have been committed since that claim: one more claim tells.
-    if (await store.exists(id)) return store.claim(id, executor);
+    if (await outlastOutage(() => store.exists(id), signal, log, 'row found')) return claim();
     const wait = CLAIM_RETRY_MS[attempt];
     if (wait === undefined || Date.now() - enqueuedAt > CLAIM_PATIENCE_MS) return undefined;
     await sleep(wait);
+  }
+}
+
+/** Longest pause between attempts while Postgres is away. */
+const OUTAGE_RETRY_MAX_MS = 2_000;
+
+/**
+ * Runs a statement again for as long as Postgres is away: a program that ran must not run again
+ * because its claim or its result could not be written (the job would be retried, or the submission
+ * swept up and run anew). The job's lock lives in Redis, so waiting here keeps the job ours meanwhile.
+ * Only a stop (a shutdown whose grace ran out, a cancel) gives up.
+ */
+async function outlastOutage<T>(
+  operation: () => Promise<T>,
+  signal: AbortSignal,
+  log: Logger,
+  what: string,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const value = await operation();
+      if (attempt > 0) log.info({ attempts: attempt + 1 }, `${what} after the outage`);
+      return value;
+    } catch (error) {
+      const kind = classifyOutage(error);
+      if (kind === undefined) throw error;
+      if (signal.aborted) throw new StopSignal(signal.reason as StopReason);
+      if (attempt === 0) log.warn({ kind }, `${what}: waiting for Postgres`);
+      await sleep(Math.min(OUTAGE_RETRY_MAX_MS, 100 * 2 ** attempt));
+    }
   }
 }
 
@@ -194,7 +231,9 @@ export function createProcessor<Cache>(deps: ProcessorDeps<Cache>) {
     if (spec) {
       work = { language: spec.language, input: decodeInput(spec.input), limits: spec.limits };
       claiming = turn.then((proceed) =>
-        proceed ? claimOnceInserted(deps.store, id, deps.executorId, job.timestamp) : undefined,
+        proceed
+          ? claimOnceInserted(deps.store, id, deps.executorId, job.timestamp, controller.signal, log)
+          : undefined,
       );
     } else {
       // The row holds the input, so the claim comes first (such jobs are rare: large submissions).
@@ -290,7 +329,12 @@ export function createProcessor<Cache>(deps: ProcessorDeps<Cache>) {
       if (!claim) throw new StopSignal('gone');
       // Serialized once: a result can hold megabytes of output, and both the row and the notice need it.
       const resultJson = JSON.stringify(result);
-      const stored = await deps.store.finish(id, deps.executorId, result, resultJson);
+      const stored = await outlastOutage(
+        () => deps.store.finish(id, deps.executorId, result, resultJson),
+        controller.signal,
+        log,
+        'result stored',
+      );
       if (stored) {
         // The catalogue's id, not the alias the submitter wrote, so each language is one series.
         const labels = { language: language?.id ?? 'unknown', verdict: result.verdict };

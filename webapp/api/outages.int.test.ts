@@ -9,6 +9,7 @@ import { createLogger } from '../../common/logger.js';
 import { createRedis } from '../../common/redis.js';
 import { SubmissionStore } from '../../common/submissions-store.js';
 import type { Sandbox } from '../../executor/sandbox/types.js';
+import type { JudgeFunction, JudgeResult } from '../../executor/worker/judge-contract.js';
 import { Executor, publishedLanguages } from '../../executor/worker/executor.js';
 import { startDisposablePostgres, startDisposableRedis } from '../../test/support/disposable-servers.js';
 import type { DisposableServer } from '../../test/support/disposable-servers.js';
@@ -69,6 +70,57 @@ async function startWebapp(budget: string): Promise<Webapp> {
     async close() {
       await app.close();
       await ctx.close();
+    },
+  };
+}
+
+const accepted: JudgeResult = {
+  verdict: 'accepted',
+  compile: null,
+  tests: [{ verdict: 'accepted', result: fakeRun('1') }],
+};
+
+/** An executor in this process on the test's Redis and Postgres, with the given judge. */
+async function startExecutor(
+  web: Webapp,
+  judge: JudgeFunction<undefined>,
+  storeBudgetMs = 10_000,
+): Promise<{ readonly executor: Executor<undefined>; close(): Promise<void> }> {
+  const pool = createPool(postgres.url, logger, 4);
+  const redisOptions = { url: redis.url, password: undefined };
+  const sandbox: Sandbox = {
+    info: { cgroup: 'v1', slots: 2, standby: 0 },
+    acquire: () => Promise.reject(new Error('the test judge does not use the sandbox')),
+    busySlots: () => 0,
+    close: () => Promise.resolve(),
+  };
+  const requests = createRedis({ ...redisOptions, role: 'request', name: 'x' }, logger);
+  const worker = createRedis({ ...redisOptions, role: 'blocking', name: 'xw' }, logger);
+  const executor = new Executor<undefined>({
+    id: 'outage-executor',
+    prefix: web.ctx.config.prefix,
+    slots: 2,
+    standbySlots: 0,
+    lockDurationMs: 5_000,
+    store: new SubmissionStore(pool, { outageBudgetMs: storeBudgetMs }),
+    redis: requests,
+    workerRedis: worker,
+    subscriber: createRedis({ ...redisOptions, role: 'blocking', name: 'xs' }, logger),
+    sandbox,
+    languages: { list: () => languages, resolve: (id) => languages.find((l) => l.id === id) },
+    judge,
+    cache: undefined,
+    registry: new Registry(),
+    logger,
+  });
+  await executor.start();
+  return {
+    executor,
+    async close() {
+      await executor.drain(1_000);
+      requests.disconnect();
+      worker.disconnect();
+      await pool.end();
     },
   };
 }
@@ -140,42 +192,11 @@ describe('dependency outages in the webapp', () => {
 describe('a Redis outage does not stop intake', () => {
   it('submissions are accepted while Redis is down and each runs exactly once when it is back', async () => {
     const web = await startWebapp('10s');
-    const prefix = web.ctx.config.prefix;
     let judged = 0;
-    const executorPool = createPool(postgres.url, logger, 4);
-    const redisOptions = { url: redis.url, password: undefined };
-    const sandbox: Sandbox = {
-      info: { cgroup: 'v1', slots: 2, standby: 0 },
-      acquire: () => Promise.reject(new Error('unused')),
-      busySlots: () => 0,
-      close: () => Promise.resolve(),
-    };
-    const executorRedis = createRedis({ ...redisOptions, role: 'request', name: 'x' }, logger);
-    const executor = new Executor<undefined>({
-      id: 'outage-executor',
-      prefix,
-      slots: 2,
-      standbySlots: 0,
-      lockDurationMs: 5_000,
-      store: new SubmissionStore(executorPool, { outageBudgetMs: 10_000 }),
-      redis: executorRedis,
-      workerRedis: createRedis({ ...redisOptions, role: 'blocking', name: 'xw' }, logger),
-      subscriber: createRedis({ ...redisOptions, role: 'blocking', name: 'xs' }, logger),
-      sandbox,
-      languages: { list: () => languages, resolve: (id) => languages.find((l) => l.id === id) },
-      judge: () => {
-        judged++;
-        return Promise.resolve({
-          verdict: 'accepted',
-          compile: null,
-          tests: [{ verdict: 'accepted', result: fakeRun('1') }],
-        });
-      },
-      cache: undefined,
-      registry: new Registry(),
-      logger,
+    const executor = await startExecutor(web, () => {
+      judged++;
+      return Promise.resolve(accepted);
     });
-    await executor.start();
     try {
       await redis.kill();
       const ids: string[] = [];
@@ -200,12 +221,51 @@ describe('a Redis outage does not stop intake', () => {
       for (const id of ids) expect((await web.ctx.store.get(id))?.attempts).toBe(1);
       expect(judged).toBe(5);
       expect(web.ctx.enqueuer.deferred).toBe(0);
-      expect(executor.state).toBe('running');
+      expect(executor.executor.state).toBe('running');
     } finally {
-      await executor.drain(1_000);
+      await executor.close();
       await web.close();
-      executorRedis.disconnect();
-      await executorPool.end();
+    }
+  });
+});
+
+describe('the executor rides through too', () => {
+  it('keeps a result finished while Postgres is away and stores it when Postgres is back, running it once', async () => {
+    const web = await startWebapp('10s');
+    let judged = 0;
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    // No waiting in the store itself: the executor's own keeping is what is tested.
+    const executor = await startExecutor(
+      web,
+      async () => {
+        judged++;
+        await released;
+        return accepted;
+      },
+      0,
+    );
+    try {
+      const answer = await post(web.app);
+      expect(answer.statusCode).toBe(201);
+      const { id } = answer.json<{ id: string }>();
+      await until(() => judged === 1, 10_000, 'the run to start');
+      await postgres.kill();
+      release();
+      await sleep(1_500);
+      await postgres.start();
+      await until(
+        async () => (await web.ctx.store.get(id))?.state === 'finished',
+        20_000,
+        'the result stored',
+      );
+      const stored = await web.ctx.store.get(id);
+      expect(stored).toMatchObject({ verdict: 'accepted', attempts: 1 });
+      expect(judged).toBe(1);
+      expect(executor.executor.state).toBe('running');
+    } finally {
+      await executor.close();
+      await web.close();
     }
   });
 });
