@@ -151,10 +151,24 @@ int cgroup_detect(char *err, size_t errlen) {
   return 0;
 }
 
+/*
+ * The PID namespace we live in, by inode: unique on the machine among live namespaces, shared by every
+ * process of one executor container. A helper's pid means something only inside its own namespace, and
+ * two executors on one node (two replicas, or a start-first update) live in two namespaces and share the
+ * cgroup parent on v1 (and on v2 without a private cgroup namespace).
+ */
+static unsigned long long own_pidns(void) {
+  static unsigned long long ino;
+  struct stat st;
+  if (!ino && stat("/proc/self/ns/pid", &st) == 0) ino = (unsigned long long)st.st_ino;
+  return ino;
+}
+
 int cgroup_create(struct run_cgroup *cg, unsigned long seq, char *err, size_t errlen) {
-  char leaf[128];
-  /* The helper's pid in the name lets a later helper tell a stale leaf from a live one. */
-  snprintf(leaf, sizeof leaf, "%s-s%d-p%d-r%lu", cfg.instance, cfg.slot, (int)getpid(), seq);
+  char leaf[160];
+  /* The PID namespace and the helper's pid in the name let a later helper tell a stale leaf of its
+   * own executor from a live one, and leave every other executor's alone. */
+  snprintf(leaf, sizeof leaf, "%s-n%llu-s%d-p%d-r%lu", cfg.instance, own_pidns(), cfg.slot, (int)getpid(), seq);
   if (version == 2) {
     snprintf(cg->mem, sizeof cg->mem, "%s/%s", v2_base, leaf);
     snprintf(cg->pids, sizeof cg->pids, "%s", cg->mem);
@@ -261,17 +275,26 @@ void cgroup_remove(const struct run_cgroup *cg) {
   }
 }
 
-/* Leaves left by a helper that was killed (SIGKILL skips our cleanup). Only leaves whose helper pid
- * is gone are touched, and rmdir refuses a cgroup that still holds a process. */
+/*
+ * Leaves left by a helper of this executor that was killed (SIGKILL skips our cleanup): leaves stamped
+ * with our own PID namespace whose helper pid is gone. A leaf of another namespace (another executor on
+ * the node, whose pids we cannot see) is never touched, nor one without a stamp; and rmdir refuses a
+ * cgroup that still holds a process. A leaf whose executor container is gone stays until a later
+ * executor gets the same namespace inode, or the node restarts: an empty cgroup costs next to nothing.
+ */
 static void sweep_dir(const char *dir) {
   DIR *d = opendir(dir);
   if (!d) return;
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
-    const char *p = strstr(e->d_name, "-p");
+    const char *n = strstr(e->d_name, "-n");
+    const char *p = n ? strstr(n, "-p") : NULL;
     if (!p || !strstr(p, "-r")) continue;
-    long pid = strtol(p + 2, NULL, 10);
-    if (pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno == EPERM)) continue;
+    char *end;
+    unsigned long long ns = strtoull(n + 2, &end, 10);
+    if (end == n + 2 || *end != '-' || ns != own_pidns()) continue;
+    long pid = strtol(p + 2, &end, 10);
+    if (end == p + 2 || *end != '-' || pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno == EPERM)) continue;
     char path[600];
     snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
     rmdir(path);
