@@ -16,6 +16,23 @@ for _ in $(seq 1 30); do
   [[ -z $(docker ps -aq --filter label=com.docker.swarm.service.name=remcode-controller) ]] && break
   sleep 1
 done
+# The data stores go last: an executor or webapp that loses Redis while it drains waits out its whole
+# stop grace period (a minute for the executor) instead of closing at once.
+stores=("${stack}_redis" "${stack}_postgres")
+mapfile -t services < <(docker service ls --format '{{.Name}}' "${managed[@]}")
+first=()
+for service in "${services[@]}"; do
+  [[ " ${stores[*]} " == *" $service "* ]] || first+=("$service")
+done
+((${#first[@]})) && docker service rm "${first[@]}" >/dev/null
+for _ in $(seq 1 90); do
+  left=0
+  for service in "${first[@]}"; do
+    [[ -n $(docker ps -aq --filter "label=com.docker.swarm.service.name=$service") ]] && left=1
+  done
+  ((left)) || break
+  sleep 1
+done
 mapfile -t services < <(docker service ls -q "${managed[@]}")
 ((${#services[@]})) && docker service rm "${services[@]}" >/dev/null
 # Networks and secrets stay in use until the tasks are gone.

@@ -87,19 +87,28 @@ export async function runningTaskIds(service: string): Promise<string[]> {
 export async function removeStack(stack: string): Promise<void> {
   const prefix = `${stack}_`;
   const services = (await docker.listServices()).filter((s) => s.Spec?.Name?.startsWith(prefix));
-  await Promise.all(services.map((s) => docker.getService(s.ID).remove()));
+  // The data stores go last: an executor or webapp that loses Redis while it drains waits out its whole
+  // stop grace period, which is a minute for the manifest's executor.
+  const stores = new Set([`${prefix}redis`, `${prefix}postgres`]);
+  const tasksStopped = (names: (name: string) => boolean) =>
+    waitFor(
+      `tasks of ${stack} to stop`,
+      async () => {
+        const containers = await docker.listContainers({
+          all: true,
+          filters: JSON.stringify({ label: [`com.docker.swarm.service.name`] }),
+        });
+        return containers.every((c) => !names(c.Labels['com.docker.swarm.service.name'] ?? ''));
+      },
+      60_000,
+    );
+  const first = services.filter((s) => !stores.has(s.Spec?.Name ?? ''));
+  await Promise.all(first.map((s) => docker.getService(s.ID).remove()));
+  await tasksStopped((name) => name.startsWith(prefix) && !stores.has(name));
+  const last = services.filter((s) => stores.has(s.Spec?.Name ?? ''));
+  await Promise.all(last.map((s) => docker.getService(s.ID).remove()));
   // Networks stay in use until the service's tasks are gone.
-  await waitFor(
-    `tasks of ${stack} to stop`,
-    async () => {
-      const containers = await docker.listContainers({
-        all: true,
-        filters: JSON.stringify({ label: [`com.docker.swarm.service.name`] }),
-      });
-      return containers.every((c) => !c.Labels['com.docker.swarm.service.name']?.startsWith(prefix));
-    },
-    60_000,
-  );
+  await tasksStopped((name) => name.startsWith(prefix));
   for (const secret of (await docker.listSecrets()).filter((s) => s.Spec?.Name?.startsWith(prefix))) {
     await docker.getSecret(secret.ID).remove();
   }
