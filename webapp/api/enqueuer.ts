@@ -65,6 +65,11 @@ export class Enqueuer {
     return ok;
   }
 
+  /** Drops a deferred job whose submission was deleted; true when there was one. */
+  forget(id: string): boolean {
+    return this.backlog.delete(id);
+  }
+
   private defer(id: string, spec: SubmissionSpec | undefined): void {
     if (this.closed) return;
     if (this.backlog.size === 0) this.logger.warn('Redis unavailable: new submissions wait in Postgres');

@@ -208,6 +208,10 @@ describe('a Redis outage does not stop intake', () => {
       const ready = await web.app.inject({ method: 'GET', url: '/readyz' });
       expect(ready.statusCode).toBe(200);
       expect(ready.json()).toMatchObject({ status: 'degraded', checks: { deferred_submissions: '5' } });
+      // A delete does not hang on the queue's connection, which waits for Redis to return.
+      const extra = (await post(web.app)).json<{ id: string }>().id;
+      const deleted = await web.app.inject({ method: 'DELETE', url: `/api/v1/submissions/${extra}` });
+      expect(deleted.statusCode).toBe(204);
       await redis.start();
       // Well before the sweeper's first pass (30 s): the jobs are added as the connection returns.
       await until(

@@ -3,6 +3,7 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import { Type } from '@sinclair/typebox';
 import { Gauge } from 'prom-client';
 import { publishEvent } from '../../common/events.js';
+import { classifyOutage } from '../../common/outage.js';
 import { isSubmissionId } from '../../common/submissions-store.js';
 import type { ApiContext } from './context.js';
 import { ProblemError, ProblemSchema } from './errors.js';
@@ -20,6 +21,20 @@ import type { SubmissionService } from './submission-service.js';
 import { submissionView } from './view.js';
 
 const problems = { '4xx': ProblemSchema, '5xx': ProblemSchema };
+
+/** How long a delete waits for Redis to take its cancel notice. */
+const CANCEL_NOTICE_WAIT_MS = 1_000;
+
+/** Resolves with the work, or when `ms` have passed (the work goes on in the background). */
+async function bounded(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  // A rejection after the wait ended has no one to tell.
+  work.catch(() => undefined);
+  await Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
 
 function notFound(id: string): ProblemError {
   return new ProblemError(
@@ -185,11 +200,22 @@ export function submissionRoutes(ctx: ApiContext, service: SubmissionService): F
         await ctx.apiKeys.authenticate(request);
         const { id } = request.params;
         if (!isSubmissionId(id) || !(await ctx.store.remove(id))) throw notFound(id);
+        ctx.enqueuer.forget(id);
         // The row is gone, so an executor that still runs it can no longer store a result; these only stop
-        // work early and wake followers.
-        await ctx.queue.remove(id).catch(() => 0);
-        await ctx.redis.publish(ctx.keys.cancelChannel, id);
-        await publishEvent(ctx.redis, ctx.keys, id, { type: 'cancelled' });
+        // work early and wake followers. So while Redis is away they are skipped after a short wait (the
+        // queue's connection would otherwise hold the request until Redis returns): a job left behind
+        // finds no row and is dropped by its executor.
+        await bounded(
+          (async () => {
+            await ctx.queue.remove(id).catch(() => 0);
+            await ctx.redis.publish(ctx.keys.cancelChannel, id);
+            await publishEvent(ctx.redis, ctx.keys, id, { type: 'cancelled' });
+          })(),
+          CANCEL_NOTICE_WAIT_MS,
+        ).catch((error: unknown) => {
+          if (classifyOutage(error) === undefined) throw error;
+          request.log.warn({ err: error, id }, 'deleted; the cancel notice could not be sent');
+        });
         return reply.code(204).send(null);
       },
     );
