@@ -9,8 +9,9 @@ const ORPHAN_AGE_MS = 5_000;
 const STUCK_RUNNING_MS = 30 * 60_000;
 
 /**
- * Periodic repair: a row inserted but never enqueued (the webapp died in between), or left running with
- * no job behind it (Redis lost its data), is enqueued again; finished submissions past the retention age
+ * Periodic repair: a row inserted but never enqueued (the webapp died in between), left running with
+ * no job behind it (Redis lost its data), or whose job failed without storing a result, is enqueued
+ * again; finished submissions past the retention age
  * are deleted.
  */
 export class Sweeper {
@@ -40,7 +41,11 @@ export class Sweeper {
     try {
       let requeued = 0;
       for (const id of await this.store.stale(ORPHAN_AGE_MS, STUCK_RUNNING_MS)) {
-        if (await this.queue.getJob(id)) continue;
+        const job = await this.queue.getJob(id);
+        // A failed job (kept an hour for inspection) would hide its row until it expires: its attempts
+        // ran out while Redis or Postgres was away, and the row shows its result was never stored.
+        if (job && !(await job.isFailed())) continue;
+        if (job) await job.remove();
         await enqueueSubmission(this.queue, id);
         requeued++;
       }

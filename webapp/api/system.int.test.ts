@@ -12,6 +12,8 @@ import type { Harness } from '../../test/support/webapp-harness.js';
 import { until } from '../../test/support/until.js';
 import { createApiKey } from './api-keys.js';
 import { Sweeper } from './sweeper.js';
+import { Worker } from 'bullmq';
+import { SUBMISSION_QUEUE } from '../../common/keys.js';
 
 const echoJudge: JudgeFunction<undefined> = (_sandbox, request) =>
   Promise.resolve({
@@ -260,6 +262,30 @@ describe('durability', () => {
       state: 'finished',
       stdout: 'kept',
     });
+  });
+
+  it('enqueues again a row whose job failed without storing a result', async () => {
+    h = await startHarness();
+    const id = randomUUID();
+    await h.ctx.store.insert(echoSubmission(id, 'failed once'));
+    await h.ctx.pool.query("UPDATE submissions SET created_at = now() - interval '1 minute' WHERE id = $1", [
+      id,
+    ]);
+    // A worker whose every attempt fails, as while Postgres was away for longer than the retries.
+    await h.ctx.queue.add('run', { id }, { jobId: id, attempts: 1 });
+    const connection = h.ctx.redis.duplicate({ maxRetriesPerRequest: null });
+    const failing = new Worker(SUBMISSION_QUEUE, () => Promise.reject(new Error('postgres away')), {
+      connection,
+      prefix: h.prefix,
+    });
+    try {
+      await until(async () => (await h!.ctx.queue.getJob(id))?.isFailed() ?? false, 10_000, 'the job failed');
+    } finally {
+      await failing.close();
+      connection.disconnect();
+    }
+    await sweepOnce(h);
+    expect(await (await h.ctx.queue.getJob(id))?.getState()).toBe('waiting');
   });
 
   it('sweeps safely from several webapp replicas at once: each orphan is enqueued and run once', async () => {
