@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Removes what swarm:up started: the controller first (so it does not recreate anything), then every
-# service, network and secret the controller manages for the stack. Volumes (Postgres data) stay
-# unless --volumes is given; the Swarm itself stays.
+# service (Redis and Postgres last), network and secret the controller manages for the stack. Volumes
+# (Postgres data) stay unless --volumes is given; the Swarm itself stays.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stack=${REMCODE_STACK:-remcode}
