@@ -297,7 +297,19 @@ export interface ControllerConfig extends CommonConfig {
   readonly redisEnabled: boolean;
   /** Prometheus for autoscale checks without their own `url`; unset: those checks fail. */
   readonly prometheusUrl: string | undefined;
+  /**
+   * A Unix socket the daemon also serves its API on (CONTROLLER_SOCKET, unset by default), so that
+   * `controller status` on the manager's shell reaches a controller that runs in a container and
+   * publishes no port. `controller status` looks here first, then in CONTROLLER_RUN_VOLUME.
+   */
+  readonly socket: string | undefined;
 }
+
+/**
+ * `swarm:up` mounts this local volume at /run/remcode in the controller's container and points
+ * CONTROLLER_SOCKET at `controller.sock` in it; `controller status` on the manager finds it there.
+ */
+export const CONTROLLER_RUN_VOLUME = 'remcode-controller-run';
 
 export function parseControllerConfig(env: Env = process.env): ControllerConfig {
   const common = parseCommon(env);
@@ -313,7 +325,19 @@ export function parseControllerConfig(env: Env = process.env): ControllerConfig 
       env.PROMETHEUS_URL === undefined || env.PROMETHEUS_URL === ''
         ? undefined
         : parseUrl(env, 'PROMETHEUS_URL', '', ['http:', 'https:']).toString(),
+    socket: parseSocketPath(env),
   };
+}
+
+function parseSocketPath(env: Env): string | undefined {
+  const value = env.CONTROLLER_SOCKET;
+  if (value === undefined || value === '') return undefined;
+  if (!value.startsWith('/'))
+    throw new ConfigError('CONTROLLER_SOCKET', 'CONTROLLER_SOCKET must be an absolute path');
+  // sun_path holds 108 bytes with its terminator on Linux; a longer path fails only at listen time.
+  if (Buffer.byteLength(value) > 107)
+    throw new ConfigError('CONTROLLER_SOCKET', 'CONTROLLER_SOCKET must be at most 107 bytes long');
+  return value;
 }
 
 function parseWarmLanguage(env: Env): string | null {

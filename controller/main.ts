@@ -3,14 +3,17 @@
  *   controller plan  -f FILE   prints the diff; exit 0 when in sync, 2 when changes are pending
  *   controller apply -f FILE   applies until converged (or --timeout), exit 0 when converged
  *   controller run   -f FILE   the daemon, with /status, /healthz, /metrics on CONTROLLER_PORT (9102)
- *   controller status          prints the running daemon's /status (--json for the raw answer)
+ *   controller status          prints the running daemon's /status (--json for the raw answer), read
+ *                              over CONTROLLER_SOCKET, else the socket in swarm:up's volume, else TCP
  * Environment (parsed once in common/config.ts): CONTROLLER_PORT (9102), CONTROLLER_HOST (127.0.0.1;
- * 0.0.0.0 in a container), REDIS_URL and REDIS_PASSWORD_FILE, REMCODE_AUTOSCALE_REDIS (on), REMCODE_PREFIX,
+ * 0.0.0.0 in a container), CONTROLLER_SOCKET (unset; the API on a Unix socket too), REDIS_URL and REDIS_PASSWORD_FILE, REMCODE_AUTOSCALE_REDIS (on), REMCODE_PREFIX,
  * PROMETHEUS_URL (for autoscale checks), LOG_LEVEL (info), DOCKER_HOST (the local socket).
  */
+import { chmod, mkdir, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
-import { parseControllerConfig, type ControllerConfig } from '../common/config.js';
+import { CONTROLLER_RUN_VOLUME, parseControllerConfig, type ControllerConfig } from '../common/config.js';
 import { parseDurationMs } from '../common/limits.js';
 import { createRegistry } from '../common/metrics.js';
 import type { Logger } from '../common/logger.js';
@@ -33,7 +36,7 @@ import { autoscalerBusy } from './rebalance/guard.js';
 import { createRebalanceMetrics } from './rebalance/metrics.js';
 import { Rebalancer } from './rebalance/rebalancer.js';
 import { buildServer } from './server.js';
-import { fetchStatus, formatStatus } from './status-cli.js';
+import { fetchStatus, formatStatus, type StatusTarget } from './status-cli.js';
 import { SwarmClient } from './swarm/docker.js';
 
 const USAGE = 'usage: controller plan|apply|run -f FILE [--json] [--timeout 5m] | controller status [--json]';
@@ -66,11 +69,29 @@ function parseArguments(argv: string[]): Args | undefined {
   }
 }
 
+/**
+ * The socket when one is there (a controller in a container publishes no port), else loopback. A
+ * socket named by CONTROLLER_SOCKET is used even if missing, so the error names what was asked for.
+ */
+async function statusTarget(config: ControllerConfig): Promise<StatusTarget> {
+  if (config.socket) return { socketPath: config.socket };
+  const volume = await new Docker()
+    .getVolume(CONTROLLER_RUN_VOLUME)
+    .inspect()
+    .catch(() => undefined);
+  if (volume) {
+    const socketPath = join(volume.Mountpoint, 'controller.sock');
+    const found = await stat(socketPath).catch(() => undefined);
+    if (found?.isSocket()) return { socketPath };
+  }
+  const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  return { url: `http://${host}:${config.port}/status` };
+}
+
 /** plan, apply and status: one pass, then the exit code. */
 async function once(args: Args, config: ControllerConfig, logger: Logger): Promise<number> {
   if (args.command === 'status') {
-    const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-    const status = await fetchStatus(`http://${host}:${config.port}/status`);
+    const status = await fetchStatus(await statusTarget(config));
     console.log(args.json ? JSON.stringify(status, null, 2) : formatStatus(status));
     return 0;
   }
@@ -103,6 +124,21 @@ async function once(args: Args, config: ControllerConfig, logger: Logger): Promi
     }
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
+}
+
+/**
+ * Serves the API on a Unix socket too, readable by root only (it shows the cluster's state). A socket
+ * left by a controller that was killed is replaced; any other file there is an error, never deleted.
+ */
+async function listenOnSocket(server: ReturnType<typeof buildServer>, path: string) {
+  const existing = await stat(path).catch(() => undefined);
+  if (existing && !existing.isSocket())
+    throw new Error(`CONTROLLER_SOCKET ${path} exists and is not a socket; remove it or choose another path`);
+  if (existing) await unlink(path);
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await server.listen({ path });
+  await chmod(path, 0o600);
+  return server;
 }
 
 /** The daemon: reconciler, autoscaler and rebalancer behind one HTTP server, until a signal. */
@@ -157,13 +193,21 @@ async function daemon(file: string, config: ControllerConfig, logger: Logger): P
       rebalancer.setDesired(desired);
     },
   });
-  const server = buildServer({ daemon: controller, reconciler, metrics, logger, autoscaler, rebalancer });
+  const parts = { daemon: controller, reconciler, metrics, logger, autoscaler, rebalancer };
+  const server = buildServer(parts);
   await server.listen({ port: config.port, host: config.host });
+  const socketServer = config.socket ? await listenOnSocket(buildServer(parts), config.socket) : undefined;
   handleSignals(
     logger,
     async () => {
-      const parts = [controller.close(), server.close(), autoscaler.close(), rebalancer.close()];
-      await Promise.allSettled(parts);
+      const closing = [
+        controller.close(),
+        server.close(),
+        ...(socketServer ? [socketServer.close()] : []),
+        autoscaler.close(),
+        rebalancer.close(),
+      ];
+      await Promise.allSettled(closing);
       await Promise.allSettled([queue?.close(), redis?.quit()]);
     },
     // Inside the 10 s stop grace period swarm:up gives the controller's service.

@@ -1,5 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EMPTY_MEMORY, decide } from './autoscale/decide.js';
 import { parsePolicy } from './autoscale/policy.js';
@@ -69,12 +72,32 @@ describe('controller status', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     try {
-      expect((await fetchStatus(`http://127.0.0.1:${port}/status`)).controller.generation).toBe(3);
+      expect((await fetchStatus({ url: `http://127.0.0.1:${port}/status` })).controller.generation).toBe(3);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
-    await expect(fetchStatus(`http://127.0.0.1:${port}/status`)).rejects.toBeInstanceOf(
+    await expect(fetchStatus({ url: `http://127.0.0.1:${port}/status` })).rejects.toBeInstanceOf(
       StatusUnavailableError,
     );
+  });
+
+  it('reads the status over a Unix socket, and explains an answer that is not a status', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'status-'));
+    const socketPath = join(dir, 'controller.sock');
+    let body = JSON.stringify(status);
+    const server = createServer((request, response) => {
+      if (request.url !== '/status') return response.writeHead(404).end();
+      return response.end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    try {
+      expect((await fetchStatus({ socketPath })).controller.generation).toBe(3);
+      body = '<html>';
+      await expect(fetchStatus({ socketPath })).rejects.toThrow(/not JSON/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await rm(dir, { recursive: true, force: true });
+    }
+    await expect(fetchStatus({ socketPath })).rejects.toThrow(/no controller answers at the socket/);
   });
 });

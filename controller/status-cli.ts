@@ -1,8 +1,9 @@
 /**
- * `controller status`: reads the running daemon's `/status` over loopback and prints it for a person,
- * so an operator on the manager sees services, autoscaling decisions and scale-ins without
- * `docker exec`.
+ * `controller status`: reads the running daemon's `/status` and prints it for a person, so an operator
+ * on the manager sees services, autoscaling decisions and scale-ins without `docker exec`: over the
+ * Unix socket when the controller runs in a container (as `swarm:up` starts it), else over loopback.
  */
+import { request as httpRequest } from 'node:http';
 import type { ServiceAutoscaleStatus } from './autoscale/autoscaler.js';
 import type { DaemonStatus } from './daemon.js';
 
@@ -22,17 +23,50 @@ export class StatusUnavailableError extends Error {
   override readonly name = 'StatusUnavailableError';
 }
 
-export async function fetchStatus(url: string): Promise<StatusAnswer> {
-  let response: Response;
+/** Where the daemon answers: its loopback port, or the Unix socket `swarm:up` mounts on the manager. */
+export type StatusTarget = { readonly url: string } | { readonly socketPath: string };
+
+function describeTarget(target: StatusTarget): string {
+  return 'url' in target ? target.url : `the socket ${target.socketPath}`;
+}
+
+/** One GET of /status; a plain http.request because fetch cannot speak over a Unix socket. */
+function getStatus(target: StatusTarget): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request =
+      'url' in target
+        ? httpRequest(target.url, { timeout: 5_000 })
+        : httpRequest({ socketPath: target.socketPath, path: '/status', timeout: 5_000 });
+    request.on('timeout', () => request.destroy(new Error('no answer within 5 s')));
+    request.on('error', reject);
+    request.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', reject);
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+      );
+    });
+    request.end();
+  });
+}
+
+export async function fetchStatus(target: StatusTarget): Promise<StatusAnswer> {
+  const where = describeTarget(target);
+  let answer: { status: number; body: string };
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    answer = await getStatus(target);
   } catch (error) {
-    throw new StatusUnavailableError(`no controller answers at ${url}; is "controller run" running?`, {
+    throw new StatusUnavailableError(`no controller answers at ${where}; is "controller run" running?`, {
       cause: error,
     });
   }
-  if (!response.ok) throw new StatusUnavailableError(`${url} answered HTTP ${response.status}`);
-  return (await response.json()) as StatusAnswer;
+  if (answer.status !== 200) throw new StatusUnavailableError(`${where} answered HTTP ${answer.status}`);
+  try {
+    return JSON.parse(answer.body) as StatusAnswer;
+  } catch (error) {
+    throw new StatusUnavailableError(`${where} answered something that is not JSON`, { cause: error });
+  }
 }
 
 const time = (at: number): string => new Date(at).toISOString().slice(11, 19);

@@ -16,6 +16,8 @@ for _ in $(seq 1 30); do
   [[ -z $(docker ps -aq --filter label=com.docker.swarm.service.name=remcode-controller) ]] && break
   sleep 1
 done
+# It held only the controller's status socket, which the controller removes as it stops.
+docker volume rm remcode-controller-run >/dev/null 2>&1 || true
 # The data stores go last: an executor or webapp that loses Redis while it drains waits out its whole
 # stop grace period (a minute for the executor) instead of closing at once.
 stores=("${stack}_redis" "${stack}_postgres")

@@ -52,8 +52,10 @@ inside_env=(
 
 echo "==> starting the controller"
 # The controller lives outside the stack it manages (no ownership labels), so it never prunes itself.
-# The socket mount is root-equivalent on this host: the service is pinned to managers and publishes
-# nothing; read its status with `docker exec` (docs/controller.md).
+# The Docker socket mount is root-equivalent on this host: the service is pinned to managers and
+# publishes nothing. Its API is also a root-only Unix socket in the manager's local volume
+# remcode-controller-run, where `npm run controller -- status` finds it (docs/controller.md); a volume,
+# not a host folder, so the task starts on whichever manager Swarm picks.
 docker service rm remcode-controller >/dev/null 2>&1 || true
 joined=0
 if docker network inspect "$network" >/dev/null 2>&1 && docker secret inspect "$secret" >/dev/null 2>&1; then
@@ -69,6 +71,8 @@ docker service create --quiet --detach --name remcode-controller \
   --constraint node.role==manager \
   --mount type=bind,source=/var/run/docker.sock,target=/var/run/docker.sock \
   --mount "type=bind,source=$(dirname "$manifest"),target=/etc/remcode,readonly" \
+  --mount type=volume,source=remcode-controller-run,target=/run/remcode \
+  --env CONTROLLER_SOCKET=/run/remcode/controller.sock \
   --env LOG_LEVEL="${LOG_LEVEL:-info}" \
   "${attach[@]}" \
   --stop-grace-period 10s \

@@ -139,6 +139,13 @@ describe.runIf(enabled)('swarm:up end to end', () => {
       120_000,
     );
     expect((await executorReplicas()).spec).toBe(1);
+    // The operator's view from the manager's shell, without docker exec: over the controller's socket.
+    const { stdout: printed } = await run('npx', ['tsx', 'controller/main.ts', 'status'], {
+      env: { ...process.env, CONTROLLER_SOCKET: '', LOG_LEVEL: 'warn' },
+    });
+    expect(printed).toMatch(/^controller running/);
+    expect(printed).toContain('autoscale executor: min 1, max 4');
+    expect(printed).toMatch(/check backlog \(queue\): ok/);
 
     const burst = 20;
     const started = Date.now();
