@@ -13,7 +13,7 @@ import {
   testPrefix,
   type TestDatabase,
 } from '../test/support/isolation.js';
-import { startExecutor, startWebapp, type ServiceProcess } from '../test/support/processes.js';
+import { platformEnv, startExecutor, startWebapp, type ServiceProcess } from '../test/support/processes.js';
 import { sseEvents, type SseEvent } from '../test/support/sse.js';
 import { until } from '../test/support/until.js';
 
@@ -22,17 +22,14 @@ let prefix: string;
 const started: ServiceProcess[] = [];
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    DATABASE_URL: db.url,
-    REDIS_URL: TEST_REDIS_URL,
-    REMCODE_PREFIX: prefix,
-    PORT: '0',
-    EXECUTOR_METRICS_PORT: '0',
-    EXECUTOR_METRICS_HOST: '127.0.0.1',
-    EXECUTOR_SLOTS: '2',
-    REMCODE_WAIT_TIMEOUT: '30s',
-    ...extra,
-  };
+  return platformEnv(
+    { databaseUrl: db.url, redisUrl: TEST_REDIS_URL, prefix },
+    {
+      EXECUTOR_SLOTS: '2',
+      REMCODE_WAIT_TIMEOUT: '30s',
+      ...extra,
+    },
+  );
 }
 
 beforeAll(async () => {

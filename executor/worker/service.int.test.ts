@@ -9,7 +9,7 @@ import {
   testPrefix,
 } from '../../test/support/isolation.js';
 import type { TestDatabase } from '../../test/support/isolation.js';
-import { startExecutor, startWebapp } from '../../test/support/processes.js';
+import { platformEnv, startExecutor, startWebapp } from '../../test/support/processes.js';
 import type { ServiceProcess } from '../../test/support/processes.js';
 import { until } from '../../test/support/until.js';
 import { redisKeys } from '../../common/keys.js';
@@ -26,21 +26,18 @@ let pool: pg.Pool;
 const started: ServiceProcess[] = [];
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    DATABASE_URL: db.url,
-    REDIS_URL: TEST_REDIS_URL,
-    REMCODE_PREFIX: prefix,
-    PORT: '0',
-    EXECUTOR_METRICS_PORT: '0',
-    EXECUTOR_METRICS_HOST: '127.0.0.1',
-    EXECUTOR_SLOTS: '2',
-    EXECUTOR_LOCK_DURATION: '2s',
-    REMCODE_SWEEP_INTERVAL: '1s',
-    REMCODE_QUEUE_MAX: '100000',
-    // A C++ compile and three runs behind ?wait=true must not turn into a 202 on a slow machine.
-    REMCODE_WAIT_TIMEOUT: '30s',
-    ...extra,
-  };
+  return platformEnv(
+    { databaseUrl: db.url, redisUrl: TEST_REDIS_URL, prefix },
+    {
+      EXECUTOR_SLOTS: '2',
+      EXECUTOR_LOCK_DURATION: '2s',
+      REMCODE_SWEEP_INTERVAL: '1s',
+      REMCODE_QUEUE_MAX: '100000',
+      // A C++ compile and three runs behind ?wait=true must not turn into a 202 on a slow machine.
+      REMCODE_WAIT_TIMEOUT: '30s',
+      ...extra,
+    },
+  );
 }
 
 function track<T extends ServiceProcess | { process: ServiceProcess }>(value: T): T {

@@ -19,6 +19,25 @@ export interface ServiceProcess {
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/**
+ * The environment a webapp and an executor share in a test: one database, one Redis prefix, ports the
+ * kernel picks, metrics on loopback. `extra` adds to it or overrides it.
+ */
+export function platformEnv(
+  where: { readonly databaseUrl: string; readonly redisUrl: string; readonly prefix: string },
+  extra: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  return {
+    DATABASE_URL: where.databaseUrl,
+    REDIS_URL: where.redisUrl,
+    REMCODE_PREFIX: where.prefix,
+    PORT: '0',
+    EXECUTOR_METRICS_PORT: '0',
+    EXECUTOR_METRICS_HOST: '127.0.0.1',
+    ...extra,
+  };
+}
+
 export function startService(
   program: 'webapp' | 'executor' | 'controller',
   env: Readonly<Record<string, string>>,

@@ -12,7 +12,12 @@ import {
   testPrefix,
   type TestDatabase,
 } from '../../test/support/isolation.js';
-import { startExecutor, startWebapp, type ServiceProcess } from '../../test/support/processes.js';
+import {
+  platformEnv,
+  startExecutor,
+  startWebapp,
+  type ServiceProcess,
+} from '../../test/support/processes.js';
 import { until } from '../../test/support/until.js';
 
 let db: TestDatabase;
@@ -23,17 +28,14 @@ const started: ServiceProcess[] = [];
 beforeAll(async () => {
   db = await createTestDatabase();
   prefix = testPrefix();
-  const env = {
-    DATABASE_URL: db.url,
-    REDIS_URL: TEST_REDIS_URL,
-    REMCODE_PREFIX: prefix,
-    PORT: '0',
-    EXECUTOR_METRICS_PORT: '0',
-    EXECUTOR_METRICS_HOST: '127.0.0.1',
-    EXECUTOR_SLOTS: '1',
-    // Fail fast instead of riding through the outage, so the answer is the outage's.
-    REMCODE_OUTAGE_BUDGET: '0ms',
-  };
+  const env = platformEnv(
+    { databaseUrl: db.url, redisUrl: TEST_REDIS_URL, prefix },
+    {
+      EXECUTOR_SLOTS: '1',
+      // Fail fast instead of riding through the outage, so the answer is the outage's.
+      REMCODE_OUTAGE_BUDGET: '0ms',
+    },
+  );
   const webapp = await startWebapp(env);
   started.push(webapp.process);
   url = webapp.url;

@@ -17,7 +17,12 @@ import {
   testPrefix,
   type TestDatabase,
 } from '../../../test/support/isolation.js';
-import { startExecutor, startWebapp, type ServiceProcess } from '../../../test/support/processes.js';
+import {
+  platformEnv,
+  startExecutor,
+  startWebapp,
+  type ServiceProcess,
+} from '../../../test/support/processes.js';
 import { until } from '../../../test/support/until.js';
 
 let db: TestDatabase;
@@ -40,18 +45,15 @@ const failures = new Map<string, number>([
 ]);
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    DATABASE_URL: db.url,
-    REDIS_URL: TEST_REDIS_URL,
-    REMCODE_PREFIX: prefix,
-    PORT: '0',
-    EXECUTOR_METRICS_PORT: '0',
-    EXECUTOR_METRICS_HOST: '127.0.0.1',
-    EXECUTOR_SLOTS: '2',
-    REMCODE_JUDGE0_CALLBACK_HOSTS: '127.0.0.1',
-    REMCODE_JUDGE0_CALLBACK_PRIVATE: 'on',
-    ...extra,
-  };
+  return platformEnv(
+    { databaseUrl: db.url, redisUrl: TEST_REDIS_URL, prefix },
+    {
+      EXECUTOR_SLOTS: '2',
+      REMCODE_JUDGE0_CALLBACK_HOSTS: '127.0.0.1',
+      REMCODE_JUDGE0_CALLBACK_PRIVATE: 'on',
+      ...extra,
+    },
+  );
 }
 
 async function webapp(extra: Record<string, string> = {}): Promise<string> {
