@@ -109,34 +109,47 @@ describe.runIf(enabled)('swarm:up end to end', () => {
     console.log(`swarm:up to first finished submission: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect(response).toMatchObject({ state: 'finished', stdout: '42\n' });
 
-    // Drift: scale the webapp by hand; the controller puts it back within one resync interval.
-    const current = await inspectService('remcode_webapp');
+    // Drift: scale the edge by hand (the webapp's and the executor's counts are the autoscaler's); the
+    // controller puts it back within one resync interval. The extra edge task cannot be placed (one per
+    // node), so the running one is never disturbed.
+    const current = await inspectService('remcode_edge');
     const drifted = Date.now();
-    await docker.getService('remcode_webapp').update({
+    await docker.getService('remcode_edge').update({
       _query: { version: current.Version.Index },
-      _body: { ...current.Spec, Mode: { Replicated: { Replicas: 3 } } },
+      _body: { ...current.Spec, Mode: { Replicated: { Replicas: 2 } } },
     });
     await waitFor('the controller to restore replicas', async () => {
-      const spec = (await inspectService('remcode_webapp')).Spec as {
+      const spec = (await inspectService('remcode_edge')).Spec as {
         Mode: { Replicated: { Replicas: number } };
       };
-      return spec.Mode.Replicated.Replicas === 2;
+      return spec.Mode.Replicated.Replicas === 1;
     });
     console.log(`drift corrected after ${((Date.now() - drifted) / 1000).toFixed(1)} s`);
   }, 1_800_000);
 
   it('scales the executor by the manifest: a burst drives replicas up, each run finishes once, none is interrupted', async () => {
-    // The controller reads the queue from inside the stack: its backlog check answers.
-    await waitFor(
-      'the controller to read the queue',
-      async () => {
-        const status = JSON.parse(await controller('/status')) as {
-          autoscale: { service: string; evaluations: { checks: { name: string; status: string }[] }[] }[];
-        };
-        const executor = status.autoscale.find((a) => a.service === 'executor');
-        return executor?.evaluations[0]?.checks.find((c) => c.name === 'backlog')?.status === 'ok';
+    // The controller reads the queue and the stack's Prometheus from inside the stack: the executor's
+    // backlog check and the webapp's request-rate check both answer.
+    const checkStatus = (
+      status: {
+        autoscale: { service: string; evaluations: { checks: { name: string; status: string }[] }[] }[];
       },
-      120_000,
+      service: string,
+      check: string,
+    ) =>
+      status.autoscale
+        .find((a) => a.service === service)
+        ?.evaluations[0]?.checks.find((c) => c.name === check)?.status;
+    await waitFor(
+      'the controller to read the queue and Prometheus',
+      async () => {
+        const status = JSON.parse(await controller('/status')) as Parameters<typeof checkStatus>[0];
+        return (
+          checkStatus(status, 'executor', 'backlog') === 'ok' &&
+          checkStatus(status, 'webapp', 'requests') === 'ok'
+        );
+      },
+      180_000,
     );
     expect((await executorReplicas()).spec).toBe(1);
     // The operator's view from the manager's shell, without docker exec: over the controller's socket.
@@ -146,6 +159,13 @@ describe.runIf(enabled)('swarm:up end to end', () => {
     expect(printed).toMatch(/^controller running/);
     expect(printed).toContain('autoscale executor: min 1, max 4');
     expect(printed).toMatch(/check backlog \(queue\): ok/);
+    expect(printed).toContain('autoscale webapp: min 2, max 4');
+    expect(printed).toMatch(/check requests \(prometheus\): ok/);
+    // The request rate is far under the target: the webapp stays at its minimum of two.
+    const webapp = (await inspectService('remcode_webapp')).Spec as {
+      Mode: { Replicated: { Replicas: number } };
+    };
+    expect(webapp.Mode.Replicated.Replicas).toBe(2);
 
     const burst = 20;
     const started = Date.now();
