@@ -7,12 +7,4 @@ set -euo pipefail
 [[ ${REMCODE_SETUP_FOR:-start} == test ]] || exit 0
 source "$(dirname "$0")/lib.bash"
 command -v haproxy >/dev/null && exit 0
-# The post-install script would start a daemon on :80 where an init system runs; keep it from doing so
-# for the length of the install only.
-policy=/usr/sbin/policy-rc.d
-if [[ ! -e $policy ]]; then
-  printf '#!/bin/sh\nexit 101\n' >"$policy"
-  chmod +x "$policy"
-  trap 'rm -f "$policy"' EXIT
-fi
-apt_install haproxy
+apt_install_without_starting haproxy
