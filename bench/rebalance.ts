@@ -15,9 +15,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
-import { ControllerProcess, TestCluster, counts } from '../test/support/cluster.js';
+import { ControllerProcess, TestCluster, counts, writeSleeperDesired } from '../test/support/cluster.js';
 import { freePort } from '../test/support/ports.js';
-import { removeLater, tempDir, testImage, waitFor, writeDesired } from '../test/support/swarm.js';
+import { testImage, waitFor } from '../test/support/swarm.js';
 import { writeChart, type Series } from './autoscale-chart.js';
 
 const REPLICAS = Number.parseInt(process.env.REMCODE_BENCH_REPLICAS ?? '9', 10);
@@ -134,23 +134,7 @@ note(`cluster ${cluster.name} up (images: ${image})`);
 const results: RoundResult[] = [];
 let controller: ControllerProcess | undefined;
 try {
-  const dir = await tempDir();
-  removeLater(dir);
-  const file = await writeDesired(
-    dir,
-    [
-      'version: 1',
-      `stack: ${stack}`,
-      'services:',
-      '  sleeper:',
-      `    image: ${image}`,
-      '    command: [sleep, infinity]',
-      `    replicas: ${REPLICAS}`,
-      '    stop_grace_period: 1s',
-      '    rebalance: { max_skew: 1, interval: 2s, health_timeout: 60s }',
-      '',
-    ].join('\n'),
-  );
+  const file = await writeSleeperDesired({ stack, image, replicas: REPLICAS, interval: '2s' });
   controller = new ControllerProcess(cluster, file, await freePort(), join(out, 'rebalance-controller.log'));
   await controller.start();
   note('controller started');

@@ -6,6 +6,7 @@ import {
   startAutoscaleStack,
   type AutoscaleStack,
 } from '../../test/support/autoscale-stack.js';
+import { verifyAccepted } from '../../test/support/load.js';
 import { waitFor } from '../../test/support/swarm.js';
 import type { Autoscaler } from './autoscaler.js';
 import type { QueueSource } from './queue-source.js';
@@ -61,21 +62,12 @@ describe('autoscaling on Swarm', () => {
     await platform.converge();
     expect((await platform.executorReplicas()).spec).toBe(3);
 
-    const results = new Map<string, string>();
-    await waitFor(
-      'every submission to finish',
-      async () => {
-        for (const id of ids) {
-          if (results.has(id)) continue;
-          const response = await fetch(`${platform.webappUrl}/api/v1/submissions/${id}`);
-          const body = (await response.json()) as { state?: string; stdout?: string | null };
-          if (body.state === 'finished') results.set(id, body.stdout ?? '');
-        }
-        return results.size === ids.length;
-      },
+    const finished = await verifyAccepted(
+      platform.webappUrl,
+      new Map(ids.map((id, i) => [id, `${i}\n`])),
       240_000,
     );
-    ids.forEach((id, i) => expect(results.get(id), `submission ${i}`).toBe(`${i}\n`));
+    expect(finished, 'every submission finished with its own output').toEqual({ wrong: [], unfinished: [] });
 
     // The window is 10 s; the idle executors retire and the count returns to 1.
     await waitFor(

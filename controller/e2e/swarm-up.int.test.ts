@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { verifyAccepted } from '../../test/support/load.js';
 import { docker, inspectService, waitFor } from '../../test/support/swarm.js';
 
 const run = promisify(execFile);
@@ -196,23 +197,8 @@ describe.runIf(enabled)('swarm:up end to end', () => {
     });
     const scaled = Date.now();
 
-    const results = new Map<string, string>();
-    await waitFor(
-      'every submission to finish',
-      async () => {
-        for (const id of ids) {
-          if (results.has(id)) continue;
-          const body = (await (await fetch(`${base}/api/v1/submissions/${id}`)).json()) as {
-            state?: string;
-            stdout?: string | null;
-          };
-          if (body.state === 'finished') results.set(id, body.stdout ?? '');
-        }
-        return results.size === ids.length;
-      },
-      300_000,
-    );
-    ids.forEach((id, i) => expect(results.get(id), `submission ${i}`).toBe(`${i}\n`));
+    const finished = await verifyAccepted(base, new Map(ids.map((id, i) => [id, `${i}\n`])), 300_000);
+    expect(finished, 'every submission finished with its own output').toEqual({ wrong: [], unfinished: [] });
     const list = ids.map((id) => `'${id}'`).join(',');
     const [row] = await sql(
       `SELECT count(*) FILTER (WHERE attempts <> 1), count(DISTINCT executor) FROM submissions WHERE id IN (${list})`,

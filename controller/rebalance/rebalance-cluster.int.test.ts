@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ControllerProcess, TestCluster, counts } from '../../test/support/cluster.js';
+import { ControllerProcess, TestCluster, counts, writeSleeperDesired } from '../../test/support/cluster.js';
 import { freePort } from '../../test/support/ports.js';
-import { removeLater, tempDir, testImage, waitFor, writeDesired } from '../../test/support/swarm.js';
+import { testImage, waitFor } from '../../test/support/swarm.js';
 
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -47,23 +47,7 @@ beforeAll(async () => {
   hostSwarm = await hostSwarmState();
   const image = await testImage();
   await cluster.up([image]);
-  const dir = await tempDir();
-  removeLater(dir);
-  const file = await writeDesired(
-    dir,
-    [
-      'version: 1',
-      `stack: ${stack}`,
-      'services:',
-      '  sleeper:',
-      `    image: ${image}`,
-      '    command: [sleep, infinity]',
-      `    replicas: ${REPLICAS}`,
-      '    stop_grace_period: 1s',
-      '    rebalance: { max_skew: 1, interval: 1s, health_timeout: 60s }',
-      '',
-    ].join('\n'),
-  );
+  const file = await writeSleeperDesired({ stack, image, replicas: REPLICAS, interval: '1s' });
   const log = join(repo, 'test-output', `rebalance-controller-${cluster.name}.log`);
   controller = new ControllerProcess(cluster, file, await freePort(), log);
   await controller.start();

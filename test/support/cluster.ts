@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import type { RebalanceStatus } from '../../controller/rebalance/rebalancer.js';
-import { waitFor } from './swarm.js';
+import { removeLater, tempDir, waitFor, writeDesired } from './swarm.js';
 
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -188,4 +188,33 @@ export class ControllerProcess {
       return undefined;
     }
   }
+}
+
+/**
+ * A desired-state file with one rebalanced service of `replicas` sleeping tasks, the shape the
+ * rebalancer's cluster test and its bench move around; returns the file's path.
+ */
+export async function writeSleeperDesired(options: {
+  readonly stack: string;
+  readonly image: string;
+  readonly replicas: number;
+  readonly interval: string;
+}): Promise<string> {
+  const dir = await tempDir();
+  removeLater(dir);
+  return writeDesired(
+    dir,
+    [
+      'version: 1',
+      `stack: ${options.stack}`,
+      'services:',
+      '  sleeper:',
+      `    image: ${options.image}`,
+      '    command: [sleep, infinity]',
+      `    replicas: ${options.replicas}`,
+      '    stop_grace_period: 1s',
+      `    rebalance: { max_skew: 1, interval: ${options.interval}, health_timeout: 60s }`,
+      '',
+    ].join('\n'),
+  );
 }
