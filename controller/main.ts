@@ -146,15 +146,6 @@ async function daemon(file: string, config: ControllerConfig, logger: Logger): P
   const metrics = createControllerMetrics(createRegistry('controller'));
   const docker = new Docker();
   const client = new SwarmClient(docker);
-  const rebalancer = new Rebalancer({
-    docker,
-    client,
-    logger,
-    metrics: createRebalanceMetrics(metrics.registry),
-    busy: (service) => autoscalerBusy(autoscaler.status(), service, Date.now()),
-  });
-  const reconciler = new Reconciler({ client, logger, metrics, heldReplicas: () => rebalancer.held() });
-  registerNodeMetrics(metrics.registry, docker);
   const redis = config.redisEnabled
     ? createRedis(
         { url: config.redisUrl, password: config.redisPassword, role: 'request', name: 'controller' },
@@ -164,21 +155,34 @@ async function daemon(file: string, config: ControllerConfig, logger: Logger): P
   const queue = redis ? new QueueSource(redis, config.prefix) : undefined;
   if (queue) registerInterruptedRuns(metrics.registry, () => queue.interruptedRuns());
   const autoscaleMetrics = createAutoscaleMetrics(metrics.registry);
+  // One retirement path for both parts that lower an executor count: the autoscaler's scale-in and the
+  // rebalancer's scale-down.
+  const retirer =
+    redis && queue
+      ? new Retirer({
+          redis,
+          prefix: config.prefix,
+          logger,
+          metrics: autoscaleMetrics,
+          executors: () => queue.executors(),
+        })
+      : undefined;
+  const rebalancer = new Rebalancer({
+    docker,
+    client,
+    logger,
+    metrics: createRebalanceMetrics(metrics.registry),
+    busy: (service) => autoscalerBusy(autoscaler.status(), service, Date.now()),
+    ...(retirer ? { retirer } : {}),
+  });
+  const reconciler = new Reconciler({ client, logger, metrics, heldReplicas: () => rebalancer.held() });
+  registerNodeMetrics(metrics.registry, docker);
   const autoscaler = new Autoscaler({
     logger,
     metrics: autoscaleMetrics,
     target: (stack, fullName) => new SwarmScaleTarget(client, stack, fullName),
     queue,
-    retirer:
-      redis && queue
-        ? new Retirer({
-            redis,
-            prefix: config.prefix,
-            logger,
-            metrics: autoscaleMetrics,
-            executors: () => queue.executors(),
-          })
-        : undefined,
+    retirer,
     prometheus: new PrometheusSource(),
     prometheusUrl: config.prometheusUrl,
   });

@@ -23,6 +23,20 @@ export interface ScaleIn {
   readonly at: number;
   /** Replicas already removed. */
   readonly lowered: number;
+  /** Who began it; only that part carries it on. Absent in records written before the rebalancer used it. */
+  readonly by?: RetireOwner;
+}
+
+/** The parts that retire executors: the autoscaler on scale-in, the rebalancer on the scale-down of a move. */
+export type RetireOwner = 'autoscaler' | 'rebalancer';
+
+export interface BeginOptions {
+  /**
+   * Only executors in these containers (full ids or their 12-character prefixes) may be chosen: the
+   * rebalancer's scale-down must take a task off the fullest node, not any idle one.
+   */
+  readonly among?: readonly string[];
+  readonly by?: RetireOwner;
 }
 
 export interface RetirerOptions {
@@ -40,6 +54,29 @@ export interface RetirerOptions {
 export function containerOf(executorId: string): string | undefined {
   const match = /^([0-9a-f]{12})-\d+$/.exec(executorId);
   return match?.[1];
+}
+
+/**
+ * The executors to ask to retire: running ones (not already draining), least busy first, at most
+ * `count`, and with `among` only those whose container is in it. Ties go by id so the choice is stable.
+ */
+export function chooseRetirees(
+  beats: readonly ExecutorBeat[],
+  count: number,
+  among?: readonly string[],
+): string[] {
+  const allowed =
+    among === undefined
+      ? undefined
+      : (beat: ExecutorBeat) => {
+          const container = containerOf(beat.id);
+          return container !== undefined && among.some((id) => id.startsWith(container));
+        };
+  return beats
+    .filter((beat) => beat.state === 'running' && (allowed === undefined || allowed(beat)))
+    .sort((a, b) => a.busy - b.busy || a.id.localeCompare(b.id))
+    .slice(0, Math.max(0, count))
+    .map((beat) => beat.id);
 }
 
 export class Retirer {
@@ -68,28 +105,40 @@ export class Retirer {
    * Asks the `count` least busy running executors to retire; returns how many were asked (fewer when
    * fewer run). Nothing changes in Swarm yet.
    */
-  async begin(service: string, from: number, count: number, now = Date.now()): Promise<number> {
-    const live = (await this.#executors()).filter((beat) => beat.state === 'running');
-    live.sort((a, b) => a.busy - b.busy || a.id.localeCompare(b.id));
-    const chosen = live.slice(0, count).map((beat) => beat.id);
+  async begin(
+    service: string,
+    from: number,
+    count: number,
+    now = Date.now(),
+    options: BeginOptions = {},
+  ): Promise<number> {
+    const chosen = chooseRetirees(await this.#executors(), count, options.among);
     if (chosen.length === 0) return 0;
-    const record: ScaleIn = { service, from, executors: chosen, at: now, lowered: 0 };
+    const by = options.by ?? 'autoscaler';
+    const record: ScaleIn = { service, from, executors: chosen, at: now, lowered: 0, by };
     const request = JSON.stringify({ service, at: now });
     const multi = this.#redis.multi().hset(this.#keys.scaleIns, service, JSON.stringify(record));
     for (const id of chosen) multi.hset(this.#keys.retire, id, request);
     await multi.exec();
     this.#metrics.retiring.set({ service }, chosen.length);
-    this.#log.info({ service, from, executors: chosen }, 'asked executors to retire');
+    this.#log.info({ service, from, executors: chosen, by }, 'asked executors to retire');
     return chosen.length;
   }
 
   /**
    * Lowers the count by one for each asked executor whose task no longer runs; ends the scale-in once all
-   * have gone. Returns the scale-in still open, if any.
+   * have gone. Returns the scale-in still open, if any. A scale-in another part began is returned as it
+   * is: two parts lowering one count would each see the other's change and give the scale-in up.
    */
-  async progress(service: string, target: ScaleTarget, now = Date.now()): Promise<ScaleIn | undefined> {
+  async progress(
+    service: string,
+    target: ScaleTarget,
+    now = Date.now(),
+    by: RetireOwner = 'autoscaler',
+  ): Promise<ScaleIn | undefined> {
     const record = await this.pending(service);
     if (!record) return undefined;
+    if ((record.by ?? 'autoscaler') !== by) return record;
     const snapshot = await target.read();
     const expected = record.from - record.lowered;
     if (!snapshot || snapshot.replicas !== expected) {

@@ -6,7 +6,8 @@
  */
 export interface AutoscaleActivity {
   readonly service: string;
-  readonly scaleIn: unknown;
+  /** A scale-in in progress; `by` names the part that began it. */
+  readonly scaleIn: object | null | undefined;
   /** Newest first. */
   readonly evaluations: readonly { readonly at: number; readonly apply: boolean }[];
 }
@@ -22,7 +23,9 @@ export function autoscalerBusy(
 ): string | undefined {
   const entry = activity.find((item) => item.service === service);
   if (!entry) return undefined;
-  if (entry.scaleIn !== undefined && entry.scaleIn !== null) {
+  // A scale-in the rebalancer began is the scale-down of its own move, not the autoscaler at work.
+  const scaleIn = entry.scaleIn;
+  if (scaleIn !== undefined && scaleIn !== null && !('by' in scaleIn && scaleIn.by === 'rebalancer')) {
     return 'the autoscaler is retiring executors of this service';
   }
   const applied = entry.evaluations.find((evaluation) => evaluation.apply);

@@ -9,6 +9,7 @@ import {
   moveSteps,
   placementHelps,
   movesNeeded,
+  scaleDownHosts,
   type DecideInput,
   type Decision,
   type NodeView,
@@ -342,6 +343,24 @@ describe('moves', () => {
     expect(placementHelps(perNode, placed, 1, 0)).toBe(helps);
   });
 
+  const scaleDowns: Array<[perNode: Record<string, number>, placed: string | undefined, hosts: string[]]> = [
+    // 3-3-0 with the extra task on c: the scale-down may take from either full node.
+    [{ a: 3, b: 3, c: 0 }, 'c', ['a', 'b']],
+    [{ a: 4, b: 1, c: 1 }, 'b', ['a']],
+    // The placed node counts its extra task: a tie with the top makes it a candidate too.
+    [{ a: 2, b: 1 }, 'b', ['a', 'b']],
+    // Not placed on a node the service may use: the counts as they are.
+    [{ a: 3, b: 1 }, 'elsewhere', ['a']],
+    [{ a: 3, b: 1 }, undefined, ['a']],
+    [{}, 'a', []],
+  ];
+  it.each(scaleDowns)(
+    'the scale-down after %j with the extra task on %s takes from %j',
+    (perNode, placed, hosts) => {
+      expect(scaleDownHosts(perNode, placed)).toEqual(hosts);
+    },
+  );
+
   it('a misplaced extra task is tried again soon, then less and less often', () => {
     let memory = EMPTY_SERVICE_MEMORY;
     const waits: number[] = [];
@@ -419,6 +438,16 @@ describe('the autoscaler guard', () => {
     [
       'a scale-in retiring executors holds the rebalancer off',
       [{ ...quiet, scaleIn: { from: 4 } }],
+      /retiring executors/,
+    ],
+    [
+      "the rebalancer's own retirement (a move's scale-down) does not hold it off",
+      [{ ...quiet, scaleIn: { from: 4, by: 'rebalancer' } }],
+      undefined,
+    ],
+    [
+      "the autoscaler's own, named, does",
+      [{ ...quiet, scaleIn: { from: 4, by: 'autoscaler' } }],
       /retiring executors/,
     ],
     [

@@ -293,6 +293,25 @@ export function placementHelps(
   return movesNeeded(Object.values(after), maxSkew, maxPerNode) < movesNeeded(before, maxSkew, maxPerNode);
 }
 
+/**
+ * The nodes (hostnames) the scale-down of a move should take a task from: those with the most running
+ * tasks once the extra one is on `placed`. The rebalancer retires an executor there, so the task that
+ * leaves is an idle one on the fullest node rather than whichever Swarm would stop.
+ */
+export function scaleDownHosts(
+  perNode: Readonly<Record<string, number>>,
+  placed: string | undefined,
+): string[] {
+  const after: Record<string, number> = { ...perNode };
+  if (placed !== undefined && after[placed] !== undefined) after[placed] += 1;
+  const counts = Object.values(after);
+  if (counts.length === 0) return [];
+  const top = Math.max(...counts);
+  return Object.keys(after)
+    .filter((host) => after[host] === top)
+    .sort();
+}
+
 export type MoveStep =
   | { readonly kind: 'scale'; readonly replicas: number }
   | { readonly kind: 'check-placement' }

@@ -6,12 +6,19 @@
  * extra task runs, scale down by one. While a move runs the reconciler leaves the count alone
  * (`held()`); a controller killed mid-move leaves one extra task, which the reconciler's first pass
  * after the restart removes (the autoscaler, for a service it owns), and the next evaluation goes on.
+ *
+ * The scale-down of a move on a service of executors goes through their drain path, the autoscaler's
+ * Retirer: an executor on the fullest node, the least busy one, is asked to finish its runs and exit,
+ * and the count drops once its task has stopped, so Swarm removes that slot and no run is cut short.
+ * The request lives in Redis; a controller restarted mid-retirement finishes it before anything else.
  */
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { DesiredFile } from '../desired/schema.js';
+import type { Retirer } from '../autoscale/retire.js';
+import { SwarmScaleTarget } from '../autoscale/swarm-target.js';
 import type { SwarmClient } from '../swarm/docker.js';
 import { objectName } from '../swarm/spec.js';
 import type { RebalanceMetrics } from './metrics.js';
@@ -22,9 +29,11 @@ import {
   decide,
   moveSteps,
   placementHelps,
+  scaleDownHosts,
   type Decision,
   type NodeView,
   type ServiceMemory,
+  type ServiceView,
   type TaskView,
 } from './plan.js';
 import { parseRebalancePolicy, type RebalancePolicy } from './policy.js';
@@ -40,6 +49,12 @@ export interface RebalancerOptions {
   readonly metrics: RebalanceMetrics;
   /** Why another part is acting on the service right now, or undefined (the autoscaler guard). */
   readonly busy?: (service: string) => string | undefined;
+  /**
+   * Retires executors: with it, a move's scale-down on a service whose tasks are executors (their
+   * containers heartbeat in Redis) asks one on the fullest node to leave instead of letting Swarm stop
+   * any task there. Without it (no Redis), every scale-down is Swarm's.
+   */
+  readonly retirer?: Pick<Retirer, 'begin' | 'progress' | 'pending'>;
   /** Between evaluations without events. Default 15 s. */
   readonly intervalMs?: number;
   /** Delay from a node event to the confirming read: events come in bursts. Default 1 s. */
@@ -227,6 +242,18 @@ export class Rebalancer {
       const full = objectName(stack, name);
       const service = await readService(this.#options.client, name, full);
       if (!service) continue;
+      if (await this.#finishingRetirement(stack, name, service)) {
+        entry.decision = {
+          service: name,
+          kind: 'hold',
+          reason: 'an executor retiring for a move begun before a restart is still leaving',
+          perNode: {},
+          skew: undefined,
+          moves: 0,
+        };
+        soon = Math.min(soon ?? Infinity, 1_000);
+        continue;
+      }
       const decision = decide({
         service,
         nodes,
@@ -254,6 +281,72 @@ export class Rebalancer {
       soon = Math.min(soon ?? Infinity, entry.policy.intervalMs);
     }
     return soon;
+  }
+
+  /**
+   * Carries on a retirement a previous controller began for a move (the count still holds the move's
+   * extra task); true while it is still open.
+   */
+  async #finishingRetirement(stack: string, name: string, service: ServiceView): Promise<boolean> {
+    const retirer = this.#options.retirer;
+    if (!retirer || service.replicas === undefined) return false;
+    const open = await retirer.pending(name);
+    if (open?.by !== 'rebalancer') return false;
+    const target = new SwarmScaleTarget(this.#options.client, stack, objectName(stack, name));
+    const still = await retirer.progress(name, target, this.#now(), 'rebalancer');
+    if (!still) this.#log.info({ service: name }, 'finished the retirement of an earlier move');
+    return still !== undefined;
+  }
+
+  /**
+   * The scale-down of a move through an executor's drain path: asks the least busy executor on one of
+   * `hosts` to retire and lowers the count from `current` once its task has stopped. 'none' when no
+   * executor runs there (the service is not one of executors, or they have not announced themselves):
+   * the caller scales down as for any other service.
+   */
+  async #retireOne(
+    stack: string,
+    name: string,
+    current: number,
+    hosts: readonly string[],
+    nodes: readonly NodeView[],
+  ): Promise<'lowered' | 'none' | 'gave-up' | 'closing'> {
+    const retirer = this.#options.retirer;
+    if (!retirer) return 'none';
+    const full = objectName(stack, name);
+    const ids = new Set(nodes.filter((node) => hosts.includes(node.hostname)).map((node) => node.id));
+    const tasks = (await this.#options.docker.listTasks({
+      filters: JSON.stringify({ service: [full] }),
+    })) as Array<{
+      NodeID?: string;
+      DesiredState?: string;
+      Status?: { State?: string; ContainerStatus?: { ContainerID?: string } };
+    }>;
+    const containers = tasks.flatMap((task) =>
+      task.DesiredState === 'running' &&
+      task.Status?.State === 'running' &&
+      task.NodeID !== undefined &&
+      ids.has(task.NodeID) &&
+      task.Status.ContainerStatus?.ContainerID
+        ? [task.Status.ContainerStatus.ContainerID]
+        : [],
+    );
+    if (containers.length === 0) return 'none';
+    const asked = await retirer.begin(name, current, 1, this.#now(), { among: containers, by: 'rebalancer' });
+    if (asked === 0) return 'none';
+    this.#log.info({ service: name, hosts }, 'retiring an executor for the scale-down');
+    const target = new SwarmScaleTarget(this.#options.client, stack, full);
+    for (;;) {
+      // Closing leaves the request in Redis: the executor still leaves, and the next controller's first
+      // evaluation lowers the count.
+      if (this.#state !== 'running') return 'closing';
+      const open = await retirer.progress(name, target, this.#now(), 'rebalancer');
+      if (!open) {
+        const now = (await readService(this.#options.client, name, full))?.replicas;
+        return now === current - 1 ? 'lowered' : 'gave-up';
+      }
+      await sleep(250);
+    }
   }
 
   #noteReturns(nodes: NodeView[]): void {
@@ -318,6 +411,24 @@ export class Rebalancer {
       const hostnames = new Map(nodes.map((node) => [node.id, node.hostname]));
       let placed: string | undefined;
       for (const step of moveSteps(replicas)) {
+        if (step.kind === 'scale' && step.replicas < current) {
+          const hosts = scaleDownHosts(decision.perNode, placed);
+          const retired = await this.#retireOne(stack, name, current, hosts, nodes);
+          if (retired === 'lowered') {
+            current = step.replicas;
+            continue;
+          }
+          if (retired === 'closing' || retired === 'gave-up') {
+            finish(
+              retired === 'closing' ? 'aborted' : 'failed',
+              retired === 'closing'
+                ? 'the controller is stopping while an executor retires; the next one lowers the count'
+                : 'the retirement was given up (the count changed, or the executor stayed busy); count left as it is',
+            );
+            entry.memory = afterMove(decision.moves, decision.moves, startedAt, this.#now());
+            return;
+          }
+        }
         if (step.kind === 'scale') {
           if (!(await setReplicas(client, full, step.replicas, current))) {
             finish('aborted', `the replica count changed meanwhile; left it as it is`);
