@@ -16,6 +16,10 @@ export interface Service {
   /** The Redis key prefix of this service. */
   readonly prefix: string;
   readonly logs: () => string;
+  /** Kills the webapp outright (SIGKILL), as the OOM killer or a failed node would. */
+  killWebapp(): Promise<void>;
+  /** Starts the webapp again on the same port and resolves once it is ready. */
+  startWebapp(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -80,6 +84,18 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   const children: ChildProcess[] = [start('webapp/main.ts', env, log)];
   if (options.executor !== false) children.push(start('executor/main.ts', env, log));
   const url = `http://127.0.0.1:${port}`;
+  const killWebapp = async (): Promise<void> => {
+    const webapp = children[0];
+    if (!webapp || webapp.exitCode !== null || webapp.signalCode !== null) return;
+    const exited = new Promise((resolve) => webapp.once('exit', resolve));
+    webapp.kill('SIGKILL');
+    await exited;
+  };
+  const startWebapp = async (): Promise<void> => {
+    await killWebapp();
+    children[0] = start('webapp/main.ts', env, log);
+    await waitUntil(url, children, log, options.executor !== false);
+  };
   const close = async (): Promise<void> => {
     await Promise.allSettled(children.map(stop));
     await db.drop();
@@ -91,7 +107,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     await close();
     throw error;
   }
-  return { url, prefix, logs: () => log.join(''), close };
+  return { url, prefix, logs: () => log.join(''), killWebapp, startWebapp, close };
 }
 
 async function waitUntil(

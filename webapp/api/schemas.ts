@@ -69,6 +69,11 @@ export const WaitQuery = Type.Object(
   { additionalProperties: false },
 );
 
+export const EventsQuery = Type.Object(
+  { last_event_id: Type.Optional(Type.String({ maxLength: 64 })) },
+  { additionalProperties: false },
+);
+
 export const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>

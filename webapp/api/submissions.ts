@@ -10,6 +10,7 @@ import { ProblemError, ProblemSchema } from './errors.js';
 import { streamEvents } from './sse.js';
 import {
   CreatedView,
+  EventsQuery,
   IdParams,
   IdempotencyHeaders,
   SourceView,
@@ -113,13 +114,33 @@ export function submissionRoutes(ctx: ApiContext, service: SubmissionService): F
       {
         schema: {
           summary: 'Read a submission and its result',
+          description:
+            'With `?wait=true` the answer waits (bounded, as for the POST) until the submission is finished, ' +
+            'then answers with it in whatever state it has: the way for a client whose wait was cut off ' +
+            '(a restarted webapp, a 202) to wait again without creating anything.',
           params: IdParams,
+          querystring: WaitQuery,
           response: { 200: SubmissionView, ...problems },
         },
       },
-      async (request) => {
-        const s = await ctx.store.get(request.params.id);
-        if (!s) throw notFound(request.params.id);
+      async (request, reply) => {
+        const { id } = request.params;
+        let s = await ctx.store.get(id);
+        if (!s) throw notFound(id);
+        const wait = request.query.wait === 'true' || request.query.wait === '1';
+        if (wait && s.state !== 'finished') {
+          // Ends early when the client hangs up, or when this server shuts down: the answer is then the
+          // current state, which a client repeats (through the edge, to another replica), never a hang.
+          const closed = new AbortController();
+          reply.raw.once('close', () => closed.abort());
+          const done = await service.finished(
+            id,
+            ctx.config.waitTimeoutMs,
+            AbortSignal.any([closed.signal, shutdown.signal]),
+          );
+          s = done ?? (await ctx.store.get(id));
+          if (!s) throw notFound(id);
+        }
         return submissionView(s);
       },
     );
@@ -162,15 +183,19 @@ export function submissionRoutes(ctx: ApiContext, service: SubmissionService): F
         schema: {
           summary: 'Follow a submission live (Server-Sent Events)',
           description:
-            'Events: `state`, `output` (live stdout/stderr chunks), then `result` (the full submission) or `cancelled`. Supports Last-Event-ID.',
+            'Events: `state`, `output` (live stdout/stderr chunks), then `result` (the full submission) or `cancelled`. ' +
+            'Resumes after the `Last-Event-ID` header, or the `last_event_id` query parameter.',
           params: IdParams,
+          querystring: EventsQuery,
           response: { ...problems },
         },
       },
       async (request, reply) => {
         const s = await ctx.store.get(request.params.id);
         if (!s) throw notFound(request.params.id);
-        const lastEventId = request.headers['last-event-id'];
+        // The header is what EventSource sends on its own reconnects; the query parameter is for a page
+        // that opens a new EventSource after the browser gave up (a new one cannot set the header).
+        const lastEventId = request.headers['last-event-id'] ?? request.query.last_event_id;
         streamsOpen.inc();
         try {
           await streamEvents(

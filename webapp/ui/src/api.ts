@@ -308,13 +308,14 @@ export async function createSubmission(input: NewSubmission): Promise<string> {
   };
   if (input.version) body['version'] = input.version;
   if (input.limits && Object.keys(input.limits).length > 0) body['limits'] = input.limits;
-  const created = obj(
-    await request('/api/v1/submissions', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    }),
-  );
+  // One key for every try of this Run: a try whose answer was lost (a restarted server) may have stored
+  // the run, and the key makes the next try answer with it instead of running the program twice.
+  const init = {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey() },
+    body: JSON.stringify(body),
+  };
+  const created = obj(await withRetries(() => request('/api/v1/submissions', init)));
   const id = str(created['id']);
   if (!id)
     throw new ApiError(
@@ -323,6 +324,39 @@ export async function createSubmission(input: NewSubmission): Promise<string> {
       'The service answered without a submission id. Try again in a moment.',
     );
   return id;
+}
+
+/** 128 random bits as hex; `crypto.randomUUID` exists only on HTTPS pages and localhost. */
+function idempotencyKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** How long a Run keeps trying while the service is unreachable (a webapp restarting, say). */
+const UNREACHABLE_PATIENCE_MS = 30_000;
+
+/**
+ * Repeats `attempt` while the service cannot be reached, or a proxy in front answers 502, 503 or 504
+ * without a RemCode problem (no webapp behind it right now), with backoff, for a bounded time. A
+ * failure RemCode itself describes (a full queue, an outage that outlasted its own wait) is final: the
+ * person reads what it says.
+ */
+export async function withRetries<T>(
+  attempt: () => Promise<T>,
+  patienceMs = UNREACHABLE_PATIENCE_MS,
+): Promise<T> {
+  const deadline = Date.now() + patienceMs;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 2_000)) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const passing =
+        error instanceof ApiError &&
+        (error.status === 0 || ([502, 503, 504].includes(error.status) && error.code.startsWith('http_')));
+      if (!passing || Date.now() + delay > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
 }
 
 export async function getSubmission(id: string): Promise<Submission> {

@@ -1,6 +1,9 @@
 /**
  * Follows one submission until it ends: the event stream for progress and live output, then one GET for
- * the stored result. If the stream cannot be opened, the page falls back to polling.
+ * the stored result. The browser reconnects a dropped stream by itself (with Last-Event-ID); when it
+ * gives up (the server answered an error while it restarted), the page reads the submission and, if it
+ * is not finished, opens the stream again after the last event it saw, so nothing is shown twice or
+ * missed. If no stream can be opened at all, the page falls back to polling.
  */
 import { ApiError, getSubmission, parseSubmission, type Submission } from './api.js';
 import { decodeBase64 } from './text.js';
@@ -32,6 +35,8 @@ export function watchSubmission(
   let finished = false;
   let source: EventSource | null = null;
   let pollTimer: number | undefined;
+  // The id of the last event handled, so that a stream opened again resumes after it.
+  let lastEventId = '';
   const decoder = { stdout: new TextDecoder(), stderr: new TextDecoder() };
 
   const stop = (): void => {
@@ -48,7 +53,7 @@ export function watchSubmission(
         stop();
         handlers.done(sub);
       } else if (!source || source.readyState === EventSource.CLOSED) {
-        pollTimer = window.setTimeout(() => void fetchFinal(), POLL_MS);
+        pollTimer = window.setTimeout(() => (source ? open() : void fetchFinal()), POLL_MS);
       }
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) {
@@ -92,28 +97,40 @@ export function watchSubmission(
       void fetchFinal();
     }
   };
-  const onEvent = (e: Event): void => onEnd(parse((e as MessageEvent<string>).data));
+  const seen = (e: Event): Record<string, unknown> => {
+    const message = e as MessageEvent<string>;
+    if (message.lastEventId) lastEventId = message.lastEventId;
+    return parse(message.data);
+  };
+  const onEvent = (e: Event): void => onEnd(seen(e));
+
+  function open(): void {
+    if (finished) return;
+    const query = lastEventId ? `?last_event_id=${encodeURIComponent(lastEventId)}` : '';
+    const stream = new EventSource(`/api/v1/submissions/${encodeURIComponent(id)}/events${query}`);
+    source = stream;
+    stream.addEventListener('state', (e) => onState(seen(e)));
+    stream.addEventListener('output', (e) => onOutput(seen(e)));
+    stream.addEventListener('result', onEvent);
+    stream.addEventListener('cancelled', onEvent);
+    stream.onmessage = (e: MessageEvent<string>) => {
+      const data = seen(e);
+      if (data['type'] === 'state') onState(data);
+      else if (data['type'] === 'output') onOutput(data);
+      else if (data['type'] === 'result' || data['type'] === 'cancelled') onEnd(data);
+    };
+    stream.onerror = () => {
+      // The browser reconnects by itself (resuming with Last-Event-ID); a closed stream means it gave
+      // up: read the submission, and follow it again if it is still running.
+      if (!finished && stream === source && stream.readyState === EventSource.CLOSED) void fetchFinal();
+    };
+  }
 
   try {
-    source = new EventSource(`/api/v1/submissions/${encodeURIComponent(id)}/events`);
+    open();
   } catch {
     source = null;
     void fetchFinal();
-    return stop;
   }
-  source.addEventListener('state', (e) => onState(parse((e as MessageEvent<string>).data)));
-  source.addEventListener('output', (e) => onOutput(parse((e as MessageEvent<string>).data)));
-  source.addEventListener('result', onEvent);
-  source.addEventListener('cancelled', onEvent);
-  source.onmessage = (e: MessageEvent<string>) => {
-    const data = parse(e.data);
-    if (data['type'] === 'state') onState(data);
-    else if (data['type'] === 'output') onOutput(data);
-    else if (data['type'] === 'result' || data['type'] === 'cancelled') onEnd(data);
-  };
-  source.onerror = () => {
-    // The browser reconnects by itself (resuming with Last-Event-ID); a closed stream means it gave up.
-    if (!finished && source?.readyState === EventSource.CLOSED) void fetchFinal();
-  };
   return stop;
 }
