@@ -337,6 +337,32 @@ function parseSocketPath(env: Env): string | undefined {
   // sun_path holds 108 bytes with its terminator on Linux; a longer path fails only at listen time.
   if (Buffer.byteLength(value) > 107)
     throw new ConfigError('CONTROLLER_SOCKET', 'CONTROLLER_SOCKET must be at most 107 bytes long');
+/** `prepare-database`: the owner's connection (DATABASE_URL) and the passwords it gives the program roles. */
+export interface MigrateConfig {
+  readonly databaseUrl: string;
+  readonly logLevel: LogLevel;
+  /**
+   * Passwords of the roles the migrations create (`remcode_webapp`, `remcode_executor`), from
+   * REMCODE_WEBAPP_DATABASE_PASSWORD_FILE and REMCODE_EXECUTOR_DATABASE_PASSWORD_FILE; unset leaves a
+   * role's password as it is (a server that trusts local connections needs none).
+   */
+  readonly rolePasswords: Readonly<Record<string, string>>;
+}
+
+export function parseMigrateConfig(env: Env = process.env): MigrateConfig {
+  const { databaseUrl, logLevel } = parseCommon(env);
+  const rolePasswords: Record<string, string> = {};
+  for (const [role, variable] of [
+    ['remcode_webapp', 'REMCODE_WEBAPP_DATABASE_PASSWORD_FILE'],
+    ['remcode_executor', 'REMCODE_EXECUTOR_DATABASE_PASSWORD_FILE'],
+  ] as const) {
+    const password = readSecretFile(env, variable);
+    if (password === '') throw new ConfigError(variable, `${variable}: the file is empty`);
+    if (password !== undefined) rolePasswords[role] = password;
+  }
+  return { databaseUrl, logLevel, rolePasswords };
+}
+
   return value;
 }
 

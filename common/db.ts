@@ -112,11 +112,58 @@ export async function migrate(pool: pg.Pool, logger: Logger, dir = migrationsDir
   return applied;
 }
 
+/** Migration files in `dir` not yet recorded in `schema_migrations` (all of them before the first run). */
+export async function pendingMigrations(pool: pg.Pool, dir = migrationsDir()): Promise<string[]> {
+  const files = (await readdir(dir)).filter((f) => /^\d+_.+\.sql$/.test(f)).sort();
+  let done: Set<number>;
+  try {
+    const { rows } = await pool.query<{ version: number }>('SELECT version FROM schema_migrations');
+    done = new Set(rows.map((r) => r.version));
+  } catch (error) {
+    // 42P01: the table does not exist yet, nothing is applied.
+    if ((error as { code?: string }).code !== '42P01') throw error;
+    done = new Set();
+  }
+  return files.filter((f) => !done.has(Number.parseInt(f, 10)));
+}
+
 /**
- * What each program does at start: create the database when it is missing (best effort: a role without
- * that right still works against an existing database) and apply the migrations.
+ * Gives each program role its password (`ALTER ROLE ... PASSWORD`), as the owner. The statement cannot
+ * take parameters, so Postgres quotes the values itself (`format` with %I and %L).
  */
-export async function prepareDatabase(databaseUrl: string, logger: Logger): Promise<void> {
+export async function setRolePasswords(
+  pool: pg.Pool,
+  passwords: Readonly<Record<string, string>>,
+): Promise<void> {
+  for (const [role, password] of Object.entries(passwords)) {
+    const { rows } = await pool.query<{ sql: string }>(
+      "SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text) AS sql",
+      [role, password],
+    );
+    await pool.query(rows[0]!.sql);
+  }
+}
+
+export interface PrepareOptions {
+  /** How long a role that may not migrate waits for the owner to apply pending migrations. Default 120 s. */
+  readonly waitMs?: number;
+  /** Between two looks at `schema_migrations` while waiting. Default 1 s. */
+  readonly pollMs?: number;
+  readonly dir?: string;
+}
+
+/**
+ * What each program does at start. A role that may create tables (the owner, or a superuser in a
+ * single-user setup) creates the database when it is missing and applies the migrations. A program role
+ * (docs/operations.md: `remcode_webapp`, `remcode_executor`) cannot, and waits for the owner
+ * (`prepare-database`) to apply them, then fails with a message naming what is missing.
+ */
+export async function prepareDatabase(
+  databaseUrl: string,
+  logger: Logger,
+  options: PrepareOptions = {},
+): Promise<void> {
+  const { waitMs = 120_000, pollMs = 1_000, dir = migrationsDir() } = options;
   try {
     if (await ensureDatabase(databaseUrl)) logger.info('database created');
   } catch (error) {
@@ -124,7 +171,28 @@ export async function prepareDatabase(databaseUrl: string, logger: Logger): Prom
   }
   const pool = createPool(databaseUrl, logger, 1);
   try {
-    await migrate(pool, logger.child({ component: 'migrate' }));
+    let pending = await pendingMigrations(pool, dir);
+    if (pending.length === 0) return;
+    const { rows } = await pool.query<{ may: boolean }>(
+      "SELECT has_schema_privilege('public', 'CREATE') AS may",
+    );
+    if (rows[0]?.may === true) {
+      await migrate(pool, logger.child({ component: 'migrate' }), dir);
+      return;
+    }
+    logger.info({ pending }, 'waiting for the database owner to apply migrations');
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      pending = await pendingMigrations(pool, dir);
+      if (pending.length === 0) return;
+    }
+    const user = decodeURIComponent(new URL(databaseUrl).username) || '(default user)';
+    throw new MigrationError(
+      pending[0]!,
+      `the database lacks migrations ${pending.join(', ')} and ${user} may not apply them; ` +
+        'run `node dist/common/cli/prepare-database.js` with DATABASE_URL naming the owner role (docs/operations.md)',
+    );
   } finally {
     await pool.end();
   }

@@ -8,7 +8,16 @@ bash scripts/setup.sh start
 npm run -s build
 npm run -s --if-present build:ui
 
+# The migrations run as the owner (DATABASE_URL, the local superuser by default); the programs then log in
+# as the roles the migrations create, with only the privileges each uses (docs/operations.md). A
+# DATABASE_URL set by the operator is used by all three, as given.
 node dist/common/cli/prepare-database.js
+webapp_db=()
+executor_db=()
+if [[ -z ${DATABASE_URL:-} ]]; then
+  webapp_db=(env DATABASE_URL=postgres://remcode_webapp@127.0.0.1:5432/remcode)
+  executor_db=(env DATABASE_URL=postgres://remcode_executor@127.0.0.1:5432/remcode)
+fi
 
 pids=()
 stop() {
@@ -24,9 +33,9 @@ trap stop INT TERM
 # Each program gets its own session: Ctrl-C reaches only this script, which then sends each program one
 # SIGTERM, so they drain gracefully. A terminal's SIGINT to the whole group would count as a first
 # signal, and the forwarded SIGTERM as the second one that forces an immediate exit.
-setsid node dist/executor/main.js &
+setsid "${executor_db[@]}" node dist/executor/main.js &
 pids+=($!)
-setsid node dist/webapp/main.js &
+setsid "${webapp_db[@]}" node dist/webapp/main.js &
 pids+=($!)
 
 host=${HOST:-127.0.0.1}

@@ -1,21 +1,31 @@
-import { ConfigError, parseWebappConfig, redactUrl } from '../config.js';
-import { createPool, ensureDatabase, migrate } from '../db.js';
+import { ConfigError, parseMigrateConfig, redactUrl } from '../config.js';
+import { createPool, ensureDatabase, migrate, setRolePasswords } from '../db.js';
 import { createLogger } from '../logger.js';
 
 /**
- * `node dist/common/cli/prepare-database.js`: creates the database when missing and applies migrations,
- * with a plain message when Postgres cannot be reached. Used by `npm start` before the programs start.
+ * `node dist/common/cli/prepare-database.js [--stay]`, as the database owner (DATABASE_URL): creates the
+ * database when missing, applies migrations (which create the program roles) and sets those roles'
+ * passwords from REMCODE_WEBAPP_DATABASE_PASSWORD_FILE and REMCODE_EXECUTOR_DATABASE_PASSWORD_FILE, with a
+ * plain message when Postgres cannot be reached. `npm start` runs it before the programs start; on a
+ * Swarm it is the `migrate` service, which `--stay`s idle afterwards so that Swarm does not restart it
+ * and the owner's password lives in no process that takes input.
  */
+const stay = process.argv.includes('--stay');
+const unknown = process.argv.slice(2).filter((a) => a !== '--stay');
 const logger = createLogger('prepare-database', 'info');
 let databaseUrl = '';
 try {
-  databaseUrl = parseWebappConfig().databaseUrl;
+  if (unknown.length > 0)
+    throw new ConfigError('argv', `unknown argument ${unknown[0]}; the only one is --stay`);
+  const config = parseMigrateConfig();
+  databaseUrl = config.databaseUrl;
   if (await ensureDatabase(databaseUrl))
     logger.info(`created database ${new URL(databaseUrl).pathname.slice(1)}`);
   const pool = createPool(databaseUrl, logger, 1);
   try {
     const applied = await migrate(pool, logger);
-    logger.info({ applied }, 'database ready');
+    await setRolePasswords(pool, config.rolePasswords);
+    logger.info({ applied, passwordsSet: Object.keys(config.rolePasswords) }, 'database ready');
   } finally {
     await pool.end();
   }
@@ -27,4 +37,14 @@ try {
   const message = error instanceof Error ? error.message : String(error);
   logger.fatal(`cannot prepare the database at ${redactUrl(databaseUrl)}: ${message}`);
   process.exit(1);
+}
+if (stay) {
+  // Nothing left to do: sleep until the service is stopped.
+  const timer = setInterval(() => undefined, 2 ** 31 - 1);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      clearInterval(timer);
+      process.exit(0);
+    });
+  }
 }
