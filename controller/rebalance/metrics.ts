@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export interface RebalanceMetrics {
   readonly skew: Gauge<'service'>;
   readonly movesNeeded: Gauge<'service'>;
+  readonly heldMoves: Gauge<'service'>;
   readonly moves: Counter<'service' | 'result'>;
   readonly moveSeconds: Histogram<'service'>;
   readonly nodeReturns: Counter;
@@ -22,6 +23,12 @@ export function createRebalanceMetrics(registry: Registry): RebalanceMetrics {
     movesNeeded: new Gauge({
       name: 'remcode_rebalance_moves_needed',
       help: 'Single-task moves that would bring the service within its max_skew',
+      labelNames: ['service'],
+      registers,
+    }),
+    heldMoves: new Gauge({
+      name: 'remcode_rebalance_held_moves',
+      help: 'Moves the service needs that the rebalancer holds back now (window, rate limit, back-off, autoscaler, dry run, not settled)',
       labelNames: ['service'],
       registers,
     }),

@@ -40,7 +40,8 @@ import { parseRebalancePolicy, type RebalancePolicy } from './policy.js';
 import { readNodes, readService, setReplicas } from './swarm-view.js';
 
 export type RebalancerState = 'idle' | 'running' | 'closing' | 'closed';
-export type MoveResult = 'moved' | 'no_progress' | 'failed' | 'aborted';
+export const MOVE_RESULTS = ['moved', 'no_progress', 'failed', 'aborted'] as const;
+export type MoveResult = (typeof MOVE_RESULTS)[number];
 
 export interface RebalancerOptions {
   readonly docker: Docker;
@@ -266,6 +267,12 @@ export class Rebalancer {
       entry.decision = decision;
       if (decision.skew !== undefined) this.#options.metrics.skew.set({ service: name }, decision.skew);
       this.#options.metrics.movesNeeded.set({ service: name }, decision.moves);
+      this.#options.metrics.heldMoves.set(
+        { service: name },
+        decision.kind === 'hold' || decision.kind === 'would-move' ? decision.moves : 0,
+      );
+      // Every result's series exists from the first look, so a dashboard shows 0 rather than nothing.
+      for (const result of MOVE_RESULTS) this.#options.metrics.moves.inc({ service: name, result }, 0);
       if (decision.kind === 'would-move' || (decision.kind === 'move' && moved)) {
         this.#log.info({ service: name, perNode: decision.perNode, reason: decision.reason }, 'skewed');
       }

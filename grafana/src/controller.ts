@@ -4,7 +4,8 @@ import type { DashboardDef } from './model.js';
 export const controller: DashboardDef = {
   uid: 'remcode-controller',
   title: 'RemCode: controller',
-  description: 'Reconcile passes, the changes they made, drift put back, scaling decisions, replicas and Swarm nodes.',
+  description:
+    'Reconcile passes, the changes they made, drift put back, scaling decisions, rebalancing moves, replicas and Swarm nodes.',
   annotations: [
     {
       name: 'Service changes',
@@ -19,6 +20,13 @@ export const controller: DashboardDef = {
       title: 'autoscaler: {{service}} {{direction}}',
       text: 'the autoscaler changed the replica count; the controller\u2019s /status has the reason',
       color: 'purple',
+    },
+    {
+      name: 'Rebalancing moves',
+      expr: 'sum by (service, result) (increase(remcode_rebalance_moves_total[1m])) > 0',
+      title: 'rebalancer: {{service}} {{result}}',
+      text: 'the rebalancer moved one task (scale up by one, then retire or remove one on the fullest node)',
+      color: 'green',
     },
     {
       name: 'Drift put back',
@@ -139,6 +147,61 @@ export const controller: DashboardDef = {
             {
               expr: 'sum by (service, direction) (remcode_autoscale_scale_events_total)',
               legend: '{{service}} {{direction}}',
+            },
+          ],
+        },
+      ],
+    },
+    {
+      title: 'Rebalancer',
+      panels: [
+        {
+          title: 'Skew and moves needed, per service',
+          description:
+            'Skew: most minus fewest running tasks over the nodes the service may use. Moves needed: single-task moves that bring it within max_skew. Both rise when a node returns empty and fall as the rebalancer moves tasks.',
+          unit: 'short',
+          width: 8,
+          min: 0,
+          queries: [
+            {
+              expr: 'max by (service) (remcode_rebalance_skew_tasks)',
+              legend: '{{service}} skew',
+              steady: 'the spread changes only when a node fails or returns; the test shares its only node',
+            },
+            {
+              expr: 'max by (service) (remcode_rebalance_moves_needed)',
+              legend: '{{service}} moves needed',
+              steady: 'as the skew: a single node never needs a move',
+            },
+          ],
+        },
+        {
+          title: 'Moves since the controller started, by result',
+          description:
+            'moved: one task went to an emptier node; no_progress: the scheduler placed it where it did no good (undone, backing off); failed: the extra task never ran healthy, or an executor would not retire; aborted: the count changed meanwhile or the controller stopped. A running total: each step up is one move.',
+          unit: 'short',
+          width: 8,
+          min: 0,
+          queries: [
+            {
+              expr: 'sum by (service, result) (remcode_rebalance_moves_total)',
+              legend: '{{service}} {{result}}',
+              steady: 'moves happen only after a node returns; the test shares its only node',
+            },
+          ],
+        },
+        {
+          title: 'Moves held back, per service',
+          description:
+            'Moves a skewed service needs that the rebalancer does not make now: outside its window, rate limit or back-off, the autoscaler acting on it, a rolling update, tasks still starting, or a dry run. The controller’s /status names the reason.',
+          unit: 'short',
+          width: 8,
+          min: 0,
+          queries: [
+            {
+              expr: 'max by (service) (remcode_rebalance_held_moves)',
+              legend: '{{service}}',
+              steady: 'a move is held only while a service is skewed; a single node never is',
             },
           ],
         },
