@@ -9,6 +9,7 @@ import {
   parseLimitList,
 } from './limits.js';
 import type { SubmissionLimits } from './limits.js';
+import { DEFAULT_POOL, POOL_NAME } from './pools.js';
 
 /**
  * Configuration of each program, parsed once from the environment at start. Defaults live here and
@@ -114,6 +115,10 @@ export interface ExecutorConfig extends CommonConfig {
   readonly executorId: string;
   /** Language whose interpreter every slot keeps started (warm starts); null: every run starts cold. */
   readonly warmLanguage: string | null;
+  /** The pool this executor belongs to, whose queue it takes jobs from. Default `default`. */
+  readonly pool: string;
+  /** The language ids it serves; undefined: every language of the catalogue whose tools are installed. */
+  readonly languages: readonly string[] | undefined;
 }
 
 function readSecretFile(env: Env, variable: string): string | undefined {
@@ -282,7 +287,34 @@ export function parseExecutorConfig(env: Env = process.env): ExecutorConfig {
     catalogueFile: env.REMCODE_CATALOGUE || undefined,
     executorId: env.EXECUTOR_ID || `${os.hostname()}-${process.pid}`,
     warmLanguage: parseWarmLanguage(env),
+    pool: parsePool(env),
+    languages: parseLanguageList(env),
   };
+}
+
+function parsePool(env: Env): string {
+  const value = (env.EXECUTOR_POOL ?? '').trim() || DEFAULT_POOL;
+  if (!POOL_NAME.test(value)) {
+    throw new ConfigError(
+      'EXECUTOR_POOL',
+      `EXECUTOR_POOL must be lower-case letters, digits, - and _ (at most 63), not "${value}"`,
+    );
+  }
+  return value;
+}
+
+function parseLanguageList(env: Env): readonly string[] | undefined {
+  const value = (env.EXECUTOR_LANGUAGES ?? '').trim();
+  if (value === '') return undefined;
+  const ids = value.split(',').map((id) => id.trim());
+  const bad = ids.find((id) => !/^[a-z][a-z0-9_-]*$/.test(id));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      'EXECUTOR_LANGUAGES',
+      `EXECUTOR_LANGUAGES must be language ids separated by commas, not "${value}" ("${bad}")`,
+    );
+  }
+  return [...new Set(ids)];
 }
 
 export interface ControllerConfig extends CommonConfig {
@@ -337,6 +369,9 @@ function parseSocketPath(env: Env): string | undefined {
   // sun_path holds 108 bytes with its terminator on Linux; a longer path fails only at listen time.
   if (Buffer.byteLength(value) > 107)
     throw new ConfigError('CONTROLLER_SOCKET', 'CONTROLLER_SOCKET must be at most 107 bytes long');
+  return value;
+}
+
 /** `prepare-database`: the owner's connection (DATABASE_URL) and the passwords it gives the program roles. */
 export interface MigrateConfig {
   readonly databaseUrl: string;
@@ -361,9 +396,6 @@ export function parseMigrateConfig(env: Env = process.env): MigrateConfig {
     if (password !== undefined) rolePasswords[role] = password;
   }
   return { databaseUrl, logLevel, rolePasswords };
-}
-
-  return value;
 }
 
 function parseWarmLanguage(env: Env): string | null {

@@ -16,8 +16,10 @@ export interface RedisKeys {
   readonly cancelChannel: string;
   /** Hash executor id → JSON heartbeat. */
   readonly executors: string;
-  /** JSON list of the installed languages, written by executors at start. */
-  readonly languages: string;
+  /** Set of the executor pools announced so far (common/pools.ts); a name may outlive its pool. */
+  readonly pools: string;
+  /** JSON announcement of one pool: its queue and languages; expires when its executors stop beating. */
+  pool(name: string): string;
   /** Fixed-window request counter of one API key. */
   rate(keyId: string, window: number): string;
   /** BullMQ's list of waiting jobs (the queue depth the controller scales on). */
@@ -43,7 +45,8 @@ export function redisKeys(prefix: string): RedisKeys {
     eventsChannel: `${prefix}:events`,
     cancelChannel: `${prefix}:cancel`,
     executors: `${prefix}:executors`,
-    languages: `${prefix}:languages`,
+    pools: `${prefix}:pools`,
+    pool: (name) => `${prefix}:pool:${name}`,
     rate: (keyId, window) => `${prefix}:rate:${keyId}:${window}`,
     queueWaiting: `${prefix}:${SUBMISSION_QUEUE}:wait`,
     retire: `${prefix}:retire`,

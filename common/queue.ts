@@ -6,8 +6,13 @@ import type { SubmissionJobData, SubmissionSpec } from './submission.js';
 
 export type SubmissionQueue = Queue<SubmissionJobData, void, 'run'>;
 
-export function createSubmissionQueue(connection: Redis, prefix: string): SubmissionQueue {
-  return new Queue<SubmissionJobData, void, 'run'>(SUBMISSION_QUEUE, { connection, prefix });
+/** The queue of one executor pool (`poolQueueName`); by default the default pool's. */
+export function createSubmissionQueue(
+  connection: Redis,
+  prefix: string,
+  name: string = SUBMISSION_QUEUE,
+): SubmissionQueue {
+  return new Queue<SubmissionJobData, void, 'run'>(name, { connection, prefix });
 }
 
 /**

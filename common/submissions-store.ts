@@ -268,19 +268,23 @@ export class SubmissionStore {
   }
 
   /**
-   * Ids of rows still queued after `queuedMs`, or running since longer than `runningMs`: candidates for
+   * Ids and languages of rows still queued after `queuedMs`, or running since longer than `runningMs`: candidates for
    * re-enqueueing when their job is gone (a webapp died before enqueueing, Redis lost its data).
    */
-  async stale(queuedMs: number, runningMs: number, limit = 1000): Promise<string[]> {
-    const { rows } = await this.query<{ id: string }>({
-      text: `(SELECT id FROM submissions WHERE state = 'queued' AND created_at < now() - make_interval(secs => $1)
+  async stale(
+    queuedMs: number,
+    runningMs: number,
+    limit = 1000,
+  ): Promise<{ id: string; language: string }[]> {
+    const { rows } = await this.query<{ id: string; language: string }>({
+      text: `(SELECT id, language FROM submissions WHERE state = 'queued' AND created_at < now() - make_interval(secs => $1)
         ORDER BY created_at LIMIT $3)
        UNION ALL
-       (SELECT id FROM submissions WHERE state = 'running' AND started_at < now() - make_interval(secs => $2)
+       (SELECT id, language FROM submissions WHERE state = 'running' AND started_at < now() - make_interval(secs => $2)
         ORDER BY started_at LIMIT $3)`,
       values: [queuedMs / 1000, runningMs / 1000, limit],
     });
-    return rows.map((r) => r.id);
+    return rows.map((r) => ({ id: r.id, language: r.language }));
   }
 
   /** Applies retention; returns how many finished submissions were deleted. */

@@ -38,6 +38,8 @@ import { Rebalancer } from './rebalance/rebalancer.js';
 import { buildServer } from './server.js';
 import { fetchStatus, formatStatus, type StatusTarget } from './status-cli.js';
 import { SwarmClient } from './swarm/docker.js';
+import { poolOfService } from './desired/pools.js';
+import { DEFAULT_POOL } from '../common/pools.js';
 
 const USAGE = 'usage: controller plan|apply|run -f FILE [--json] [--timeout 5m] | controller status [--json]';
 const COMMANDS = ['plan', 'apply', 'run', 'status'] as const;
@@ -155,6 +157,8 @@ async function daemon(file: string, config: ControllerConfig, logger: Logger): P
   const queue = redis ? new QueueSource(redis, config.prefix) : undefined;
   if (queue) registerInterruptedRuns(metrics.registry, () => queue.interruptedRuns());
   const autoscaleMetrics = createAutoscaleMetrics(metrics.registry);
+  // Each executor service retires only executors of its own pool.
+  const poolOf = new Map<string, string>();
   // One retirement path for both parts that lower an executor count: the autoscaler's scale-in and the
   // rebalancer's scale-down.
   const retirer =
@@ -164,7 +168,7 @@ async function daemon(file: string, config: ControllerConfig, logger: Logger): P
           prefix: config.prefix,
           logger,
           metrics: autoscaleMetrics,
-          executors: () => queue.executors(),
+          executors: (service) => queue.executors(Date.now(), poolOf.get(service) ?? DEFAULT_POOL),
         })
       : undefined;
   const rebalancer = new Rebalancer({
@@ -193,6 +197,8 @@ async function daemon(file: string, config: ControllerConfig, logger: Logger): P
     metrics,
     docker,
     onDesired: (desired) => {
+      poolOf.clear();
+      for (const [name, def] of Object.entries(desired.services)) poolOf.set(name, poolOfService(name, def));
       autoscaler.setDesired(desired);
       rebalancer.setDesired(desired);
     },

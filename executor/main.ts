@@ -11,6 +11,7 @@ import { SubmissionStore } from '../common/submissions-store.js';
 import { CompileCache } from './judge/compile-cache.js';
 import { judge, languageEnv } from './judge/judge.js';
 import { loadCatalogue } from './languages/catalogue.js';
+import { servedLanguages } from './languages/served.js';
 import { createSandbox, warmInterpreter, type WarmInterpreter } from './sandbox/index.js';
 import type { InstalledLanguage } from './languages/types.js';
 import { Executor } from './worker/executor.js';
@@ -42,6 +43,16 @@ function warmStartFor(
 }
 
 async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
+  // Languages first: an executor asked for one its image lacks stops before it touches Redis or Postgres.
+  const catalogue = await loadCatalogue(
+    config.catalogueFile === undefined ? {} : { file: config.catalogueFile },
+  );
+  const served = servedLanguages(catalogue, config.languages);
+  const available = served.list();
+  logger.info(
+    { pool: config.pool, languages: available.map((l) => `${l.id} ${l.installedVersion ?? ''}`.trim()) },
+    'languages',
+  );
   await assertRedisReachable({ url: config.redisUrl, password: config.redisPassword });
   await prepareDatabase(config.databaseUrl, logger);
   const pool = createPool(
@@ -49,13 +60,13 @@ async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
     logger.child({ component: 'postgres' }),
     Math.max(4, config.slots + 2),
   );
-  const catalogue = await loadCatalogue(
-    config.catalogueFile === undefined ? {} : { file: config.catalogueFile },
-  );
-  const available = catalogue.list().filter((l) => l.available);
-  logger.info({ languages: available.map((l) => `${l.id} ${l.installedVersion ?? ''}`.trim()) }, 'languages');
   const sandboxLog = logger.child({ component: 'sandbox' });
-  const warm = warmStartFor(config.warmLanguage, available, logger);
+  // The default warm language is skipped quietly by a pool that does not serve it.
+  const warmLanguage =
+    config.languages && config.warmLanguage !== null && !config.languages.includes(config.warmLanguage)
+      ? null
+      : config.warmLanguage;
+  const warm = warmStartFor(warmLanguage, available, logger);
   const sandbox = await createSandbox({
     slots: config.slots,
     standby: config.standbySlots,
@@ -67,7 +78,7 @@ async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
       cgroup: sandbox.info.cgroup,
       slots: sandbox.info.slots,
       standby: sandbox.info.standby,
-      warm: warm ? config.warmLanguage : null,
+      warm: warm ? warmLanguage : null,
     },
     'sandbox ready',
   );
@@ -84,12 +95,13 @@ async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
     slots: config.slots,
     standbySlots: config.standbySlots,
     lockDurationMs: config.lockDurationMs,
+    pool: config.pool,
     store: new SubmissionStore(pool, { outageBudgetMs: config.outageBudgetMs }),
     redis,
     workerRedis,
     subscriber,
     sandbox,
-    languages: catalogue,
+    languages: served,
     judge,
     cache: new CompileCache({ maxBytes: config.compileCacheBytes }),
     registry,

@@ -3,7 +3,6 @@ import type { WebappConfig } from '../common/config.js';
 import { createPool } from '../common/db.js';
 import { redisKeys } from '../common/keys.js';
 import type { Logger } from '../common/logger.js';
-import { createSubmissionQueue } from '../common/queue.js';
 import { createRedis } from '../common/redis.js';
 import { SubmissionStore } from '../common/submissions-store.js';
 import { ApiKeys } from './api/api-keys.js';
@@ -12,6 +11,7 @@ import type { ApiContext } from './api/context.js';
 import { WebappLifecycle } from './lifecycle.js';
 import { LanguageDirectory } from './api/languages.js';
 import { NoticeHub } from './api/notices.js';
+import { PoolQueues } from './api/pool-queues.js';
 import { QueueMonitor } from './api/queue-monitor.js';
 
 export interface WebappContext extends ApiContext {
@@ -32,11 +32,12 @@ export async function createWebappContext(
   const redis = createRedis({ ...redisOptions, role: 'request', name: 'webapp' }, redisLog);
   const queueConnection = createRedis({ ...redisOptions, role: 'blocking', name: 'webapp-queue' }, redisLog);
   const subscriber = createRedis({ ...redisOptions, role: 'blocking', name: 'webapp-events' }, redisLog);
-  const queue = createSubmissionQueue(queueConnection, config.prefix);
-  queue.on('error', (error) => logger.warn({ err: error }, 'queue error'));
-  const enqueuer = new Enqueuer(queue, queueConnection, logger.child({ component: 'enqueuer' }));
+  const languages = new LanguageDirectory(redis, keys);
+  const queues = new PoolQueues(queueConnection, config.prefix, languages, logger);
+  const queue = queues.defaultQueue;
+  const enqueuer = new Enqueuer(queues, queueConnection, logger.child({ component: 'enqueuer' }));
   const hub = await NoticeHub.start(subscriber, keys.eventsChannel, logger.child({ component: 'notices' }));
-  const monitor = new QueueMonitor(queue, redis, keys, logger.child({ component: 'queue-monitor' }));
+  const monitor = new QueueMonitor(queues, redis, keys, logger.child({ component: 'queue-monitor' }));
   await monitor.started();
   const ctx: ApiContext = {
     config,
@@ -45,10 +46,11 @@ export async function createWebappContext(
     redis,
     keys,
     queue,
+    queues,
     enqueuer,
     store: new SubmissionStore(pool, { outageBudgetMs: config.outageBudgetMs }),
     hub,
-    languages: new LanguageDirectory(redis, keys),
+    languages,
     monitor,
     apiKeys: new ApiKeys(pool, redis, keys, {
       mode: config.auth,
@@ -67,7 +69,7 @@ export async function createWebappContext(
           () => enqueuer.close(),
           () => Promise.resolve(monitor.close()),
           () => hub.close(),
-          () => queue.close(),
+          () => queues.close(),
           () => queueConnection.quit(),
           () => redis.quit(),
           () => pool.end(),

@@ -18,7 +18,7 @@ async function run(config: WebappConfig, logger: Logger): Promise<void> {
   const ctx = await createWebappContext(config, logger, createRegistry('webapp'));
   const sweeper = new Sweeper(
     ctx.store,
-    ctx.queue,
+    ctx.queues,
     logger.child({ component: 'sweeper' }),
     config.retentionMs,
     config.sweepIntervalMs,

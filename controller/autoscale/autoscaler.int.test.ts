@@ -56,7 +56,7 @@ class FakeExecutor {
     this.heartbeat = new Heartbeat(
       redis,
       keys,
-      { id, slots: 1, busy: () => this.busy, state: () => this.state, languages: '[]' },
+      { id, slots: 1, busy: () => this.busy, state: () => this.state, pool: 'default', languages: [] },
       logger,
     );
     this.watch = new RetireWatch(redis, keys, id, () => void this.retire(), logger, 50);
@@ -117,7 +117,7 @@ function autoscaler(service: FakeService, metrics: AutoscaleMetrics): Autoscaler
 beforeAll(async () => {
   queue = createSubmissionQueue(redis, prefix);
   source = new QueueSource(redis, prefix);
-  await redis.set(keys.languages, '[]');
+  await redis.set(keys.pool('default'), '{}');
 });
 
 afterAll(async () => {
@@ -242,14 +242,14 @@ describe('autoscaler', () => {
   });
 
   it('keeps one executor while none has announced its languages, so the first submission can wake it', async () => {
-    await redis.del(keys.languages);
+    await redis.del(keys.pool('default'));
     const service = new FakeService();
     service.replicas = 0;
     const scaler = autoscaler(service, createAutoscaleMetrics(new Registry()));
     scaler.setDesired(desired({ min: 0 }));
     expect(await scaler.evaluate('executor')).toMatchObject({ desired: 1, apply: true });
     expect(service.replicas).toBe(1);
-    await redis.set(keys.languages, '[]');
+    await redis.set(keys.pool('default'), '{}');
     await scaler.close();
   });
 

@@ -15,6 +15,7 @@ import type { PrometheusSource } from './prometheus-source.js';
 import type { QueueSource } from './queue-source.js';
 import type { Retirer, ScaleIn } from './retire.js';
 import type { ScaleTarget } from './swarm-target.js';
+import { poolOfService } from '../desired/pools.js';
 
 export type AutoscalerState = 'idle' | 'running' | 'closing' | 'closed';
 
@@ -50,6 +51,8 @@ export interface ServiceAutoscaleStatus {
 
 interface Entry {
   policy: AutoscalePolicy;
+  /** The executor pool whose queue the service's queue checks read (controller/desired/pools.ts). */
+  pool: string;
   stack: string;
   target: ScaleTarget;
   memory: AutoscaleMemory;
@@ -94,14 +97,17 @@ export class Autoscaler {
       seen.add(name);
       const policy = parsePolicy(def.autoscale);
       const fullName = objectName(desired.stack, name);
+      const pool = poolOfService(name, def);
       const existing = this.#services.get(name);
       if (existing && existing.stack === desired.stack) {
         existing.policy = policy;
+        existing.pool = pool;
         continue;
       }
       if (existing) clearTimeout(existing.timer);
       const entry: Entry = {
         policy,
+        pool,
         stack: desired.stack,
         target: this.#options.target(desired.stack, fullName),
         memory: EMPTY_MEMORY,
@@ -155,7 +161,7 @@ export class Autoscaler {
         let reading: Reading;
         if (check.source === 'queue') {
           reading = this.#options.queue
-            ? await this.#options.queue.read(entry.policy.intervalMs, now)
+            ? await this.#options.queue.read(entry.policy.intervalMs, now, entry.pool)
             : { status: 'error', message: 'the controller has no Redis configured' };
         } else {
           const url = check.url ?? this.#options.prometheusUrl;
@@ -203,11 +209,13 @@ export class Autoscaler {
       snapshot.updateState !== undefined && HANDS_OFF_STATES.has(snapshot.updateState)
         ? `its rolling update is ${snapshot.updateState}`
         : undefined;
-    // The webapp refuses submissions until an executor has announced its languages: a service at zero
-    // that never ran once could then never be woken by a submission.
+    // The webapp offers a pool's languages only while one of its executors runs and announces them: a
+    // pool at zero could never be woken by a submission, so a queue-scaled pool keeps one executor.
     const floor =
-      usesQueue && this.#options.queue && !(await this.#options.queue.languagesPublished().catch(() => true))
-        ? { replicas: 1, reason: 'no executor has announced its languages yet' }
+      usesQueue &&
+      this.#options.queue &&
+      !(await this.#options.queue.languagesPublished(entry.pool).catch(() => true))
+        ? { replicas: 1, reason: `no executor of pool ${entry.pool} runs to announce its languages` }
         : undefined;
     const { evaluation, memory } = decide({
       policy: entry.policy,

@@ -7,6 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import { redisKeys, type RedisKeys } from '../../common/keys.js';
+import { DEFAULT_POOL, poolQueueName } from '../../common/pools.js';
 import { createSubmissionQueue, type SubmissionQueue } from '../../common/queue.js';
 import type { QueueSample, Reading } from './decide.js';
 
@@ -16,6 +17,8 @@ export interface ExecutorBeat {
   readonly slots: number;
   readonly busy: number;
   readonly state: string;
+  /** The executor's pool; absent in the beats of executors from before pools, which served the default. */
+  readonly pool?: string;
   /** Epoch ms after which the executor counts as gone. */
   readonly deadline: number;
 }
@@ -23,25 +26,38 @@ export interface ExecutorBeat {
 export class QueueSource {
   readonly #redis: Redis;
   readonly #keys: RedisKeys;
-  readonly #queue: SubmissionQueue;
+  readonly #prefix: string;
+  readonly #queues = new Map<string, SubmissionQueue>();
   #closed = false;
 
   /** `redis` should fail fast (a request connection): a reading that hangs delays every decision. */
   constructor(redis: Redis, prefix: string) {
     this.#redis = redis;
     this.#keys = redisKeys(prefix);
-    this.#queue = createSubmissionQueue(redis, prefix);
-    this.#queue.on('error', () => undefined);
+    this.#prefix = prefix;
   }
 
-  /** The live executors' heartbeats; entries past their deadline are left out. */
-  async executors(now = Date.now()): Promise<ExecutorBeat[]> {
+  /** The queue of one executor pool, opened once. */
+  #queue(pool: string): SubmissionQueue {
+    const name = poolQueueName(pool);
+    let queue = this.#queues.get(name);
+    if (!queue) {
+      queue = createSubmissionQueue(this.#redis, this.#prefix, name);
+      queue.on('error', () => undefined);
+      this.#queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  /** The live executors' heartbeats, of one pool when given; entries past their deadline are left out. */
+  async executors(now = Date.now(), pool?: string): Promise<ExecutorBeat[]> {
     const all = await this.#redis.hgetall(this.#keys.executors);
     const beats: ExecutorBeat[] = [];
     for (const json of Object.values(all)) {
       try {
         const beat = JSON.parse(json) as ExecutorBeat;
-        if (beat.deadline >= now) beats.push(beat);
+        if (beat.deadline >= now && (pool === undefined || (beat.pool ?? DEFAULT_POOL) === pool))
+          beats.push(beat);
       } catch {
         // A half-written or foreign entry says nothing about capacity.
       }
@@ -49,9 +65,12 @@ export class QueueSource {
     return beats;
   }
 
-  /** True once any executor has published its languages, so the webapp can accept submissions. */
-  async languagesPublished(): Promise<boolean> {
-    return (await this.#redis.exists(this.#keys.languages)) === 1;
+  /**
+   * True once an executor of `pool` has announced its languages and still runs, so the webapp can route
+   * submissions in them to its queue.
+   */
+  async languagesPublished(pool: string = DEFAULT_POOL): Promise<boolean> {
+    return (await this.#redis.exists(this.#keys.pool(pool))) === 1;
   }
 
   /**
@@ -65,14 +84,18 @@ export class QueueSource {
     );
   }
 
-  /** Never throws: a failure is a reading with status `error`, which the decision treats as unknown. */
-  async read(intervalMs: number, now = Date.now()): Promise<Reading> {
+  /**
+   * The backlog of one executor pool: its own queue, and the slots of its own executors. Never throws: a
+   * failure is a reading with status `error`, which the decision treats as unknown.
+   */
+  async read(intervalMs: number, now = Date.now(), pool: string = DEFAULT_POOL): Promise<Reading> {
     try {
       const dueBefore = Math.floor(now + intervalMs);
+      const queue = this.#queue(pool);
       const [countsResult, oldest, executors] = await Promise.all([
-        this.#queue.backend.getCounts(['wait', 'prioritized', 'active', 'delayed'], dueBefore),
-        this.#queue.getJobs(['wait'], 0, 0, true),
-        this.executors(now),
+        queue.backend.getCounts(['wait', 'prioritized', 'active', 'delayed'], dueBefore),
+        queue.getJobs(['wait'], 0, 0, true),
+        this.executors(now, pool),
       ]);
       const [waiting = 0, prioritized = 0, active = 0, dueDelayed = 0] = countsResult;
       const first = oldest[0];
@@ -96,6 +119,6 @@ export class QueueSource {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#queue.close().catch(() => undefined);
+    await Promise.all([...this.#queues.values()].map((queue) => queue.close().catch(() => undefined)));
   }
 }

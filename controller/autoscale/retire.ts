@@ -46,8 +46,8 @@ export interface RetirerOptions {
   readonly metrics: AutoscaleMetrics;
   /** A scale-in still open after this is given up (the count stays). Default 10 min. */
   readonly timeoutMs?: number;
-  /** Reads the live executors' heartbeats. */
-  readonly executors: () => Promise<ExecutorBeat[]>;
+  /** Reads the live heartbeats of a service's executors (those of its pool). */
+  readonly executors: (service: string) => Promise<ExecutorBeat[]>;
 }
 
 /** Executor ids are `<hostname>-<pid>`; in a container the hostname is the container id's first 12 characters. */
@@ -85,7 +85,7 @@ export class Retirer {
   readonly #log: Logger;
   readonly #metrics: AutoscaleMetrics;
   readonly #timeoutMs: number;
-  readonly #executors: () => Promise<ExecutorBeat[]>;
+  readonly #executors: (service: string) => Promise<ExecutorBeat[]>;
 
   constructor(options: RetirerOptions) {
     this.#redis = options.redis;
@@ -112,7 +112,7 @@ export class Retirer {
     now = Date.now(),
     options: BeginOptions = {},
   ): Promise<number> {
-    const chosen = chooseRetirees(await this.#executors(), count, options.among);
+    const chosen = chooseRetirees(await this.#executors(service), count, options.among);
     if (chosen.length === 0) return 0;
     const by = options.by ?? 'autoscaler';
     const record: ScaleIn = { service, from, executors: chosen, at: now, lowered: 0, by };
@@ -146,7 +146,7 @@ export class Retirer {
       await this.abandon(record, 'the replica count changed meanwhile');
       return undefined;
     }
-    const [beats, running] = await Promise.all([this.#executors(), target.runningContainers()]);
+    const [beats, running] = await Promise.all([this.#executors(service), target.runningContainers()]);
     const alive = new Set(beats.map((beat) => beat.id));
     const gone = record.executors.filter((id) => {
       if (alive.has(id)) return false;

@@ -6,9 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ValueErrorType } from '@sinclair/typebox/errors';
+import { catalogueLanguageIds } from '../../common/language-packages.js';
 import { parseBytes, parseDurationMs } from '../../common/limits.js';
 import { policyIssues } from '../autoscale/policy.js';
 import { rebalanceIssues } from '../rebalance/policy.js';
+import { languageIssues } from './pools.js';
 import { DesiredSchema } from './schema.js';
 import type { DesiredFile, ServiceDef } from './schema.js';
 import { YamlSyntaxError, lineFor, parseYamlWithLines } from './yaml-positions.js';
@@ -102,6 +104,13 @@ export async function loadDesired(file: string): Promise<LoadResult> {
   return parseDesired(source, file);
 }
 
+let languageIds: { value: ReadonlySet<string> | undefined } | undefined;
+/** The catalogue's ids, read once per process. */
+function knownLanguages(): ReadonlySet<string> | undefined {
+  languageIds ??= { value: catalogueLanguageIds() };
+  return languageIds.value;
+}
+
 function checkSemantics(
   desired: DesiredFile,
   add: (pointer: string, message: string, preferKey?: boolean) => void,
@@ -133,6 +142,10 @@ function checkSemantics(
     if (service.rebalance !== undefined) {
       for (const issue of rebalanceIssues(service.rebalance))
         add(`${at}/rebalance/${issue.path}`, issue.message);
+    }
+    if (service.languages !== undefined) {
+      for (const issue of languageIssues(service, knownLanguages()))
+        add(`${at}/${issue.path}`, issue.message);
     }
     service.networks?.forEach((network, i) => {
       if (!networks.has(network))

@@ -265,6 +265,13 @@ export const ServiceSchema = Type.Object(
     replicas: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, default: 1 })),
     autoscale: Type.Optional(AutoscalePolicySchema),
     rebalance: Type.Optional(RebalancePolicySchema),
+    languages: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[a-z][a-z0-9_-]*$' }), {
+        minItems: 1,
+        description:
+          'makes the service an executor pool named after it: the catalogue ids of the languages its tasks run (EXECUTOR_POOL and EXECUTOR_LANGUAGES in their environment); build.sh builds its image with only these',
+      }),
+    ),
     depends_on: Type.Optional(
       Type.Array(Name, {
         description: 'services that must run healthy before this one is created or updated',

@@ -8,6 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { parseBytes, parseDurationMs } from '../../common/limits.js';
 import type { DesiredFile, ServiceDef } from '../desired/schema.js';
 import { imageMatches } from './image.js';
+import { poolEnvironment } from '../desired/pools.js';
 
 /** A Swarm service spec as JSON; only the parts the fields below touch are typed at their use. */
 export type Spec = Record<string, unknown>;
@@ -101,7 +102,11 @@ export function buildServiceSpec(
     Image: def.image,
     ...(def.entrypoint ? { Command: def.entrypoint } : {}),
     ...(def.command ? { Args: def.command } : {}),
-    Env: Object.entries(def.environment ?? {}).map(([key, value]) => `${key}=${value}`),
+    // An executor pool's tasks learn their pool and languages here; the file's `languages:` wins over
+    // the same variables in `environment:`.
+    Env: Object.entries({ ...def.environment, ...poolEnvironment(name, def) }).map(
+      ([key, value]) => `${key}=${value}`,
+    ),
     Labels: { ...def.container_labels, ...ownershipLabels(stack) },
     ...(def.user ? { User: def.user } : {}),
     ...(def.working_dir ? { Dir: def.working_dir } : {}),

@@ -3,8 +3,9 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { publishEvent } from '../../common/events.js';
 import type { PublishedLanguage } from '../../common/languages.js';
-import { SUBMISSION_QUEUE, redisKeys } from '../../common/keys.js';
+import { redisKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
+import { DEFAULT_POOL, poolQueueName } from '../../common/pools.js';
 import type { SubmissionJobData } from '../../common/submission.js';
 import type { SubmissionStore } from '../../common/submissions-store.js';
 import type { InstalledLanguage } from '../languages/types.js';
@@ -28,6 +29,8 @@ export interface ExecutorOptions<Cache> {
   readonly standbySlots: number;
   /** How soon the job of a killed executor is delivered again. */
   readonly lockDurationMs: number;
+  /** The pool whose queue this executor takes jobs from (common/pools.ts). Default `default`. */
+  readonly pool?: string;
   readonly store: SubmissionStore;
   /** Fails fast; for events, heartbeats and the language list. */
   readonly redis: Redis;
@@ -36,6 +39,7 @@ export interface ExecutorOptions<Cache> {
   /** Retries forever; subscribed to cancel notices. */
   readonly subscriber: Redis;
   readonly sandbox: Sandbox;
+  /** The languages this executor serves, as announced for its pool. */
   readonly languages: {
     list(): InstalledLanguage[];
     resolve(idOrAlias: string): InstalledLanguage | undefined;
@@ -85,7 +89,8 @@ export class Executor<Cache> {
         slots: options.slots,
         busy: () => this.busySlots,
         state: () => this.stateValue,
-        languages: JSON.stringify(publishedLanguages(options.languages.list())),
+        pool: options.pool ?? DEFAULT_POOL,
+        languages: publishedLanguages(options.languages.list()),
       },
       options.logger.child({ component: 'heartbeat' }),
     );
@@ -133,7 +138,8 @@ export class Executor<Cache> {
       draining: () => this.stateValue === 'draining',
       leaving: () => this.leaveCause,
     });
-    this.worker = new Worker<SubmissionJobData, void, 'run'>(SUBMISSION_QUEUE, processor, {
+    const queue = poolQueueName(options.pool ?? DEFAULT_POOL);
+    this.worker = new Worker<SubmissionJobData, void, 'run'>(queue, processor, {
       connection: options.workerRedis,
       prefix: options.prefix,
       concurrency: options.slots + options.standbySlots,

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../common/keys.js';
+import type { PublishedLanguage } from '../../common/languages.js';
 import type { Logger } from '../../common/logger.js';
+import { announcePool } from '../../common/pools.js';
 
 const INTERVAL_MS = 2_000;
 /** A heartbeat older than this means the executor is gone (three missed beats). */
@@ -11,8 +13,14 @@ export interface HeartbeatSource {
   readonly slots: number;
   busy(): number;
   state(): string;
-  /** The installed languages as JSON, re-published with every beat so a flushed Redis heals itself. */
-  readonly languages: string;
+  /** The executor's pool; its queue is the one the executor takes jobs from. */
+  readonly pool: string;
+  /**
+   * The languages the executor serves, announced for its pool with every beat under a key that expires
+   * with the heartbeat: the webapp offers only languages some running executor has, and a flushed Redis
+   * heals itself.
+   */
+  readonly languages: readonly PublishedLanguage[];
 }
 
 /** Announces the executor in the executors hash every two seconds, with a deadline readers check. */
@@ -39,16 +47,16 @@ export class Heartbeat {
       slots: this.source.slots,
       busy: this.source.busy(),
       state: this.source.state(),
+      pool: this.source.pool,
       pid: process.pid,
       at: now,
       deadline: now + TTL_MS,
     };
     try {
-      await this.redis
-        .multi()
-        .hset(this.keys.executors, this.source.id, JSON.stringify(beat))
-        .set(this.keys.languages, this.source.languages)
-        .exec();
+      await Promise.all([
+        this.redis.hset(this.keys.executors, this.source.id, JSON.stringify(beat)),
+        announcePool(this.redis, this.keys, this.source.pool, this.source.languages, TTL_MS),
+      ]);
       // Entries of executors that died without saying goodbye are removed by whoever sees them first.
       const all = await this.redis.hgetall(this.keys.executors);
       const dead = Object.entries(all)

@@ -16,6 +16,7 @@ import type { JudgeFunction } from '../../executor/worker/judge-contract.js';
 import { buildApp } from '../../webapp/app.js';
 import { createWebappContext } from '../../webapp/context.js';
 import type { WebappContext } from '../../webapp/context.js';
+import { DEFAULT_POOL, announcePool } from '../../common/pools.js';
 
 /**
  * A webapp and an in-process executor against a fresh database and Redis prefix, for the API tests.
@@ -115,7 +116,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const subscriber = createRedis({ ...redisOptions, role: 'blocking', name: 'test-cancel' }, logger);
   const languages = options.languages ?? [fakeLanguage('python', false), fakeLanguage('c', true)];
   // Without an executor the languages are published as an executor would, so submissions are accepted.
-  await redis.set(redisKeys(prefix).languages, JSON.stringify(publishedLanguages(languages)));
+  await announcePool(redis, redisKeys(prefix), DEFAULT_POOL, publishedLanguages(languages), undefined);
   if (options.judge) {
     executor = new Executor<undefined>({
       id: 'test-executor',

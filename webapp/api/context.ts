@@ -11,6 +11,7 @@ import type { ApiKeys } from './api-keys.js';
 import type { Enqueuer } from './enqueuer.js';
 import type { LanguageDirectory } from './languages.js';
 import type { NoticeHub } from './notices.js';
+import type { PoolQueues } from './pool-queues.js';
 import type { QueueMonitor } from './queue-monitor.js';
 
 /** Everything the routes use, built once by the entry file (or a test) and passed in. */
@@ -20,7 +21,10 @@ export interface ApiContext {
   readonly pool: pg.Pool;
   readonly redis: Redis;
   readonly keys: RedisKeys;
+  /** The default pool's queue (`npm start`'s executor, and manifests without pools). */
   readonly queue: SubmissionQueue;
+  /** Every executor pool's queue; a submission goes to that of a running pool with its language. */
+  readonly queues: PoolQueues;
   /** Adds submission jobs, deferring them while Redis is away. */
   readonly enqueuer: Enqueuer;
   readonly store: SubmissionStore;

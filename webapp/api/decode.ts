@@ -123,7 +123,7 @@ export function decodeSubmission(body: SubmissionBody, options: DecodeOptions): 
     throw invalid(
       'unknown_language',
       `Unknown language "${body.language.slice(0, 64)}"`,
-      `Installed: ${known.join(', ') || 'none'}`,
+      `The running executors serve: ${known.join(', ') || 'none'}`,
     );
   }
   if (!language.available) {

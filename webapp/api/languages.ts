@@ -2,38 +2,73 @@ import type { Redis } from 'ioredis';
 import type { PublishedLanguage } from '../../common/languages.js';
 import type { RedisKeys } from '../../common/keys.js';
 import { classifyOutage } from '../../common/outage.js';
+import { choosePool, readPools, type PoolAnnouncement } from '../../common/pools.js';
 
-/** How long a read of the executors' language list is reused. */
+/** How long a read of the executors' pools is reused. */
 const CACHE_MS = 5_000;
 
-/** The languages the executors published, cached briefly so a submission costs no extra round trip. */
+/**
+ * The languages of the running executor pools, cached briefly so a submission costs no extra round
+ * trip. A pool's announcement expires seconds after its last executor stops, so a language is listed
+ * while some executor can run it, and each language routes to the queue of a pool that has it.
+ */
 export class LanguageDirectory {
-  private cached: readonly PublishedLanguage[] | undefined;
+  private cached: readonly PoolAnnouncement[] | undefined;
   private cachedAt = 0;
+  private merged: readonly PublishedLanguage[] = [];
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
   ) {}
 
-  async list(): Promise<readonly PublishedLanguage[]> {
+  /** The running pools. */
+  async pools(): Promise<readonly PoolAnnouncement[]> {
     const now = Date.now();
     if (this.cached && now - this.cachedAt < CACHE_MS) return this.cached;
-    let json: string | null;
+    let pools: PoolAnnouncement[];
     try {
-      json = await this.redis.get(this.keys.languages);
+      pools = await readPools(this.redis, this.keys);
     } catch (error) {
-      // The list changes only when executors change, so an older one is right while Redis restarts: a
-      // Redis outage must not stop submissions, which wait in Postgres for the queue to return.
+      // Pools change only when executors do, so an older list is right while Redis restarts: a Redis
+      // outage must not stop submissions, which wait in Postgres for the queue to return.
       if (this.cached && classifyOutage(error) !== undefined) return this.cached;
       throw error;
     }
-    const list = json === null ? [] : (JSON.parse(json) as PublishedLanguage[]);
-    // An empty list is not cached: the first executor may publish any moment now.
-    if (list.length > 0) {
-      this.cached = list;
+    // An empty list is not cached: the first executor may announce itself any moment now.
+    if (pools.length > 0) {
+      this.cached = pools;
       this.cachedAt = now;
+      this.merged = merge(pools);
     }
-    return list;
+    return pools;
   }
+
+  /** Every language some running pool serves, each once, as the pool a submission would go to has it. */
+  async list(): Promise<readonly PublishedLanguage[]> {
+    const pools = await this.pools();
+    return pools.length === 0 ? [] : pools === this.cached ? this.merged : merge(pools);
+  }
+
+  /** The queue of the pool a submission in `languageId` goes to; undefined while no running pool has it. */
+  async queueFor(languageId: string): Promise<string | undefined> {
+    return choosePool(await this.pools(), languageId)?.queue;
+  }
+}
+
+/** The biggest pool's order first (it lists the most languages in catalogue order), then the others'. */
+function merge(pools: readonly PoolAnnouncement[]): PublishedLanguage[] {
+  const order = [...pools].sort((a, b) => b.languages.length - a.languages.length);
+  const seen = new Set<string>();
+  const merged: PublishedLanguage[] = [];
+  for (const pool of order) {
+    for (const language of pool.languages) {
+      if (seen.has(language.id)) continue;
+      seen.add(language.id);
+      // Where two pools have a language, the version shown is that of the pool that runs it.
+      const chosen = choosePool(pools, language.id);
+      merged.push(chosen?.languages.find((l) => l.id === language.id) ?? language);
+    }
+  }
+  return merged;
 }

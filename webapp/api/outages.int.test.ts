@@ -18,6 +18,7 @@ import { fakeLanguage, fakeRun } from '../../test/support/webapp-harness.js';
 import { buildApp } from '../app.js';
 import { createWebappContext } from '../context.js';
 import type { WebappContext } from '../context.js';
+import { DEFAULT_POOL, announcePool } from '../../common/pools.js';
 
 /**
  * The webapp against a Redis and a Postgres of the test's own, stopped and killed while it serves:
@@ -58,7 +59,7 @@ async function startWebapp(budget: string): Promise<Webapp> {
     LOG_LEVEL: 'silent',
   });
   const publisher = createRedis({ url: redis.url, password: undefined, role: 'request', name: 't' }, logger);
-  await publisher.set(redisKeys(prefix).languages, JSON.stringify(publishedLanguages(languages)));
+  await announcePool(publisher, redisKeys(prefix), DEFAULT_POOL, publishedLanguages(languages), undefined);
   publisher.disconnect();
   const ctx = await createWebappContext(config, logger, new Registry());
   const app = await buildApp(ctx);

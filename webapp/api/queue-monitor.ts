@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
 import { readQueueStats } from '../../common/queue.js';
-import type { QueueStats, SubmissionQueue } from '../../common/queue.js';
+import type { QueueStats } from '../../common/queue.js';
+import type { PoolQueues } from './pool-queues.js';
 
 export interface ExecutorHeartbeat {
   readonly id: string;
@@ -28,6 +29,15 @@ const EMPTY: ClusterStats = {
   busySlots: 0,
 };
 
+/** The figures of every pool's queue together: admission control caps the work waiting anywhere. */
+function sum(stats: readonly QueueStats[]): QueueStats {
+  return {
+    depth: stats.reduce((n, s) => n + s.depth, 0),
+    active: stats.reduce((n, s) => n + s.active, 0),
+    oldestAgeSeconds: Math.max(0, ...stats.map((s) => s.oldestAgeSeconds)),
+  };
+}
+
 /**
  * Reads queue depth and executor heartbeats on an interval so that admission control and metrics use a
  * fresh figure without a Redis round trip per request.
@@ -38,7 +48,7 @@ export class QueueMonitor {
   private readonly ready: Promise<void>;
 
   constructor(
-    private readonly queue: SubmissionQueue,
+    private readonly queues: PoolQueues,
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly logger: Logger,
@@ -61,7 +71,9 @@ export class QueueMonitor {
   async refresh(): Promise<void> {
     try {
       const [queue, beats] = await Promise.all([
-        readQueueStats(this.queue),
+        this.queues
+          .current()
+          .then(async (queues) => sum(await Promise.all(queues.map((q) => readQueueStats(q))))),
         this.redis.hgetall(this.keys.executors),
       ]);
       const now = Date.now();

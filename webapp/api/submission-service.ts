@@ -135,7 +135,7 @@ export class SubmissionService {
     // A job that carries its submission is queued alongside the insert: its executor starts at once
     // and claims the row once it is committed. A job without it must find the row, so it waits. While
     // Redis is away the job is deferred and the submission still accepted: its row waits in Postgres.
-    const enqueue = (): Promise<boolean> => ctx.enqueuer.enqueue(id, spec);
+    const enqueue = (): Promise<boolean> => ctx.enqueuer.enqueue(id, submission.language, spec);
     const queued = spec ? enqueue() : undefined;
     let createdAt: Date;
     // An insert that waited out a Postgres outage may outlast the executor's patience for its row; the
@@ -155,7 +155,7 @@ export class SubmissionService {
         await queued;
         // Not accepted after all: take the job back, or stop the run that already began (its claim
         // would never find the row; this only ends it sooner).
-        await ctx.queue.remove(id).catch(() => 0);
+        await ctx.queues.remove(id).catch(() => undefined);
         await ctx.redis.publish(ctx.keys.cancelChannel, id).catch(() => 0);
       }
       throw error;
@@ -212,7 +212,7 @@ export class SubmissionService {
       options.log.info({ id: stored.id }, 'repeated request answered with its first submission');
     } else {
       this.created.inc();
-      await ctx.enqueuer.enqueue(submission.id, undefined);
+      await ctx.enqueuer.enqueue(submission.id, submission.language, undefined);
     }
     const finished = options.wait
       ? await this.finished(stored.id, ctx.config.waitTimeoutMs, options.signal)

@@ -232,7 +232,7 @@ export function submissionRoutes(ctx: ApiContext, service: SubmissionService): F
         // finds no row and is dropped by its executor.
         await bounded(
           (async () => {
-            await ctx.queue.remove(id).catch(() => 0);
+            await ctx.queues.remove(id).catch(() => undefined);
             await ctx.redis.publish(ctx.keys.cancelChannel, id);
             await publishEvent(ctx.redis, ctx.keys, id, { type: 'cancelled' });
           })(),

@@ -1,7 +1,7 @@
 import type { Logger } from '../../common/logger.js';
 import { enqueueSubmission } from '../../common/queue.js';
-import type { SubmissionQueue } from '../../common/queue.js';
 import type { SubmissionStore } from '../../common/submissions-store.js';
+import type { PoolQueues } from './pool-queues.js';
 
 /** Rows queued for less than this may still be on their way to the queue. */
 const ORPHAN_AGE_MS = 5_000;
@@ -20,7 +20,7 @@ export class Sweeper {
 
   constructor(
     private readonly store: SubmissionStore,
-    private readonly queue: SubmissionQueue,
+    private readonly queues: PoolQueues,
     private readonly logger: Logger,
     private readonly retentionMs: number,
     intervalMs: number,
@@ -40,16 +40,28 @@ export class Sweeper {
   private async pass(): Promise<void> {
     try {
       let requeued = 0;
-      for (const id of await this.store.stale(ORPHAN_AGE_MS, STUCK_RUNNING_MS)) {
-        const job = await this.queue.getJob(id);
+      const waiting = new Set<string>();
+      for (const { id, language } of await this.store.stale(ORPHAN_AGE_MS, STUCK_RUNNING_MS)) {
+        const job = await this.queues.getJob(id);
         // A failed job (kept an hour for inspection) would hide its row until it expires: its attempts
         // ran out while Redis or Postgres was away, and the row shows its result was never stored.
         if (job && !(await job.isFailed())) continue;
+        const queue = await this.queues.forLanguage(language);
+        // No running pool has its language (its pool is scaled to zero or gone): the row waits.
+        if (!queue) {
+          waiting.add(language);
+          continue;
+        }
         if (job) await job.remove();
-        await enqueueSubmission(this.queue, id);
+        await enqueueSubmission(queue, id);
         requeued++;
       }
       if (requeued > 0) this.logger.warn({ requeued }, 'orphaned submissions enqueued again');
+      if (waiting.size > 0)
+        this.logger.warn(
+          { languages: [...waiting] },
+          'submissions wait for a running pool with their language',
+        );
       const deleted = await this.store.deleteFinishedBefore(this.retentionMs);
       if (deleted > 0) this.logger.info({ deleted }, 'retention: old submissions deleted');
     } catch (error) {

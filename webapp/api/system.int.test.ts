@@ -14,6 +14,7 @@ import { createApiKey } from './api-keys.js';
 import { Sweeper } from './sweeper.js';
 import { Worker } from 'bullmq';
 import { SUBMISSION_QUEUE } from '../../common/keys.js';
+import { DEFAULT_POOL } from '../../common/pools.js';
 
 const echoJudge: JudgeFunction<undefined> = (_sandbox, request) =>
   Promise.resolve({
@@ -50,7 +51,7 @@ let h: Harness | undefined;
 async function sweepOnce(harness: Harness): Promise<void> {
   const sweeper = new Sweeper(
     harness.ctx.store,
-    harness.ctx.queue,
+    harness.ctx.queues,
     harness.ctx.logger,
     7 * 86_400_000,
     3_600_000,
@@ -216,7 +217,7 @@ describe('admission control', () => {
 
   it('answers 503 no_executors with Retry-After while no executor has published its languages', async () => {
     h = await startHarness();
-    await h.ctx.redis.del(h.ctx.keys.languages);
+    await h.ctx.redis.del(h.ctx.keys.pool(DEFAULT_POOL));
     const response = await h.app.inject({ method: 'POST', url: '/api/v1/submissions', payload: body });
     expect(response.statusCode).toBe(503);
     expect(response.headers['retry-after']).toBe('5');
@@ -299,7 +300,7 @@ describe('durability', () => {
     // Three replicas' sweepers, each pass racing the others, three times over.
     const replicas = Array.from(
       { length: 3 },
-      () => new Sweeper(h!.ctx.store, h!.ctx.queue, h!.ctx.logger, 7 * 86_400_000, 3_600_000),
+      () => new Sweeper(h!.ctx.store, h!.ctx.queues, h!.ctx.logger, 7 * 86_400_000, 3_600_000),
     );
     for (let round = 0; round < 3; round++) await Promise.all(replicas.map((sweeper) => sweeper.sweep()));
     await Promise.all(replicas.map((sweeper) => sweeper.close()));
