@@ -16,12 +16,20 @@ export const EDGE_CONFIG = new URL('../../manifests/images/edge/haproxy.cfg', im
 
 const SERVER_TEMPLATE = /^(\s*)server-template\s+webapp\s+\d+\s+"\$\{WEBAPP_ADDRESS\}"\s*$/m;
 
-/** The shipped configuration with its server-template line replaced by one static server. */
-export function localEdgeConfig(shipped: string): string {
+/**
+ * The shipped configuration with its server-template line replaced by `count` static servers, named as
+ * the template names its slots (so the exporter labels them the same way), the first at WEBAPP_ADDRESS
+ * and the others at WEBAPP_ADDRESS_2, WEBAPP_ADDRESS_3, ….
+ */
+export function localEdgeConfig(shipped: string, count = 1): string {
   if (!SERVER_TEMPLATE.test(shipped))
     throw new Error('the edge configuration has no `server-template webapp N "${WEBAPP_ADDRESS}"` line');
-  // The slot keeps the name the template gives its first one, so the exporter labels it the same way.
-  return shipped.replace(SERVER_TEMPLATE, '$1server webapp1 "${WEBAPP_ADDRESS}"');
+  const indent = SERVER_TEMPLATE.exec(shipped)?.[1] ?? '  ';
+  const servers = Array.from(
+    { length: count },
+    (_, i) => `${indent}server webapp${i + 1} "\${WEBAPP_ADDRESS${i === 0 ? '' : `_${i + 1}`}}"`,
+  ).join('\n');
+  return shipped.replace(SERVER_TEMPLATE, () => servers);
 }
 
 export interface RunningEdge {
@@ -33,11 +41,15 @@ export interface RunningEdge {
   close(): Promise<void>;
 }
 
-/** Starts HAProxy in front of the webapp at `webappAddress` (host:port) and resolves once it answers. */
-export async function startEdge(webappAddress: string): Promise<RunningEdge> {
+/**
+ * Starts HAProxy in front of the webapp at `webappAddress` (host:port), or of several, and resolves once
+ * it answers.
+ */
+export async function startEdge(webappAddress: string | readonly string[]): Promise<RunningEdge> {
+  const addresses = typeof webappAddress === 'string' ? [webappAddress] : webappAddress;
   const dir = await mkdtemp(join(tmpdir(), 'remcode-edge-'));
   const configFile = join(dir, 'haproxy.cfg');
-  await writeFile(configFile, localEdgeConfig(await readFile(EDGE_CONFIG, 'utf8')));
+  await writeFile(configFile, localEdgeConfig(await readFile(EDGE_CONFIG, 'utf8'), addresses.length));
   const port = await freePort();
   const metricsPort = await freePort();
   // SIGUSR1 is the image's stop signal: stop listening, let open requests finish.
@@ -46,7 +58,9 @@ export async function startEdge(webappAddress: string): Promise<RunningEdge> {
       PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
       EDGE_PORT: String(port),
       EDGE_METRICS_PORT: String(metricsPort),
-      WEBAPP_ADDRESS: webappAddress,
+      ...Object.fromEntries(
+        addresses.map((address, i) => [`WEBAPP_ADDRESS${i === 0 ? '' : `_${i + 1}`}`, address]),
+      ),
     },
     stopSignal: 'SIGUSR1',
     scratchDir: dir,

@@ -7,6 +7,7 @@
  * Each worker repeats: a `?wait=true` POST, a GET of what it created, and every few rounds a follower
  * of the event stream that reconnects with Last-Event-ID until it sees the result.
  */
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sseEvents } from './sse.js';
 
@@ -38,6 +39,11 @@ export interface LoadOptions {
   readonly streamEvery?: number;
   /** Pause between rounds of one worker. Default 0. */
   readonly pauseMs?: number;
+  /**
+   * Send every POST with its own `Idempotency-Key`, as a client that may repeat it does; the edge then
+   * retries a POST cut off by a dying task on another one. Default false.
+   */
+  readonly idempotencyKeys?: boolean;
 }
 
 interface SubmissionAnswer {
@@ -58,6 +64,8 @@ export class SubmissionLoad {
   #reconnects = 0;
   #stopping = false;
   #serial = 0;
+  /** Keys of one load never meet those of another load against the same database. */
+  readonly #run = randomUUID();
   #workers: Promise<void>[] = [];
 
   constructor(options: LoadOptions) {
@@ -116,7 +124,10 @@ export class SubmissionLoad {
     try {
       const response = await fetch(`${this.#options.base}/api/v1/submissions${wait ? '?wait=true' : ''}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          ...(this.#options.idempotencyKeys ? { 'idempotency-key': `load-${this.#run}-${n}` } : {}),
+        },
         body: JSON.stringify({ language: 'python', source: `print(${n})` }),
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
