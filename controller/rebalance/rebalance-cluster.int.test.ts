@@ -3,7 +3,8 @@
  * container running its own Docker engine), with the controller as a real process: a stopped worker's
  * tasks move away; when it returns, the controller spreads them again moving only the surplus, never
  * below the desired count; a drained node stays empty; a controller killed mid-move and started again
- * ends balanced. The cluster is this file's own and is removed at the end; the host's Swarm is not
+ * ends balanced; a worker cut off the network keeps its tasks running, and once it is back no task runs
+ * twice and the spread returns; a restarted manager ends balanced. The cluster is this file's own and is removed at the end; the host's Swarm is not
  * touched. The longer comparison with `docker service update --force`, timed and charted, is
  * `npm run bench:rebalance`.
  */
@@ -166,5 +167,72 @@ describe('rebalancing on a three-node swarm', () => {
       Spec: { Mode: { Replicated: { Replicas: number } } };
     };
     expect(after.Spec.Mode.Replicated.Replicas).toBe(REPLICAS);
+  }, 420_000);
+
+  it('keeps a partitioned worker running its tasks; after healing none runs twice and the spread returns', async () => {
+    await cluster.settledAt(service, BALANCED, 120_000, 'the spread before the partition');
+    const kept = await cluster.containersOn('worker1', service);
+    expect(kept).toHaveLength(2);
+    await cluster.node('partition', 'worker1');
+    try {
+      await waitFor(
+        'worker1 to be seen down',
+        async () => (await cluster.nodeState('worker1')) === 'down',
+        90_000,
+      );
+      await cluster.settledAt(
+        service,
+        { manager: 3, worker1: 0, worker2: 3 },
+        120_000,
+        "worker1's tasks started on the others",
+      );
+      // Cut off, the node hears nothing from the manager: what it ran, it still runs.
+      expect(await cluster.containersOn('worker1', service)).toEqual(expect.arrayContaining(kept));
+    } finally {
+      await cluster.node('heal', 'worker1');
+    }
+    await cluster.settledAt(service, BALANCED, 180_000, 'the spread after healing');
+    // Back in touch, the node stops the copies that were replaced meanwhile: every node's own engine
+    // runs exactly what the manager counts, and none of the kept containers survives.
+    const perEngine = await waitFor(
+      'every engine to run only its assigned tasks',
+      async () => {
+        const engines = await Promise.all(
+          ['manager', 'worker1', 'worker2'].map((node) => cluster.containersOn(node, service)),
+        );
+        return engines.flat().length === REPLICAS ? engines : undefined;
+      },
+      60_000,
+    );
+    expect(perEngine.map((ids) => ids.length)).toEqual([2, 2, 2]);
+    expect(perEngine[1]?.filter((id) => kept.includes(id))).toEqual([]);
+  }, 420_000);
+
+  it('ends balanced after the manager restarts', async () => {
+    const start = await cluster.settledAt(service, BALANCED, 120_000, 'the spread before the restart');
+    const onManager = start.perNode.manager ?? [];
+    await cluster.node('stop', 'manager');
+    await cluster.node('start', 'manager');
+    // The manager's tasks died with its engine. Until it has replaced them, the task list still shows
+    // them running (nobody could record otherwise), so wait for the replacement before judging.
+    await waitFor(
+      "the manager's old tasks to be replaced",
+      async () => {
+        const now = await cluster.spread(service);
+        return !Object.values(now.perNode).some((ids) => ids.some((id) => onManager.includes(id)));
+      },
+      120_000,
+    );
+    // The controller keeps running on the host through the restart; its Docker socket comes back.
+    await cluster.settledAt(service, BALANCED, 240_000, 'the spread after the manager restarted');
+    const spec = (await cluster.manager.getService(service).inspect()) as {
+      Spec: { Mode: { Replicated: { Replicas: number } } };
+    };
+    expect(spec.Spec.Mode.Replicated.Replicas).toBe(REPLICAS);
+    const engines = await Promise.all(
+      ['manager', 'worker1', 'worker2'].map((node) => cluster.containersOn(node, service)),
+    );
+    expect(engines.flat()).toHaveLength(REPLICAS);
+    expect((await controller.status())?.state).toBe('running');
   }, 420_000);
 });

@@ -53,9 +53,14 @@ export class TestCluster {
     return { ...process.env, DOCKER_HOST: `unix://${this.socket}` };
   }
 
-  async up(images: readonly string[]): Promise<void> {
+  /** `publish`: ports of the manager reachable on the host's 127.0.0.1 (set when the manager is created). */
+  async up(images: readonly string[], publish: readonly number[] = []): Promise<void> {
     await run('bash', [join(repo, 'scripts/cluster-up.sh')], {
-      env: { ...this.#env, REMCODE_CLUSTER_IMAGES: images.join(' ') },
+      env: {
+        ...this.#env,
+        REMCODE_CLUSTER_IMAGES: images.join(' '),
+        REMCODE_CLUSTER_PUBLISH: publish.join(' '),
+      },
       maxBuffer: 1 << 24,
     });
   }
@@ -67,6 +72,27 @@ export class TestCluster {
   /** scripts/cluster-node.sh: stop, start, pause, unpause, partition, heal. */
   async node(action: string, node: string): Promise<void> {
     await run('bash', [join(repo, 'scripts/cluster-node.sh'), action, node], { env: this.#env });
+  }
+
+  /** The docker CLI against one node's own engine (which answers even while the node is cut off). */
+  async nodeCli(node: string, args: readonly string[]): Promise<string> {
+    const socket = `/var/lib/remcode-cluster/${this.name}/${node}/run/docker.sock`;
+    const { stdout } = await run('docker', [...args], {
+      env: { ...process.env, DOCKER_HOST: `unix://${socket}` },
+    });
+    return stdout;
+  }
+
+  /** Ids of the containers of `service` running on a node, as its own engine reports them. */
+  async containersOn(node: string, service: string): Promise<string[]> {
+    const out = await this.nodeCli(node, [
+      'ps',
+      '-q',
+      '--no-trunc',
+      '--filter',
+      `label=com.docker.swarm.service.name=${service}`,
+    ]);
+    return out.split('\n').filter((line) => line !== '');
   }
 
   /** The docker CLI against the manager. */
@@ -137,13 +163,22 @@ export class ControllerProcess {
   readonly #file: string;
   readonly #port: number;
   readonly #logFile: string;
+  readonly #env: NodeJS.ProcessEnv;
   #child: ChildProcess | undefined;
 
-  constructor(cluster: TestCluster, file: string, port: number, logFile: string) {
+  /** `env`: more of the controller's environment, such as the Redis it retires executors through. */
+  constructor(
+    cluster: TestCluster,
+    file: string,
+    port: number,
+    logFile: string,
+    env: NodeJS.ProcessEnv = { REMCODE_AUTOSCALE_REDIS: 'off' },
+  ) {
     this.#cluster = cluster;
     this.#file = file;
     this.#port = port;
     this.#logFile = logFile;
+    this.#env = env;
   }
 
   async start(): Promise<void> {
@@ -157,8 +192,8 @@ export class ControllerProcess {
         env: {
           ...this.#cluster.managerEnv,
           CONTROLLER_PORT: String(this.#port),
-          REMCODE_AUTOSCALE_REDIS: 'off',
           LOG_LEVEL: 'info',
+          ...this.#env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
