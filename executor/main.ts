@@ -6,6 +6,7 @@ import type { Logger } from '../common/logger.js';
 import { redisKeys } from '../common/keys.js';
 import { createRegistry } from '../common/metrics.js';
 import { assertRedisReachable, createRedis } from '../common/redis.js';
+import { runCloseSteps } from '../common/lifecycle/close-steps.js';
 import { handleSignals } from '../common/signals.js';
 import { SubmissionStore } from '../common/submissions-store.js';
 import { CompileCache } from './judge/compile-cache.js';
@@ -89,6 +90,7 @@ async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
   const workerRedis = createRedis({ ...redisOptions, role: 'blocking', name: 'executor-worker' }, redisLog);
   const subscriber = createRedis({ ...redisOptions, role: 'blocking', name: 'executor-cancel' }, redisLog);
   const registry = createRegistry('executor');
+  const cache = new CompileCache({ maxBytes: config.compileCacheBytes });
   const executor = new Executor({
     id: config.executorId,
     prefix: config.prefix,
@@ -100,10 +102,8 @@ async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
     redis,
     workerRedis,
     subscriber,
-    sandbox,
     languages: served,
-    judge,
-    cache: new CompileCache({ maxBytes: config.compileCacheBytes }),
+    judge: (request) => judge(sandbox, request, { cache }),
     registry,
     logger: logger.child({ component: 'executor', executor: config.executorId }),
   });
@@ -130,17 +130,20 @@ async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
   handleSignals(
     logger,
     async () => {
-      retire.stop();
-      await executor.drain(graceMs(), retiring ? 'retire' : 'stop');
-      const steps: (() => Promise<unknown>)[] = [
-        () => new Promise((resolve) => health.server.close(resolve)),
-        () => sandbox.close(),
-        () => workerRedis.quit(),
-        () => redis.quit(),
-        () => pool.end(),
-      ];
-      for (const step of steps)
-        await step().catch((error: unknown) => logger.warn({ err: error }, 'close step failed'));
+      retire.close();
+      await executor.close(graceMs(), retiring ? 'retire' : 'stop');
+      // Users of a connection before the connection.
+      await runCloseSteps(
+        [
+          ['health server', () => new Promise((resolve) => health.server.close(resolve))],
+          ['sandbox', () => sandbox.close()],
+          ['cancel subscriber', () => subscriber.quit()],
+          ['worker redis', () => workerRedis.quit()],
+          ['redis', () => redis.quit()],
+          ['postgres', () => pool.end()],
+        ],
+        logger,
+      );
     },
     () => graceMs() + 5_000,
   );

@@ -70,14 +70,14 @@ class FakeExecutor {
     this.state = 'draining';
     await this.heartbeat.beat();
     await until(() => this.busy === 0, 30_000, `${this.id} to finish its run`);
-    await this.heartbeat.stop();
+    await this.heartbeat.close();
     this.retired = true;
   }
   async stop(): Promise<void> {
     // A retirement still waiting for the run ends with it.
     this.busy = 0;
-    this.watch.stop();
-    await this.heartbeat.stop();
+    this.watch.close();
+    await this.heartbeat.close();
   }
 }
 

@@ -9,7 +9,7 @@ import { loadCatalogue } from '../languages/catalogue.js';
 import { judge, type JudgeResult } from '../judge/judge.js';
 import type { RunResult, Sandbox, SandboxOptions } from '../sandbox/types.js';
 import { parseCommandLine, USAGE, UsageError } from './options.js';
-import { runLimits } from '../worker/run-limits.js';
+import { runLimits } from '../languages/run-limits.js';
 
 export const EXIT_COMPLETED = 0;
 export const EXIT_INTERNAL = 1;

@@ -9,7 +9,7 @@ import { createSandbox } from '../sandbox/index.js';
 import type { RunRequest, Sandbox } from '../sandbox/types.js';
 import { CompileCache } from './compile-cache.js';
 import { judge, type JudgeEvent, type JudgeRequest } from './judge.js';
-import { runLimits } from '../worker/run-limits.js';
+import { runLimits } from '../languages/run-limits.js';
 
 /** Wraps the real sandbox to record every argv it runs, so a test can prove a compiler did not run. */
 function recording(inner: Sandbox): Sandbox & { argvs: string[][] } {

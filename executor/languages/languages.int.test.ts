@@ -10,7 +10,7 @@ import { judge, type JudgeResult } from '../judge/judge.js';
 import { createSandbox } from '../sandbox/index.js';
 import type { Sandbox } from '../sandbox/types.js';
 import { loadCatalogue, type LanguageCatalogue } from './catalogue.js';
-import { runLimits } from '../worker/run-limits.js';
+import { runLimits } from './run-limits.js';
 
 interface LanguageCase {
   /** Copies stdin to stdout byte for byte. */

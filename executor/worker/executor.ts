@@ -4,20 +4,20 @@ import type { Registry } from 'prom-client';
 import { publishEvent } from '../../common/events.js';
 import type { PublishedLanguage } from '../../common/languages.js';
 import { redisKeys } from '../../common/keys.js';
+import { runCloseSteps } from '../../common/lifecycle/close-steps.js';
 import type { Logger } from '../../common/logger.js';
 import { DEFAULT_POOL, poolQueueName } from '../../common/pools.js';
 import type { SubmissionJobData } from '../../common/submission.js';
 import type { SubmissionStore } from '../../common/submissions-store.js';
 import type { InstalledLanguage } from '../languages/types.js';
-import type { Sandbox } from '../sandbox/types.js';
 import { Heartbeat } from './heartbeat.js';
-import type { JudgeFunction } from './judge-contract.js';
+import { JobRunner, type JudgeRun } from './job-runner.js';
 import { createExecutorMetrics } from './metrics.js';
-import { createProcessor, type LeaveCause } from './processor.js';
+import type { LeaveCause } from './stop.js';
 
 export type ExecutorState = 'starting' | 'running' | 'draining' | 'stopped';
 
-export interface ExecutorOptions<Cache> {
+export interface ExecutorOptions {
   readonly id: string;
   readonly prefix: string;
   /** Concurrent runs; should equal the sandbox's slots. */
@@ -36,16 +36,15 @@ export interface ExecutorOptions<Cache> {
   readonly redis: Redis;
   /** Retries forever; the worker duplicates it for its blocking reads. */
   readonly workerRedis: Redis;
-  /** Retries forever; subscribed to cancel notices. */
+  /** Retries forever; subscribed to cancel notices. Its creator closes it, after the executor. */
   readonly subscriber: Redis;
-  readonly sandbox: Sandbox;
   /** The languages this executor serves, as announced for its pool. */
   readonly languages: {
     list(): InstalledLanguage[];
     resolve(idOrAlias: string): InstalledLanguage | undefined;
   };
-  readonly judge: JudgeFunction<Cache>;
-  readonly cache: Cache | undefined;
+  /** Judges one submission; `executor/main.ts` binds the judge pipeline to the sandbox and compile cache. */
+  readonly judge: JudgeRun;
   readonly registry: Registry;
   readonly logger: Logger;
 }
@@ -69,17 +68,15 @@ export function publishedLanguages(list: readonly InstalledLanguage[]): Publishe
  * One executor process's worker: takes submission jobs with N concurrent slots, stops runs that are
  * cancelled, announces itself, and drains on shutdown (finish within the grace, else hand jobs back).
  */
-export class Executor<Cache> {
+export class Executor {
   private stateValue: ExecutorState = 'starting';
   private worker: Worker<SubmissionJobData, void, 'run'> | undefined;
-  private readonly running = new Map<string, AbortController>();
-  private readonly standby = new Set<string>();
+  private jobs: JobRunner | undefined;
   private readonly heartbeat: Heartbeat;
   private readonly keys;
   private closing: Promise<void> | undefined;
-  private leaveCause: LeaveCause = 'stop';
 
-  constructor(private readonly options: ExecutorOptions<Cache>) {
+  constructor(private readonly options: ExecutorOptions) {
     this.keys = redisKeys(options.prefix);
     this.heartbeat = new Heartbeat(
       options.redis,
@@ -102,7 +99,7 @@ export class Executor<Cache> {
 
   /** Slots in use: jobs held, less those waiting on standby, which hold no slot of their own. */
   get busySlots(): number {
-    return this.running.size - this.standby.size;
+    return this.jobs?.busySlots ?? 0;
   }
 
   private transition(state: ExecutorState): void {
@@ -117,29 +114,22 @@ export class Executor<Cache> {
       busySlots: () => this.busySlots,
     });
 
-    options.subscriber.on('message', (_channel: string, id: string) => {
-      this.running.get(id)?.abort('cancelled');
-    });
-    await options.subscriber.subscribe(this.keys.cancelChannel);
-
-    const processor = createProcessor({
+    const jobs = new JobRunner({
       executorId: options.id,
       store: options.store,
       redis: options.redis,
       keys: this.keys,
-      sandbox: options.sandbox,
       resolveLanguage: (id) => options.languages.resolve(id),
       judge: options.judge,
-      cache: options.cache,
       logger: options.logger.child({ component: 'job' }),
       metrics,
-      running: this.running,
-      standby: this.standby,
-      draining: () => this.stateValue === 'draining',
-      leaving: () => this.leaveCause,
     });
+    this.jobs = jobs;
+    options.subscriber.on('message', (_channel: string, id: string) => jobs.cancel(id));
+    await options.subscriber.subscribe(this.keys.cancelChannel);
+
     const queue = poolQueueName(options.pool ?? DEFAULT_POOL);
-    this.worker = new Worker<SubmissionJobData, void, 'run'>(queue, processor, {
+    this.worker = new Worker<SubmissionJobData, void, 'run'>(queue, jobs.process, {
       connection: options.workerRedis,
       prefix: options.prefix,
       concurrency: options.slots + options.standbySlots,
@@ -183,30 +173,23 @@ export class Executor<Cache> {
 
   /**
    * Stops taking jobs, lets running ones finish for up to `graceMs`, then hands the rest back to the
-   * queue, and closes. Idempotent: the first call's grace and cause hold.
+   * queue, and closes what the executor created (its worker and heartbeat; the connections it was given
+   * stay open for their creator to close). Idempotent: the first call's grace and cause hold.
    */
-  drain(graceMs: number, cause: LeaveCause = 'stop'): Promise<void> {
+  close(graceMs: number, cause: LeaveCause = 'stop'): Promise<void> {
     this.closing ??= (async () => {
-      this.leaveCause = cause;
       this.transition('draining');
-      const worker = this.worker;
-      if (worker) {
+      const { worker, jobs } = this;
+      if (worker && jobs) {
+        jobs.leave(cause);
         const closed = worker.close();
-        // Jobs still waiting for their turn have not started: another executor can take them now.
-        for (const id of this.standby) this.running.get(id)?.abort('shutdown');
         const timer = setTimeout(() => {
-          if (this.running.size > 0)
-            this.options.logger.warn({ jobs: this.running.size }, 'grace over: handing jobs back');
-          for (const controller of this.running.values()) controller.abort('shutdown');
+          if (jobs.held > 0) this.options.logger.warn({ jobs: jobs.held }, 'grace over: handing jobs back');
+          jobs.handBackAll();
         }, graceMs);
         await closed.finally(() => clearTimeout(timer));
       }
-      const steps: (() => Promise<unknown>)[] = [
-        () => this.heartbeat.stop(),
-        () => this.options.subscriber.quit(),
-      ];
-      for (const step of steps)
-        await step().catch((error: unknown) => this.options.logger.warn({ err: error }, 'close step failed'));
+      await runCloseSteps([['heartbeat', () => this.heartbeat.close()]], this.options.logger);
       this.transition('stopped');
     })();
     return this.closing;

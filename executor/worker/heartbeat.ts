@@ -68,7 +68,7 @@ export class Heartbeat {
     }
   }
 
-  async stop(): Promise<void> {
+  async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.redis.hdel(this.keys.executors, this.source.id).catch(() => 0);

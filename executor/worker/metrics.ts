@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { LATENCY_BUCKETS_SECONDS } from '../../common/metrics.js';
+import type { JudgeResult } from '../judge/judge.js';
 
 /** Peak memory of one program, from a small interpreter to a run near the operator's largest limit. */
 const MEMORY_BUCKETS_BYTES = [1, 4, 16, 32, 64, 128, 256, 512, 1024, 2048].map((mib) => mib * 1024 * 1024);
@@ -109,4 +110,30 @@ export function createExecutorMetrics(registry: Registry, sources: ExecutorMetri
       registers,
     }),
   };
+}
+
+/**
+ * Records each program of a judged submission, and the judge's time outside them: set-up and tear-down
+ * of workspaces and sandboxes, compile-cache work, comparing outputs.
+ */
+export function observeJudged(
+  metrics: ExecutorMetrics,
+  language: string,
+  judged: JudgeResult,
+  judgeSeconds: number,
+): void {
+  const runs = [
+    ...(judged.compile ? [{ step: 'compile' as const, run: judged.compile }] : []),
+    ...judged.tests.map((t) => ({ step: 'test' as const, run: t.result })),
+  ];
+  let programSeconds = 0;
+  for (const { step, run } of runs) {
+    const labels = { language, step };
+    metrics.programRuns.inc({ start: run.warmStart ? 'warm' : 'cold' });
+    metrics.programSeconds.observe(labels, run.wallTimeMs / 1000);
+    metrics.programCpuSeconds.observe(labels, run.cpuTimeMs / 1000);
+    metrics.programMemoryBytes.observe(labels, run.memoryBytes);
+    programSeconds += run.wallTimeMs / 1000;
+  }
+  metrics.sandboxOverheadSeconds.observe({ language }, Math.max(0, judgeSeconds - programSeconds));
 }

@@ -31,7 +31,7 @@ export class RetireWatch {
       const request = await this.redis.hget(this.keys.retire, this.executorId);
       if (request === null || this.fired) return;
       this.fired = true;
-      this.stop();
+      this.close();
       this.logger.info({ request }, 'asked to retire: finishing held runs, then exiting');
       this.onRetire();
     } catch (error) {
@@ -40,7 +40,7 @@ export class RetireWatch {
     }
   }
 
-  stop(): void {
+  close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }

@@ -10,9 +10,9 @@ import { SubmissionStore } from '../../common/submissions-store.js';
 import { TEST_REDIS_URL, createTestDatabase, deleteRedisPrefix, testPrefix } from './isolation.js';
 import type { TestDatabase } from './isolation.js';
 import type { InstalledLanguage } from '../../executor/languages/types.js';
-import type { RunResult, Sandbox } from '../../executor/sandbox/types.js';
+import type { RunResult } from '../../executor/sandbox/types.js';
 import { Executor, publishedLanguages } from '../../executor/worker/executor.js';
-import type { JudgeFunction } from '../../executor/worker/judge-contract.js';
+import type { JudgeRun } from '../../executor/worker/job-runner.js';
 import { buildApp } from '../../webapp/app.js';
 import { createWebappContext } from '../../webapp/context.js';
 import type { WebappContext } from '../../webapp/context.js';
@@ -29,7 +29,7 @@ export interface Harness {
   readonly config: WebappConfig;
   readonly db: TestDatabase;
   readonly prefix: string;
-  readonly executor: Executor<undefined> | undefined;
+  readonly executor: Executor | undefined;
   close(): Promise<void>;
 }
 
@@ -78,16 +78,9 @@ export function fakeRun(
   };
 }
 
-const fakeSandbox: Sandbox = {
-  info: { cgroup: 'v1', slots: 2, standby: 0 },
-  acquire: () => Promise.reject(new Error('the fake judge does not use the sandbox')),
-  busySlots: () => 0,
-  close: () => Promise.resolve(),
-};
-
 export interface HarnessOptions {
   readonly env?: Readonly<Record<string, string>>;
-  readonly judge?: JudgeFunction<undefined>;
+  readonly judge?: JudgeRun;
   readonly languages?: InstalledLanguage[];
   readonly slots?: number;
   readonly standbySlots?: number;
@@ -108,7 +101,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   await migrate(migrationPool, logger);
   await migrationPool.end();
   const ctx = await createWebappContext(config, logger, new Registry());
-  let executor: Executor<undefined> | undefined;
+  let executor: Executor | undefined;
   const executorPool = createPool(db.url, logger, 4);
   const redisOptions = { url: TEST_REDIS_URL, password: undefined };
   const redis = createRedis({ ...redisOptions, role: 'request', name: 'test-executor' }, logger);
@@ -118,7 +111,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   // Without an executor the languages are published as an executor would, so submissions are accepted.
   await announcePool(redis, redisKeys(prefix), DEFAULT_POOL, publishedLanguages(languages), undefined);
   if (options.judge) {
-    executor = new Executor<undefined>({
+    executor = new Executor({
       id: 'test-executor',
       prefix,
       slots: options.slots ?? 2,
@@ -128,10 +121,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       redis,
       workerRedis,
       subscriber,
-      sandbox: fakeSandbox,
       languages: { list: () => languages, resolve: (id) => languages.find((l) => l.id === id) },
       judge: options.judge,
-      cache: undefined,
       registry: new Registry(),
       logger,
     });
@@ -147,7 +138,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     executor,
     async close() {
       await app.close();
-      await executor?.drain(1_000);
+      await executor?.close(1_000);
       await ctx.close();
       await Promise.all([redis.quit(), workerRedis.quit(), executorPool.end()]).catch(() => undefined);
       subscriber.disconnect();

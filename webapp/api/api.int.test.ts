@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JudgeFunction, JudgeRequest, JudgeResult } from '../../executor/worker/judge-contract.js';
+import type { JudgeRequest, JudgeResult } from '../../executor/judge/judge.js';
+import type { JudgeRun } from '../../executor/worker/job-runner.js';
 import { fakeRun, startHarness } from '../../test/support/webapp-harness.js';
 import type { Harness } from '../../test/support/webapp-harness.js';
 
@@ -9,10 +10,7 @@ import type { Harness } from '../../test/support/webapp-harness.js';
  * fails to compile; anything else prints `out:<stdin>` in three chunks and compares when a test case
  * expects output.
  */
-const scriptedJudge: JudgeFunction<undefined> = async (
-  _sandbox,
-  request: JudgeRequest,
-): Promise<JudgeResult> => {
+const scriptedJudge: JudgeRun = async (request: JudgeRequest): Promise<JudgeResult> => {
   const source = Buffer.from(request.files[0]?.content ?? []).toString();
   if (source.includes('BOOM')) throw new Error('judge exploded');
   if (request.language.compile !== null) {

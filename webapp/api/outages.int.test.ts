@@ -8,8 +8,8 @@ import { redisKeys } from '../../common/keys.js';
 import { createLogger } from '../../common/logger.js';
 import { createRedis } from '../../common/redis.js';
 import { SubmissionStore } from '../../common/submissions-store.js';
-import type { Sandbox } from '../../executor/sandbox/types.js';
-import type { JudgeFunction, JudgeResult } from '../../executor/worker/judge-contract.js';
+import type { JudgeResult } from '../../executor/judge/judge.js';
+import type { JudgeRun } from '../../executor/worker/job-runner.js';
 import { Executor, publishedLanguages } from '../../executor/worker/executor.js';
 import { startDisposablePostgres, startDisposableRedis } from '../../test/support/disposable-servers.js';
 import type { DisposableServer } from '../../test/support/disposable-servers.js';
@@ -84,20 +84,15 @@ const accepted: JudgeResult = {
 /** An executor in this process on the test's Redis and Postgres, with the given judge. */
 async function startExecutor(
   web: Webapp,
-  judge: JudgeFunction<undefined>,
+  judge: JudgeRun,
   storeBudgetMs = 10_000,
-): Promise<{ readonly executor: Executor<undefined>; close(): Promise<void> }> {
+): Promise<{ readonly executor: Executor; close(): Promise<void> }> {
   const pool = createPool(postgres.url, logger, 4);
   const redisOptions = { url: redis.url, password: undefined };
-  const sandbox: Sandbox = {
-    info: { cgroup: 'v1', slots: 2, standby: 0 },
-    acquire: () => Promise.reject(new Error('the test judge does not use the sandbox')),
-    busySlots: () => 0,
-    close: () => Promise.resolve(),
-  };
   const requests = createRedis({ ...redisOptions, role: 'request', name: 'x' }, logger);
   const worker = createRedis({ ...redisOptions, role: 'blocking', name: 'xw' }, logger);
-  const executor = new Executor<undefined>({
+  const subscriber = createRedis({ ...redisOptions, role: 'blocking', name: 'xs' }, logger);
+  const executor = new Executor({
     id: 'outage-executor',
     prefix: web.ctx.config.prefix,
     slots: 2,
@@ -106,11 +101,9 @@ async function startExecutor(
     store: new SubmissionStore(pool, { outageBudgetMs: storeBudgetMs }),
     redis: requests,
     workerRedis: worker,
-    subscriber: createRedis({ ...redisOptions, role: 'blocking', name: 'xs' }, logger),
-    sandbox,
+    subscriber,
     languages: { list: () => languages, resolve: (id) => languages.find((l) => l.id === id) },
     judge,
-    cache: undefined,
     registry: new Registry(),
     logger,
   });
@@ -118,9 +111,10 @@ async function startExecutor(
   return {
     executor,
     async close() {
-      await executor.drain(1_000);
+      await executor.close(1_000);
       requests.disconnect();
       worker.disconnect();
+      subscriber.disconnect();
       await pool.end();
     },
   };

@@ -2,13 +2,14 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEvents } from '../../common/events.js';
-import type { JudgeFunction, JudgeResult } from '../../executor/worker/judge-contract.js';
+import type { JudgeResult } from '../../executor/judge/judge.js';
+import type { JudgeRun } from '../../executor/worker/job-runner.js';
 import { fakeRun, startHarness } from '../../test/support/webapp-harness.js';
 import type { Harness } from '../../test/support/webapp-harness.js';
 import { until } from '../../test/support/until.js';
 
 /** Prints `line <i>` for i < stdin, one chunk every 20 ms on alternating streams, then succeeds. */
-const chattyJudge: JudgeFunction<undefined> = async (_sandbox, request): Promise<JudgeResult> => {
+const chattyJudge: JudgeRun = async (request): Promise<JudgeResult> => {
   request.onEvent?.({ type: 'running', test: 0 });
   const lines = Number(Buffer.from(request.tests[0]?.stdin ?? []).toString() || '0');
   let out = '';

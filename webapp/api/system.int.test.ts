@@ -6,7 +6,7 @@ import { readEvents } from '../../common/events.js';
 import { enqueueSubmission } from '../../common/queue.js';
 import { INLINE_SPEC_BYTES, encodeInput } from '../../common/submission.js';
 import type { NewSubmission } from '../../common/submission.js';
-import type { JudgeFunction } from '../../executor/worker/judge-contract.js';
+import type { JudgeRun } from '../../executor/worker/job-runner.js';
 import { fakeLanguage, fakeRun, startHarness } from '../../test/support/webapp-harness.js';
 import type { Harness } from '../../test/support/webapp-harness.js';
 import { until } from '../../test/support/until.js';
@@ -16,7 +16,7 @@ import { Worker } from 'bullmq';
 import { SUBMISSION_QUEUE } from '../../common/keys.js';
 import { DEFAULT_POOL } from '../../common/pools.js';
 
-const echoJudge: JudgeFunction<undefined> = (_sandbox, request) =>
+const echoJudge: JudgeRun = (request) =>
   Promise.resolve({
     verdict: 'accepted',
     compile: null,
@@ -410,9 +410,9 @@ describe('durability', () => {
   it('stores and announces nothing for a job that carries a submission whose row is gone', async () => {
     let judged = 0;
     h = await startHarness({
-      judge: (sandbox, request, options) => {
+      judge: (request) => {
         judged++;
-        return echoJudge(sandbox, request, options);
+        return echoJudge(request);
       },
     });
     const id = randomUUID();
