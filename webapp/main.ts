@@ -24,6 +24,8 @@ async function run(config: WebappConfig, logger: Logger): Promise<void> {
     config.sweepIntervalMs,
   );
   void sweeper.sweep();
+  // Registered after the first connect, so this fires on reconnects: after a Redis outage.
+  ctx.redis.on('ready', () => sweeper.afterOutage());
   const app = await buildApp(ctx, { plugins: [(instance) => uiPlugin(instance)] });
   handleSignals(
     logger,

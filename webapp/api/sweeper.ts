@@ -16,6 +16,7 @@ const STUCK_RUNNING_MS = 30 * 60_000;
  */
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
+  private followUp: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
 
   constructor(
@@ -35,6 +36,24 @@ export class Sweeper {
       this.running = undefined;
     });
     return this.running;
+  }
+
+  /**
+   * Redis answers again after an outage. A webapp that died while Redis was away (killed, restarted)
+   * took its deferred jobs with it; their rows wait in Postgres. Every webapp sweeps at once rather
+   * than at its next interval, and again once rows accepted in the outage's last seconds are old
+   * enough to count as orphans. A row whose own webapp still lives is enqueued by both: the job id is
+   * the submission id, so the second add is a no-op.
+   */
+  afterOutage(): void {
+    if (!this.timer) return;
+    void this.sweep();
+    if (this.followUp) return;
+    this.followUp = setTimeout(() => {
+      this.followUp = undefined;
+      void this.sweep();
+    }, ORPHAN_AGE_MS + 1_000);
+    this.followUp.unref();
   }
 
   private async pass(): Promise<void> {
@@ -72,6 +91,8 @@ export class Sweeper {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    if (this.followUp) clearTimeout(this.followUp);
+    this.followUp = undefined;
     await this.running;
   }
 }
