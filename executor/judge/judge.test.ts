@@ -56,6 +56,7 @@ const language = (overrides: Partial<InstalledLanguage> = {}): InstalledLanguage
   compileLimits: { cpuTimeMs: 9000 },
   editorMode: 'toy',
   starter: '',
+  starterStdin: '',
   supportFiles: [],
   warm: null,
   available: true,

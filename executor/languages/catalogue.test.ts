@@ -44,6 +44,15 @@ describe('parseCatalogue', () => {
     const [language] = parseCatalogue({ languages: [entry()] }, 'test.yaml');
     expect(language?.id).toBe('sh');
     expect(language?.supportFiles).toEqual([]);
+    expect(language?.starterStdin).toBe('');
+  });
+
+  it('keeps a starter stdin and rejects one that is not text', () => {
+    const [language] = parseCatalogue({ languages: [entry({ starterStdin: 'Ada\n' })] }, 'test.yaml');
+    expect(language?.starterStdin).toBe('Ada\n');
+    expect(problemsOf({ languages: [entry({ starterStdin: 42 })] })).toEqual([
+      'languages[0] (sh).starterStdin must be a string',
+    ]);
   });
 
   it('names the entry and the key of an unknown key', () => {
@@ -134,6 +143,17 @@ describe('installCatalogue', () => {
     expect(catalogue.resolve('nope')).toBeUndefined();
   });
 
+  it('hands a version command its stdin, for tools that have no version flag', async () => {
+    const version = { argv: ['sh'], stdin: 'echo 4.5.6\n', pattern: '(\\d+\\.\\d+\\.\\d+)' };
+    const catalogue = await installCatalogue(
+      parseCatalogue({ languages: [entry({ version })] }, 'test.yaml'),
+    );
+    expect(catalogue.list()[0]?.installedVersion).toBe('4.5.6');
+    expect(problemsOf({ languages: [entry({ version: { ...version, stdin: 1 } })] })).toEqual([
+      'languages[0] (sh).version.stdin must be a string (what the version command reads)',
+    ]);
+  });
+
   it('lists a language whose tool is missing as unavailable with the reason', async () => {
     const catalogue = await installCatalogue(
       parseCatalogue(
@@ -211,11 +231,51 @@ describe('catalogue files', () => {
       'perl',
       'lua',
       'csharp',
+      'pypy',
+      'haskell',
+      'ocaml',
+      'scala',
+      'clojure',
+      'groovy',
+      'erlang',
+      'elixir',
+      'racket',
+      'commonlisp',
+      'scheme',
+      'prolog',
+      'fortran',
+      'pascal',
+      'cobol',
+      'd',
+      'ada',
+      'objectivec',
+      'r',
+      'octave',
+      'tcl',
+      'awk',
+      'sql',
+      'brainfuck',
+      'zsh',
+      'fish',
+      'raku',
     ]);
   });
 
+  it('gives every shipped language a starter stdin that its starter reads', async () => {
+    for (const language of await readCatalogueFile(defaultCatalogueFile()))
+      expect(language.starterStdin, language.id).toBe('World\n');
+  });
+
   it('ships the aliases users type', async () => {
-    const catalogue = await installCatalogue(await readCatalogueFile(defaultCatalogueFile()));
+    // Every version command of 41 toolchains would take longer than a unit test may: the aliases are
+    // checked on a catalogue whose versions all come from one quick command.
+    const definitions = await readCatalogueFile(defaultCatalogueFile());
+    const catalogue = await installCatalogue(
+      definitions.map((l) => ({
+        ...l,
+        version: { argv: ['sh', '-c', 'echo 1.0.0'], pattern: '(\\d+\\.\\d+\\.\\d+)' },
+      })),
+    );
     const expected: Record<string, string> = {
       python3: 'python',
       py: 'python',
@@ -227,6 +287,24 @@ describe('catalogue files', () => {
       'c#': 'csharp',
       'C#': 'csharp',
       'lua5.4': 'lua',
+      hs: 'haskell',
+      clj: 'clojure',
+      erl: 'erlang',
+      lisp: 'commonlisp',
+      guile: 'scheme',
+      swipl: 'prolog',
+      f90: 'fortran',
+      fpc: 'pascal',
+      cobc: 'cobol',
+      gnat: 'ada',
+      objc: 'objectivec',
+      rscript: 'r',
+      matlab: 'octave',
+      gawk: 'awk',
+      sqlite: 'sql',
+      bf: 'brainfuck',
+      perl6: 'raku',
+      pypy3: 'pypy',
     };
     for (const [alias, id] of Object.entries(expected)) expect(catalogue.resolve(alias)?.id, alias).toBe(id);
   });

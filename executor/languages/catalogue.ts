@@ -70,6 +70,7 @@ const ENTRY_KEYS = {
   compileLimits: true,
   editorMode: true,
   starter: true,
+  starterStdin: false,
   supportFiles: false,
   warm: false,
 } as const satisfies Record<keyof LanguageDefinition, boolean>;
@@ -194,11 +195,11 @@ function checkEntry(where: string, raw: unknown, problems: Problems): LanguageDe
   const compile = raw['compile'] === null ? null : checkArgv(`${at}.compile`, raw['compile'], problems);
   const run = checkArgv(`${at}.run`, raw['run'], problems);
 
-  let version = { argv: [] as string[], pattern: '' };
+  let version: LanguageDefinition['version'] = { argv: [], pattern: '' };
   const rawVersion = raw['version'];
   if (!isRecord(rawVersion)) problems.push(`${at}.version must be a mapping with argv and pattern`);
   else {
-    checkKeys(`${at}.version`, rawVersion, ['argv', 'pattern'], problems);
+    checkKeys(`${at}.version`, rawVersion, ['argv', 'pattern', 'stdin'], problems);
     const argv =
       isStringArray(rawVersion['argv']) && rawVersion['argv'].length > 0 ? rawVersion['argv'] : null;
     if (!argv) problems.push(`${at}.version.argv must be a non-empty list of strings`);
@@ -213,7 +214,11 @@ function checkEntry(where: string, raw: unknown, problems: Problems): LanguageDe
         problems.push(`${at}.version.pattern is not a valid regular expression: ${(error as Error).message}`);
       }
     }
-    version = { argv: argv ?? [], pattern };
+    const stdin = rawVersion['stdin'];
+    if (stdin !== undefined && typeof stdin !== 'string')
+      problems.push(`${at}.version.stdin must be a string (what the version command reads)`);
+    version =
+      typeof stdin === 'string' ? { argv: argv ?? [], pattern, stdin } : { argv: argv ?? [], pattern };
   }
 
   const packages = isStringArray(raw['packages']) ? raw['packages'] : [];
@@ -262,10 +267,21 @@ function checkEntry(where: string, raw: unknown, problems: Problems): LanguageDe
     compileLimits: checkLimits(`${at}.compileLimits`, raw['compileLimits'], problems),
     editorMode: checkString(`${at}.editorMode`, raw['editorMode'], /^[a-z0-9+#-]+$/, problems),
     starter: checkString(`${at}.starter`, raw['starter'], null, problems),
+    starterStdin: checkStarterStdin(`${at}.starterStdin`, raw['starterStdin'], problems),
     supportFiles,
     warm: raw['warm'] === undefined ? null : checkWarm(`${at}.warm`, raw['warm'], run, problems),
   };
   return problems.length === before ? definition : null;
+}
+
+/** The input the editor fills in beside the starter; a starter that reads nothing needs none. */
+function checkStarterStdin(where: string, value: unknown, problems: Problems): string {
+  if (value === undefined) return '';
+  if (typeof value !== 'string') {
+    problems.push(`${where} must be a string`);
+    return '';
+  }
+  return value;
 }
 
 /** A warm start needs its start-up code, and a run command of the form `interpreter {source} ...`. */
@@ -327,10 +343,15 @@ interface Detected {
 /** Version results per (argv, pattern): the host's toolchains do not change while a process runs. */
 const detectedVersions = new Map<string, Promise<Detected>>();
 
-function runVersionCommand(argv: readonly string[], pattern: string, timeoutMs: number): Promise<Detected> {
+function runVersionCommand(
+  argv: readonly string[],
+  pattern: string,
+  stdin: string | undefined,
+  timeoutMs: number,
+): Promise<Detected> {
   return new Promise((resolve) => {
     const [command, ...args] = argv as [string, ...string[]];
-    execFile(
+    const child = execFile(
       command,
       args,
       {
@@ -357,6 +378,10 @@ function runVersionCommand(argv: readonly string[], pattern: string, timeoutMs: 
         resolve({ version: null, reason: `${argv.join(' ')} printed no version matching ${pattern}` });
       },
     );
+    // A tool without a version flag (tclsh) is asked on stdin; the others get an empty, closed stdin
+    // so that none waits for input. A tool that exits before reading is not an error.
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(stdin ?? '');
   });
 }
 
@@ -364,10 +389,11 @@ export function detectVersion(
   language: Pick<LanguageDefinition, 'version'>,
   timeoutMs = 15_000,
 ): Promise<Detected> {
-  const key = JSON.stringify([language.version.argv, language.version.pattern]);
+  const { argv, pattern, stdin } = language.version;
+  const key = JSON.stringify([argv, pattern, stdin ?? null]);
   let detected = detectedVersions.get(key);
   if (!detected) {
-    detected = runVersionCommand(language.version.argv, language.version.pattern, timeoutMs);
+    detected = runVersionCommand(argv, pattern, stdin, timeoutMs);
     detectedVersions.set(key, detected);
   }
   return detected;

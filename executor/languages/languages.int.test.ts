@@ -23,6 +23,13 @@ interface LanguageCase {
   readonly crash: string;
   readonly crashMessage: RegExp;
   readonly crashExit: { exitCode: number } | { signal: string };
+  /**
+   * Brainfuck has no run-time errors: its failing program loops until the time limit stops it, and
+   * this verdict replaces the runtime-error checks.
+   */
+  readonly crashVerdict?: 'time_limit_exceeded';
+  /** Input of the echo program when the interpreter cannot copy every byte (beef treats cells as UTF-8 text). */
+  readonly echoInput?: string;
 }
 
 const CASES: Record<string, LanguageCase> = {
@@ -140,6 +147,228 @@ const CASES: Record<string, LanguageCase> = {
     crashMessage: /InvalidOperationException: boom/,
     crashExit: { exitCode: 1 },
   },
+  pypy: {
+    echo: 'import sys\nsys.stdout.write(sys.stdin.read())\n',
+    broken: 'print("unclosed"\n',
+    brokenMessage: /SyntaxError/,
+    crash: 'raise ValueError("boom")\n',
+    crashMessage: /ValueError: boom/,
+    crashExit: { exitCode: 1 },
+  },
+  haskell: {
+    echo: 'main :: IO ()\nmain = getContents >>= putStr\n',
+    broken: 'main :: IO ()\nmain = putStrLn (1 :: Int)\n',
+    brokenMessage: /Couldn't match/,
+    crash: 'main :: IO ()\nmain = error "boom"\n',
+    crashMessage: /boom/,
+    crashExit: { exitCode: 1 },
+  },
+  ocaml: {
+    echo: 'let () =\n  set_binary_mode_in stdin true;\n  set_binary_mode_out stdout true;\n  let buffer = Bytes.create 4096 in\n  let rec copy () =\n    let n = input stdin buffer 0 4096 in\n    if n > 0 then (output stdout buffer 0 n; copy ())\n  in\n  copy ()\n',
+    broken: 'let () = print_string 1\n',
+    brokenMessage: /has type int/,
+    crash: 'let () = failwith "boom"\n',
+    crashMessage: /Failure\("boom"\)/,
+    crashExit: { exitCode: 2 },
+  },
+  scala: {
+    echo: 'object Main {\n  def main(args: Array[String]): Unit = {\n    val buffer = new Array[Byte](4096)\n    var n = System.in.read(buffer)\n    while (n > 0) { System.out.write(buffer, 0, n); n = System.in.read(buffer) }\n    System.out.flush()\n  }\n}\n',
+    broken: 'object Main {\n  def main(args: Array[String]): Unit = { val x: Int = "s" }\n}\n',
+    brokenMessage: /type mismatch/,
+    crash:
+      'object Main {\n  def main(args: Array[String]): Unit = throw new IllegalStateException("boom")\n}\n',
+    crashMessage: /IllegalStateException: boom/,
+    crashExit: { exitCode: 1 },
+  },
+  clojure: {
+    echo: '(.transferTo System/in System/out)\n(.flush System/out)\n',
+    broken: '(println "x"\n',
+    brokenMessage: /EOF while reading/,
+    crash: '(throw (IllegalStateException. "boom"))\n',
+    crashMessage: /boom/,
+    crashExit: { exitCode: 1 },
+  },
+  groovy: {
+    echo: 'System.out << System.in\nSystem.out.flush()\n',
+    broken: 'println("x"\n',
+    brokenMessage: /unexpected token|expecting/,
+    crash: 'throw new IllegalStateException("boom")\n',
+    crashMessage: /IllegalStateException: boom/,
+    crashExit: { exitCode: 1 },
+  },
+  erlang: {
+    echo: '-module(main).\n-export([main/1]).\n\nmain(_) ->\n    ok = io:setopts(standard_io, [binary, {encoding, latin1}]),\n    copy().\n\ncopy() ->\n    case file:read(standard_io, 4096) of\n        {ok, Data} -> ok = file:write(standard_io, Data), copy();\n        eof -> ok\n    end.\n',
+    broken: '-module(main).\n-export([main/1]).\n\nmain(_) -> io:format("x"\n',
+    brokenMessage: /syntax error/,
+    crash: '-module(main).\n-export([main/1]).\n\nmain(_) -> erlang:error(boom).\n',
+    crashMessage: /boom/,
+    crashExit: { exitCode: 1 },
+  },
+  elixir: {
+    echo: 'IO.binwrite(IO.binread(:stdio, :eof))\n',
+    broken: 'IO.puts("x"\n',
+    brokenMessage: /TokenMissingError|SyntaxError|missing terminator/,
+    crash: 'raise "boom"\n',
+    crashMessage: /\(RuntimeError\) boom/,
+    crashExit: { exitCode: 1 },
+  },
+  racket: {
+    echo: '#lang racket/base\n(require racket/port)\n(copy-port (current-input-port) (current-output-port))\n',
+    broken: '#lang racket/base\n(display "x"\n',
+    brokenMessage: /expected a `\)`/,
+    crash: '#lang racket/base\n(error "boom")\n',
+    crashMessage: /boom/,
+    crashExit: { exitCode: 1 },
+  },
+  commonlisp: {
+    echo: "(loop with buffer = (make-array 4096 :element-type '(unsigned-byte 8))\n      with in = (sb-sys:make-fd-stream 0 :input t :element-type '(unsigned-byte 8))\n      with out = (sb-sys:make-fd-stream 1 :output t :element-type '(unsigned-byte 8))\n      for n = (read-sequence buffer in)\n      while (plusp n)\n      do (write-sequence buffer out :end n)\n      finally (finish-output out))\n",
+    broken: '(print "x"\n',
+    brokenMessage: /end of file/i,
+    crash: '(error "boom")\n',
+    crashMessage: /boom/,
+    crashExit: { exitCode: 1 },
+  },
+  scheme: {
+    echo: '(use-modules (ice-9 binary-ports))\n(let ((data (get-bytevector-all (current-input-port))))\n  (unless (eof-object? data) (put-bytevector (current-output-port) data)))\n',
+    broken: '(display "x"\n',
+    brokenMessage: /unexpected end of input/,
+    crash: '(error "boom")\n',
+    crashMessage: /boom/,
+    crashExit: { exitCode: 1 },
+  },
+  prolog: {
+    echo: ':- initialization(main, main).\n\nmain :-\n    set_stream(user_input, type(binary)),\n    set_stream(user_output, type(binary)),\n    copy_stream_data(user_input, user_output).\n',
+    broken: ':- initialization(main, main).\n\nmain :- write(x.\n',
+    brokenMessage: /Syntax error/,
+    crash: ':- initialization(main, main).\n\nmain :- throw(error(domain_error(boom, here), _)).\n',
+    crashMessage: /boom/,
+    crashExit: { exitCode: 2 },
+  },
+  fortran: {
+    echo: "program main\n  use, intrinsic :: iso_c_binding, only: c_int\n  implicit none\n  interface\n    function getchar() bind(c, name='getchar')\n      import :: c_int\n      integer(c_int) :: getchar\n    end function getchar\n    function putchar(c) bind(c, name='putchar')\n      import :: c_int\n      integer(c_int), value :: c\n      integer(c_int) :: putchar\n    end function putchar\n  end interface\n  integer(c_int) :: c, ignored\n  do\n    c = getchar()\n    if (c < 0) exit\n    ignored = putchar(c)\n  end do\nend program main\n",
+    broken: 'program main\n  integer :: x\n  x = "s"\nend program main\n',
+    brokenMessage: /Cannot convert CHARACTER/,
+    crash: 'program main\n  error stop "boom"\nend program main\n',
+    crashMessage: /boom/,
+    crashExit: { exitCode: 1 },
+  },
+  pascal: {
+    echo: 'program Main;\nvar\n  c: char;\nbegin\n  while not eof(input) do\n  begin\n    read(input, c);\n    write(output, c);\n  end;\nend.\n',
+    broken: "program Main;\nvar x: integer;\nbegin\n  x := 'text';\nend.\n",
+    brokenMessage: /Incompatible types/,
+    crash: "program Main;\n{$mode objfpc}\nuses SysUtils;\nbegin\n  raise Exception.Create('boom');\nend.\n",
+    crashMessage: /boom/,
+    crashExit: { exitCode: 217 },
+  },
+  cobol: {
+    echo: 'IDENTIFICATION DIVISION.\nPROGRAM-ID. MAIN.\nDATA DIVISION.\nWORKING-STORAGE SECTION.\n01 WS-CHAR BINARY-LONG.\n01 WS-IGNORED BINARY-LONG.\nPROCEDURE DIVISION.\n    CALL STATIC "getchar" RETURNING WS-CHAR\n    PERFORM UNTIL WS-CHAR < 0\n        CALL STATIC "putchar" USING BY VALUE WS-CHAR RETURNING WS-IGNORED\n        CALL STATIC "getchar" RETURNING WS-CHAR\n    END-PERFORM\n    STOP RUN.\n',
+    broken:
+      'IDENTIFICATION DIVISION.\nPROGRAM-ID. MAIN.\nPROCEDURE DIVISION.\n    DISPLAY WS-UNDEFINED\n    STOP RUN.\n',
+    brokenMessage: /WS-UNDEFINED.* is not defined/,
+    crash:
+      'IDENTIFICATION DIVISION.\nPROGRAM-ID. MAIN.\nPROCEDURE DIVISION.\n    DISPLAY "boom" UPON SYSERR\n    STOP RUN RETURNING 3.\n',
+    crashMessage: /boom/,
+    crashExit: { exitCode: 3 },
+  },
+  d: {
+    echo: 'import std.stdio;\n\nvoid main() {\n    foreach (ubyte[] chunk; stdin.byChunk(4096)) stdout.rawWrite(chunk);\n}\n',
+    broken: 'void main() { int x = "s"; }\n',
+    brokenMessage: /cannot implicitly convert/,
+    crash: 'void main() { throw new Exception("boom"); }\n',
+    crashMessage: /Exception.*boom/,
+    crashExit: { exitCode: 1 },
+  },
+  ada: {
+    echo: "with Ada.Text_IO; use Ada.Text_IO;\nwith Ada.Text_IO.Text_Streams; use Ada.Text_IO.Text_Streams;\nwith Ada.IO_Exceptions;\n\nprocedure Main is\n   C : Character;\nbegin\n   loop\n      Character'Read (Stream (Standard_Input), C);\n      Character'Write (Stream (Standard_Output), C);\n   end loop;\nexception\n   when Ada.IO_Exceptions.End_Error => null;\nend Main;\n",
+    broken: 'procedure Main is\n   X : Integer := "s";\nbegin\n   null;\nend Main;\n',
+    brokenMessage: /expected type "Standard.Integer"/,
+    crash: 'procedure Main is\nbegin\n   raise Program_Error with "boom";\nend Main;\n',
+    crashMessage: /PROGRAM_ERROR : boom/,
+    crashExit: { exitCode: 1 },
+  },
+  objectivec: {
+    echo: '#include <stdio.h>\nint main(void) { int c; while ((c = getchar()) != EOF) putchar(c); return 0; }\n',
+    broken:
+      '#import <objc/Object.h>\n@interface Greeter : Object\n@end\nint main(void) { [Greeter undefined_method]; return undeclared_name; }\n',
+    brokenMessage: /.undeclared_name. undeclared/,
+    crash: '#include <stdio.h>\n#include <stdlib.h>\nint main(void) { fputs("boom\\n", stderr); abort(); }\n',
+    crashMessage: /boom/,
+    crashExit: { signal: 'SIGABRT' },
+  },
+  r: {
+    echo: 'input <- file("stdin", "rb")\ndata <- readBin(input, "raw", 1e6)\nclose(input)\ncat(rawToChar(data))\n',
+    broken: 'print("x"\n',
+    brokenMessage: /unexpected end of input/,
+    crash: 'stop("boom")\n',
+    crashMessage: /Error: boom/,
+    crashExit: { exitCode: 1 },
+  },
+  octave: {
+    echo: "data = fread(stdin, Inf, 'uint8');\nfwrite(stdout, data, 'uint8');\n",
+    broken: 'x = (1 + ;\n',
+    brokenMessage: /parse error/,
+    crash: 'error("boom");\n',
+    crashMessage: /error: boom/,
+    crashExit: { exitCode: 1 },
+  },
+  tcl: {
+    echo: 'fconfigure stdin -translation binary\nfconfigure stdout -translation binary\nputs -nonewline [read stdin]\n',
+    broken: 'puts "x\n',
+    brokenMessage: /missing "/,
+    crash: 'error "boom"\n',
+    crashMessage: /boom/,
+    crashExit: { exitCode: 1 },
+  },
+  awk: {
+    echo: 'BEGIN { RS = "^$"; ORS = "" }\n{ print }\n',
+    broken: 'BEGIN { print ( }\n',
+    brokenMessage: /syntax error/,
+    crash: 'BEGIN { print "boom" > "/dev/stderr"; exit 3 }\n',
+    crashMessage: /boom/,
+    crashExit: { exitCode: 3 },
+  },
+  sql: {
+    echo: "CREATE TABLE input (data TEXT);\n.mode ascii\n.import '|cat' input\n.mode list\n.separator '' ''\nSELECT data FROM input;\n",
+    broken: 'SELEC 1;\n',
+    brokenMessage: /syntax error/,
+    crash: "SELECT json('boom');\n",
+    crashMessage: /malformed JSON/,
+    crashExit: { exitCode: 1 },
+  },
+  brainfuck: {
+    echo: ',[.,]\n',
+    echoInput: 'line one\n  indented line two\t\n\nlast line without newline',
+    broken: '+[.\n',
+    brokenMessage: /unmatched|bracket|\[/i,
+    crash: '+[]\n',
+    crashMessage: /^$/,
+    crashExit: { exitCode: 0 },
+    crashVerdict: 'time_limit_exceeded',
+  },
+  zsh: {
+    echo: 'cat\n',
+    broken: 'fi\n',
+    brokenMessage: /parse error/,
+    crash: 'echo boom >&2\nexit 3\n',
+    crashMessage: /boom/,
+    crashExit: { exitCode: 3 },
+  },
+  fish: {
+    echo: 'cat\n',
+    broken: 'if true\necho x\n',
+    brokenMessage: /Missing end/,
+    crash: 'echo boom >&2\nexit 3\n',
+    crashMessage: /boom/,
+    crashExit: { exitCode: 3 },
+  },
+  raku: {
+    echo: '$*OUT.write($*IN.slurp(:bin));\n',
+    broken: 'say "x;\n',
+    brokenMessage: /Unable to parse|Couldn't find terminator/,
+    crash: 'die "boom";\n',
+    crashMessage: /boom/,
+    crashExit: { exitCode: 1 },
+  },
 };
 
 const ECHO_INPUT = 'line one\n  indented line two\t\n\nlast line without newline ünïcødé';
@@ -188,8 +417,10 @@ describe.each(Object.entries(CASES))('%s', (id, program) => {
     expect(language?.available).toBe(true);
   });
 
-  it('runs its starter program, which greets the line read from stdin', async () => {
-    const result = await run(id, catalogue.resolve(id)!.starter, 'World\n');
+  it('runs its starter program with the starter stdin the editor fills in, and greets', async () => {
+    const language = catalogue.resolve(id)!;
+    expect(language.starterStdin).toBe('World\n');
+    const result = await run(id, language.starter, language.starterStdin);
     expect(result.tests[0]?.result.stderr.toString()).toBe('');
     expect(result.tests[0]?.result.stdout.toString()).toBe('Hello, World!\n');
     expect(result.verdict).toBe('accepted');
@@ -198,8 +429,9 @@ describe.each(Object.entries(CASES))('%s', (id, program) => {
   });
 
   it('copies stdin to stdout exactly', async () => {
-    const result = await run(id, program.echo, ECHO_INPUT);
-    expect(result.tests[0]?.result.stdout.toString()).toBe(ECHO_INPUT);
+    const input = program.echoInput ?? ECHO_INPUT;
+    const result = await run(id, program.echo, input);
+    expect(result.tests[0]?.result.stdout.toString()).toBe(input);
     expect(result.verdict).toBe('accepted');
   });
 
@@ -218,6 +450,7 @@ describe.each(Object.entries(CASES))('%s', (id, program) => {
 
   it('reports a program that fails while running as a runtime error', async () => {
     const result = await run(id, program.crash);
+    if (program.crashVerdict) return void expect(result.verdict).toBe(program.crashVerdict);
     expect(result.verdict).toBe('runtime_error');
     const test = result.tests[0]!.result;
     expect(test.stderr.toString()).toMatch(program.crashMessage);

@@ -20,8 +20,11 @@ export interface LanguageDefinition {
   readonly sourceFile: string;
   readonly compile: readonly string[] | null;
   readonly run: readonly string[];
-  /** The command whose output reveals the installed version, and a regex with one capture group. */
-  readonly version: { readonly argv: readonly string[]; readonly pattern: string };
+  /**
+   * The command whose output reveals the installed version, a regex with one capture group, and what
+   * the command reads on stdin for tools that have no version flag (tclsh).
+   */
+  readonly version: { readonly argv: readonly string[]; readonly pattern: string; readonly stdin?: string };
   /** Debian packages that provide the toolchain. */
   readonly packages: readonly string[];
   /** Extra environment for compile and run (PATH and HOME are set by the executor). */
@@ -34,6 +37,8 @@ export interface LanguageDefinition {
   readonly editorMode: string;
   /** A short program that reads a line from stdin and greets it; shown in the editor. */
   readonly starter: string;
+  /** The input the editor pre-fills beside the starter, so that its first run succeeds ('' when unset). */
+  readonly starterStdin: string;
   /**
    * Files the toolchain needs beside the submission (for example ambient declarations that let `tsc`
    * type-check Node's globals without `@types/node`). A submitted file of the same path wins.

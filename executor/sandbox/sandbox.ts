@@ -43,6 +43,13 @@ export const DEFAULT_ETC: readonly string[] = [
   'python3',
   'python3.11',
   'perl',
+  // R's ldpaths and Renviron, Racket's collection paths, GnuCOBOL's dialect files, Free Pascal's
+  // unit paths (fpc.cfg links through alternatives to the versioned file).
+  'R',
+  'racket',
+  'gnucobol',
+  'fpc.cfg',
+  'fpc-3.2.2.cfg',
 ];
 
 export const DEFAULT_UID_BASE = 61000;

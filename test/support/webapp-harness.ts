@@ -50,6 +50,7 @@ export function fakeLanguage(id: string, compiled: boolean, available = true): I
     compileLimits: {},
     editorMode: id,
     starter: '',
+    starterStdin: '',
     available,
     installedVersion: available ? '1.2.3' : null,
     unavailableReason: available ? null : 'not installed',

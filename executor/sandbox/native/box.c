@@ -208,6 +208,15 @@ static void build_root(void) {
     snprintf(dst, sizeof dst, ROOT "/%s", dirs[i]);
     if (mkdir(dst, 0755) < 0) fail(STEP_ROOT);
   }
+  /*
+   * Debian's GHC keeps its global package database under /var (/usr/lib/ghc/package.conf.d is a link to
+   * it); without it not even `base` is found. Only that directory is shown, read-only, and only when
+   * the host has it.
+   */
+  if (access("/var/lib/ghc", F_OK) == 0) {
+    if (mkdir(ROOT "/var", 0755) < 0 || mkdir(ROOT "/var/lib", 0755) < 0) fail(STEP_ROOT);
+    mirror("/var/lib/ghc", ROOT "/var/lib/ghc");
+  }
   build_etc();
   build_dev();
   mount_proc();
