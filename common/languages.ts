@@ -14,6 +14,8 @@ export interface PublishedLanguage {
   readonly compiled: boolean;
   readonly editorMode: string;
   readonly starter: string;
+  /** What the editor pre-fills as stdin beside the starter. Absent from executors older than the field. */
+  readonly starterStdin?: string;
 }
 
 /** Finds a language by id or alias, case-insensitively. */

@@ -61,6 +61,7 @@ export function publishedLanguages(list: readonly InstalledLanguage[]): Publishe
     compiled: l.compile !== null,
     editorMode: l.editorMode,
     starter: l.starter,
+    starterStdin: l.starterStdin,
   }));
 }
 

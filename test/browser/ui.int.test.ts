@@ -82,6 +82,17 @@ afterAll(async () => {
 describe('the web UI', () => {
   let permalink = '';
 
+  it("runs a newcomer's starter as shown: the stdin box holds the line the starter reads", async () => {
+    const page = await browser.newPage();
+    await openEditor(page);
+    await page.selectOption('#language', 'python');
+    expect(await page.locator('#stdin').inputValue()).toBe('World\n');
+    await page.click('#run');
+    expect(await waitForVerdict(page)).toBe('Accepted');
+    expect(await page.locator('pre[data-stream="stdout"]').textContent()).toBe('Hello, World!\n');
+    await page.close();
+  });
+
   it('runs a Python program that reads stdin, streams its output, then shows the verdict', async () => {
     const page = await browser.newPage();
     await openPythonEditor(page, STREAMING_PYTHON);

@@ -158,6 +158,7 @@ export const LanguageView = Type.Object({
   compiled: Type.Boolean(),
   editor_mode: Type.String(),
   starter: Type.String(),
+  starter_stdin: Type.String(),
 });
 
 export const StatusView = Type.Object({

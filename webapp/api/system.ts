@@ -110,6 +110,7 @@ export function systemRoutes(ctx: ApiContext): FastifyPluginCallbackTypebox {
           compiled: l.compiled,
           editor_mode: l.editorMode,
           starter: l.starter,
+          starter_stdin: l.starterStdin ?? '',
         })),
     );
 

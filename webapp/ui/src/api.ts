@@ -13,6 +13,8 @@ export interface Language {
   readonly available: boolean;
   readonly editorMode: string | null;
   readonly starter: string | null;
+  /** The input the starter reads, put in the stdin box with it. */
+  readonly starterStdin: string | null;
 }
 
 export interface RunResult {
@@ -207,6 +209,7 @@ export function parseLanguages(value: unknown): Language[] {
       available: raw['available'] !== false,
       editorMode: str(pick(raw, 'editor_mode', 'editorMode')),
       starter: str(raw['starter']),
+      starterStdin: str(pick(raw, 'starter_stdin', 'starterStdin')),
     };
   });
 }

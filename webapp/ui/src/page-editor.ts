@@ -101,7 +101,11 @@ export function editorPage(main: HTMLElement): void {
     current = lang;
     if (!lang) return;
     select.value = lang.id;
+    const showsStarter = draft.sources[lang.id] === undefined;
     editor.setText(draft.sources[lang.id] ?? starterFor(lang));
+    // The starter reads a line: with an empty stdin box its first run would fail (Python's EOFError),
+    // so the input it expects goes in, never over anything the person typed.
+    if (showsStarter && stdin.value === '' && lang.starterStdin) stdin.value = lang.starterStdin;
     void editor.setMode(modeName(lang.editorMode, lang.id));
     persist();
   };
