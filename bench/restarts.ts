@@ -5,9 +5,13 @@
  * (append-only file, fsync every second, as in the Swarm manifest) and a Postgres of its own, and for
  * each of executor, Redis, Postgres and webapp: sends SUBMISSIONS Python submissions at RATE per second,
  * SIGKILLs that part KILL_AT_MS in, and starts it again RESTART_AFTER_MS later (Swarm's restart of a
- * task). Clients do not retry. Then it waits for every accepted submission to finish and prints, per
- * part: accepted, rejected (by status or error), lost (accepted, never finished) and run twice.
+ * task). Clients do not retry; with BENCH_CLIENTS=retry each sends an Idempotency-Key and repeats a
+ * POST whose connection failed or that got a 503, with backoff, for up to CLIENT_PATIENCE_MS, as a
+ * careful client (or the browser UI) does. BENCH_PARTS=webapp,redis picks parts. Then it waits for
+ * every accepted submission to finish and prints, per part: accepted, rejected (by status or error),
+ * lost (accepted, never finished) and run twice (a run delivered again, or a submission stored twice).
  */
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { startDisposablePostgres, startDisposableRedis } from '../test/support/disposable-servers.js';
@@ -21,8 +25,13 @@ const RATE = Number(process.env.BENCH_RATE ?? 40);
 const KILL_AT_MS = 3_000;
 const RESTART_AFTER_MS = Number(process.env.BENCH_RESTART_AFTER_MS ?? 2_000);
 const SETTLE_MS = 90_000;
-const PARTS = ['executor', 'redis', 'postgres', 'webapp'] as const;
-type Part = (typeof PARTS)[number];
+const ALL_PARTS = ['executor', 'redis', 'postgres', 'webapp'] as const;
+type Part = (typeof ALL_PARTS)[number];
+const PARTS: readonly Part[] = process.env.BENCH_PARTS
+  ? ALL_PARTS.filter((p) => process.env.BENCH_PARTS?.split(',').includes(p))
+  : ALL_PARTS;
+const RETRYING = process.env.BENCH_CLIENTS === 'retry';
+const CLIENT_PATIENCE_MS = 30_000;
 
 interface Row {
   readonly part: Part;
@@ -70,8 +79,11 @@ async function main(): Promise<void> {
     await db.end().catch(() => undefined);
     await Promise.all([redis.close(), postgres.close()]);
   }
+  const clients = RETRYING
+    ? `clients repeat a failed POST with its Idempotency-Key for up to ${CLIENT_PATIENCE_MS / 1000} s`
+    : 'clients do not retry';
   console.log(
-    `\nrestarts: ${SUBMISSIONS} submissions at ${RATE}/s, one part SIGKILLed ${KILL_AT_MS / 1000} s in and started ${RESTART_AFTER_MS / 1000} s later; clients do not retry\n`,
+    `\nrestarts: ${SUBMISSIONS} submissions at ${RATE}/s, one part SIGKILLed ${KILL_AT_MS / 1000} s in and started ${RESTART_AFTER_MS / 1000} s later; ${clients}\n`,
   );
   console.log('| killed | accepted | rejected | lost | run twice |');
   console.log('| --- | --- | --- | --- | --- |');
@@ -97,19 +109,38 @@ async function scenario(
     reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
   };
   const body = JSON.stringify({ language: 'python', source: `print("${part}")\n` });
-  const submit = async (): Promise<void> => {
+  const once = async (key: string): Promise<{ id?: string; failure?: string; passing: boolean }> => {
     try {
       const response = await fetch(`${url}/api/v1/submissions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...(RETRYING ? { 'idempotency-key': key } : {}) },
         body,
       });
       const json = (await response.json().catch(() => ({}))) as { id?: string; code?: string };
-      if (response.status === 201 && json.id !== undefined) accepted.push(json.id);
-      else reject(`${response.status}${json.code ? ` ${json.code}` : ''}`);
+      if (response.status === 201 && json.id !== undefined) return { id: json.id, passing: false };
+      return {
+        failure: `${response.status}${json.code ? ` ${json.code}` : ''}`,
+        passing: response.status === 503,
+      };
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause;
-      reject(cause?.code ?? 'network error');
+      return { failure: cause?.code ?? 'network error', passing: true };
+    }
+  };
+  const submit = async (): Promise<void> => {
+    const key = randomUUID();
+    const deadline = Date.now() + CLIENT_PATIENCE_MS;
+    for (let delay = 250; ; delay = Math.min(delay * 2, 2_000)) {
+      const { id, failure, passing } = await once(key);
+      if (id !== undefined) {
+        accepted.push(id);
+        return;
+      }
+      if (!RETRYING || !passing || Date.now() + delay > deadline) {
+        reject(failure ?? 'unknown');
+        return;
+      }
+      await sleep(delay);
     }
   };
   const outage = (async () => {
@@ -148,6 +179,14 @@ async function scenario(
     if (finished.size === accepted.length) break;
     await sleep(500);
   }
+  // Rows this scenario stored beyond the submissions its clients were told of: with retrying clients,
+  // a repeated POST that created a second submission (none when the key brings back the first).
+  const { rows: created } = await db.query<{ n: string }>(
+    'SELECT count(*) AS n FROM submissions WHERE created_at >= $1',
+    [new Date(began)],
+  );
+  // Without retries an extra row is a POST whose answer was lost: accepted unknowingly, not run twice.
+  const storedTwice = RETRYING ? Math.max(0, Number(created[0]?.n ?? 0) - new Set(accepted).size) : 0;
   const rejected = SUBMISSIONS - accepted.length;
   return {
     part,
@@ -155,7 +194,7 @@ async function scenario(
     rejected,
     reasons,
     lost: accepted.length - finished.size,
-    runTwice: [...finished.values()].filter((attempts) => attempts > 1).length,
+    runTwice: [...finished.values()].filter((attempts) => attempts > 1).length + storedTwice,
   };
 }
 

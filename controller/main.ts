@@ -40,6 +40,7 @@ import { fetchStatus, formatStatus, type StatusTarget } from './status-cli.js';
 import { SwarmClient } from './swarm/docker.js';
 import { poolOfService } from './desired/pools.js';
 import { DEFAULT_POOL } from '../common/pools.js';
+import { runCloseSteps } from '../common/lifecycle/close-steps.js';
 
 const USAGE = 'usage: controller plan|apply|run -f FILE [--json] [--timeout 5m] | controller status [--json]';
 const COMMANDS = ['plan', 'apply', 'run', 'status'] as const;
@@ -210,15 +211,21 @@ async function daemon(file: string, config: ControllerConfig, logger: Logger): P
   handleSignals(
     logger,
     async () => {
-      const closing = [
-        controller.close(),
-        server.close(),
-        ...(socketServer ? [socketServer.close()] : []),
-        autoscaler.close(),
-        rebalancer.close(),
-      ];
-      await Promise.allSettled(closing);
-      await Promise.allSettled([queue?.close(), redis?.quit()]);
+      // The loops each wait for their pass in progress: side by side, so the slowest alone bounds the stop.
+      await runCloseSteps(
+        [
+          [
+            ['reconciler', () => controller.close()],
+            ['status server', () => server.close()],
+            ['status socket', () => socketServer?.close()],
+            ['autoscaler', () => autoscaler.close()],
+            ['rebalancer', () => rebalancer.close()],
+          ],
+          ['queue source', () => queue?.close()],
+          ['redis', () => redis?.quit()],
+        ],
+        logger,
+      );
     },
     // Inside the 10 s stop grace period swarm:up gives the controller's service.
     8_000,

@@ -2,6 +2,7 @@ import { Registry } from 'prom-client';
 import type { WebappConfig } from '../common/config.js';
 import { createPool } from '../common/db.js';
 import { redisKeys } from '../common/keys.js';
+import { runCloseSteps } from '../common/lifecycle/close-steps.js';
 import type { Logger } from '../common/logger.js';
 import { createRedis } from '../common/redis.js';
 import { SubmissionStore } from '../common/submissions-store.js';
@@ -64,20 +65,20 @@ export async function createWebappContext(
   return {
     ...ctx,
     close() {
-      closing ??= (async () => {
-        const steps: (() => Promise<unknown>)[] = [
-          () => enqueuer.close(),
-          () => Promise.resolve(monitor.close()),
-          () => hub.close(),
-          () => queues.close(),
-          () => queueConnection.quit(),
-          () => redis.quit(),
-          () => pool.end(),
-        ];
-        for (const step of steps) {
-          await step().catch((error: unknown) => logger.warn({ err: error }, 'close step failed'));
-        }
-      })();
+      // The parts first, then the connections this function created and handed to them.
+      closing ??= runCloseSteps(
+        [
+          ['enqueuer', () => enqueuer.close()],
+          ['queue monitor', () => monitor.close()],
+          ['notice hub', () => hub.close()],
+          ['queues', () => queues.close()],
+          ['event subscriber', () => subscriber.quit().catch(() => subscriber.disconnect())],
+          ['queue redis', () => queueConnection.quit()],
+          ['redis', () => redis.quit()],
+          ['postgres', () => pool.end()],
+        ],
+        logger,
+      );
       return closing;
     },
   };

@@ -6,6 +6,7 @@ import { prepareDatabase } from '../common/db.js';
 import type { Logger } from '../common/logger.js';
 import { createRegistry } from '../common/metrics.js';
 import { assertRedisReachable } from '../common/redis.js';
+import { runCloseSteps } from '../common/lifecycle/close-steps.js';
 import { handleSignals } from '../common/signals.js';
 import { Sweeper } from './api/sweeper.js';
 import { buildApp } from './app.js';
@@ -35,10 +36,15 @@ async function run(config: WebappConfig, logger: Logger): Promise<void> {
       // streams end with a reconnect hint) and drop connections.
       ctx.lifecycle.to('draining');
       if (config.drainDelayMs > 0) await sleep(config.drainDelayMs);
-      await app.close().catch((error: unknown) => logger.warn({ err: error }, 'http close failed'));
-      ctx.lifecycle.to('closed');
-      await sweeper.close();
-      await ctx.close();
+      await runCloseSteps(
+        [
+          ['http server', () => app.close()],
+          ['readiness', () => ctx.lifecycle.to('closed')],
+          ['sweeper', () => sweeper.close()],
+          ['connections', () => ctx.close()],
+        ],
+        logger,
+      );
     },
     config.drainDelayMs + config.waitTimeoutMs + 10_000,
   );

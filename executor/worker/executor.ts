@@ -76,6 +76,7 @@ export class Executor {
   private readonly heartbeat: Heartbeat;
   private readonly keys;
   private closing: Promise<void> | undefined;
+  private onCancel: ((channel: string, id: string) => void) | undefined;
 
   constructor(private readonly options: ExecutorOptions) {
     this.keys = redisKeys(options.prefix);
@@ -126,7 +127,8 @@ export class Executor {
       metrics,
     });
     this.jobs = jobs;
-    options.subscriber.on('message', (_channel: string, id: string) => jobs.cancel(id));
+    this.onCancel = (_channel: string, id: string) => jobs.cancel(id);
+    options.subscriber.on('message', this.onCancel);
     await options.subscriber.subscribe(this.keys.cancelChannel);
 
     const queue = poolQueueName(options.pool ?? DEFAULT_POOL);
@@ -190,7 +192,13 @@ export class Executor {
         }, graceMs);
         await closed.finally(() => clearTimeout(timer));
       }
-      await runCloseSteps([['heartbeat', () => this.heartbeat.close()]], this.options.logger);
+      await runCloseSteps(
+        [
+          ['heartbeat', () => this.heartbeat.close()],
+          ['cancel listener', () => this.onCancel && this.options.subscriber.off('message', this.onCancel)],
+        ],
+        this.options.logger,
+      );
       this.transition('stopped');
     })();
     return this.closing;

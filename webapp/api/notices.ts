@@ -18,6 +18,7 @@ export interface WaitOutcome {
 export class NoticeHub {
   private readonly listeners = new Map<string, Set<NoticeListener>>();
   private closed = false;
+  private readonly onMessage = (_channel: string, message: string): void => this.dispatch(message);
 
   private constructor(
     private readonly subscriber: Redis,
@@ -26,7 +27,7 @@ export class NoticeHub {
 
   static async start(subscriber: Redis, channel: string, logger: Logger): Promise<NoticeHub> {
     const hub = new NoticeHub(subscriber, logger);
-    subscriber.on('message', (_channel: string, message: string) => hub.dispatch(message));
+    subscriber.on('message', hub.onMessage);
     await subscriber.subscribe(channel);
     return hub;
   }
@@ -91,10 +92,11 @@ export class NoticeHub {
     return this.listeners.size;
   }
 
-  async close(): Promise<void> {
+  /** Stops fanning out; the subscriber belongs to whoever created it, who closes it afterwards. */
+  close(): void {
     if (this.closed) return;
     this.closed = true;
     this.listeners.clear();
-    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+    this.subscriber.off('message', this.onMessage);
   }
 }
