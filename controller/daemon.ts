@@ -14,6 +14,7 @@ import { formatIssue, loadDesired, type DesiredIssue } from './desired/load.js';
 import type { DesiredFile } from './desired/schema.js';
 import type { ControllerMetrics } from './reconcile/metrics.js';
 import type { Reconciler } from './reconcile/reconciler.js';
+import { conditionsOf, updateConditions, type Condition, type Standing } from './status/conditions.js';
 
 export type DaemonState = 'idle' | 'running' | 'closing' | 'closed';
 export type Trigger = 'start' | 'file' | 'sighup' | 'docker-event' | 'resync' | 'retry';
@@ -33,13 +34,25 @@ export interface DaemonOptions {
   readonly onDesired?: (desired: DesiredFile) => void;
 }
 
+/** What the last pass did; `invalid`: there was no valid desired state to apply. */
+export interface PassResult {
+  readonly result: 'ok' | 'partial' | 'error' | 'invalid';
+  readonly applied: number;
+  readonly failed: number;
+  readonly deferred: number;
+  /** The pass's own failure, for `error`. */
+  readonly error: string | undefined;
+}
+
 export interface DaemonStatus {
   readonly state: DaemonState;
   readonly file: string;
   readonly generation: number;
   readonly lastPassAt: string | undefined;
-  readonly lastPassResult: string | undefined;
+  readonly lastPassResult: PassResult | undefined;
   readonly fileErrors: readonly DesiredIssue[];
+  /** The controller's own: `Ready` once a pass applied everything; `Stalled` while the file is invalid. */
+  readonly conditions: readonly Condition[];
 }
 
 export class ControllerDaemon {
@@ -51,7 +64,8 @@ export class ControllerDaemon {
   #generation = 0;
   #fileErrors: readonly DesiredIssue[] = [];
   #lastPassAt: Date | undefined;
-  #lastPassResult: string | undefined;
+  #lastPassResult: PassResult | undefined;
+  #conditions: Condition[] = [];
   #passing: Promise<void> | undefined;
   #again = false;
   #reload = true;
@@ -79,6 +93,7 @@ export class ControllerDaemon {
       lastPassAt: this.#lastPassAt?.toISOString(),
       lastPassResult: this.#lastPassResult,
       fileErrors: this.#fileErrors,
+      conditions: this.#conditions,
     };
   }
 
@@ -162,9 +177,11 @@ export class ControllerDaemon {
         deferred = await this.#pass(reason);
       } catch (error) {
         this.#log.error({ err: error }, 'reconcile pass failed');
-        this.#lastPassResult = `error: ${error instanceof Error ? error.message : String(error)}`;
+        const message = error instanceof Error ? error.message : String(error);
+        this.#lastPassResult = { result: 'error', applied: 0, failed: 0, deferred: 0, error: message };
         this.#options.metrics.passes.inc({ result: 'error' });
       }
+      this.#judge();
       if (this.#state !== 'running') return;
       if (!this.#again) {
         const delay = deferred > 0 ? (this.#options.retryMs ?? 2_000) : this.resyncMs;
@@ -204,7 +221,7 @@ export class ControllerDaemon {
     if (this.#reload) await this.#reloadFile();
     const desired = this.#desired;
     if (!desired) {
-      this.#lastPassResult = 'no valid desired state yet';
+      this.#lastPassResult = { result: 'invalid', applied: 0, failed: 0, deferred: 0, error: undefined };
       this.#options.metrics.passes.inc({ result: 'invalid' });
       return 0;
     }
@@ -213,13 +230,41 @@ export class ControllerDaemon {
     stop();
     this.#lastPassAt = new Date();
     const outcome = result.failed > 0 ? 'partial' : 'ok';
-    this.#lastPassResult = `${outcome}: applied ${result.applied}, failed ${result.failed}, deferred ${result.deferred}`;
+    const { applied, failed, deferred } = result;
+    this.#lastPassResult = { result: outcome, applied, failed, deferred, error: undefined };
     this.#options.metrics.passes.inc({ result: outcome });
     this.#log[result.applied + result.failed > 0 ? 'info' : 'debug'](
       { reason, ...result, plan: undefined },
       'pass',
     );
     return result.deferred + result.failed;
+  }
+
+  /** The controller's conditions after a pass, from its file and the pass's result. */
+  #judge(): void {
+    const pass = this.#lastPassResult;
+    const counts = pass ? `applied ${pass.applied}, failed ${pass.failed}, deferred ${pass.deferred}` : '';
+    let standing: Standing;
+    if (this.#fileErrors.length > 0) {
+      const kept = this.#desired ? `keeping generation ${this.#generation}` : 'no valid desired state yet';
+      standing = {
+        kind: 'stalled',
+        reason: 'InvalidDesiredState',
+        message: `${this.#fileErrors.length} error(s) in ${this.#options.file}; ${kept}`,
+      };
+    } else if (!pass || pass.result === 'invalid') {
+      standing = { kind: 'reconciling', reason: 'Pending', message: 'no valid desired state yet' };
+    } else if (pass.result === 'error') {
+      standing = { kind: 'stalled', reason: 'PassFailed', message: pass.error ?? 'the pass failed' };
+    } else if (pass.result === 'partial') {
+      standing = { kind: 'stalled', reason: 'PassFailed', message: counts };
+    } else if (pass.deferred > 0) {
+      standing = { kind: 'reconciling', reason: 'Progressing', message: counts };
+    } else {
+      standing = { kind: 'ready', message: counts };
+    }
+    const generation = this.#desired ? this.#generation : undefined;
+    this.#conditions = updateConditions(this.#conditions, conditionsOf(standing, generation));
   }
 
   /** Idempotent; runs every cleanup step even when one throws. */

@@ -43,10 +43,44 @@ const status = {
     file: 'remcode.yaml',
     generation: 3,
     lastPassAt: '2026-01-01T12:00:00.000Z',
-    lastPassResult: 'ok: applied 0, failed 0, deferred 0',
+    lastPassResult: { result: 'ok' as const, applied: 0, failed: 0, deferred: 0, error: undefined },
     fileErrors: [],
+    conditions: [
+      {
+        type: 'Ready' as const,
+        status: 'True' as const,
+        reason: 'Succeeded' as const,
+        message: 'applied 0, failed 0, deferred 0',
+        observedGeneration: 3,
+        lastTransitionTime: '2026-01-01T11:59:00.000Z',
+      },
+    ],
   },
-  services: [{ name: 'executor', condition: 'Ready', desiredReplicas: 1, runningReplicas: 1, message: '' }],
+  services: [
+    {
+      name: 'executor',
+      desiredReplicas: 1,
+      runningReplicas: 0,
+      conditions: [
+        {
+          type: 'Ready' as const,
+          status: 'False' as const,
+          reason: 'Blocked' as const,
+          message: 'update paused',
+          observedGeneration: 3,
+          lastTransitionTime: '2026-01-01T11:59:00.000Z',
+        },
+        {
+          type: 'Stalled' as const,
+          status: 'True' as const,
+          reason: 'Blocked' as const,
+          message: 'update paused',
+          observedGeneration: 3,
+          lastTransitionTime: '2026-01-01T11:59:00.000Z',
+        },
+      ],
+    },
+  ],
   autoscale: [
     {
       service: 'executor',
@@ -65,6 +99,12 @@ describe('controller status', () => {
     expect(text).toContain('scale-in from 3: retiring 1 of 2 executor(s)');
     expect(text).toContain('check backlog (queue): ok, value 6, recommends 3: 6 jobs at 2 per replica');
     expect(text).toContain('12:00:00 1 -> 3 dry_run: dry run: scale out to 3');
+  });
+
+  it('prints the condition that says most, with its reason, message and generation', () => {
+    const text = formatStatus(status);
+    expect(text).toContain('  Ready=True Succeeded: applied 0, failed 0, deferred 0 (generation 3)');
+    expect(text).toMatch(/executor +0\/1 +Stalled=True Blocked: update paused \(generation 3\)/);
   });
 
   it('reads the status from a running controller, and says so when none answers', async () => {

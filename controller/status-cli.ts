@@ -5,16 +5,16 @@
  */
 import { request as httpRequest } from 'node:http';
 import type { ServiceAutoscaleStatus } from './autoscale/autoscaler.js';
-import type { DaemonStatus } from './daemon.js';
+import type { DaemonStatus, PassResult } from './daemon.js';
+import { holds, type Condition } from './status/conditions.js';
 
 interface StatusAnswer {
   readonly controller: DaemonStatus;
   readonly services: readonly {
     name: string;
-    condition: string;
+    conditions: readonly Condition[];
     desiredReplicas: number;
     runningReplicas: number;
-    message: string;
   }[];
   readonly autoscale?: readonly ServiceAutoscaleStatus[];
 }
@@ -71,17 +71,43 @@ export async function fetchStatus(target: StatusTarget): Promise<StatusAnswer> {
 
 const time = (at: number): string => new Date(at).toISOString().slice(11, 19);
 
+/** The condition that says most: Stalled or Reconciling while one holds, else Ready. */
+function headline(conditions: readonly Condition[]): Condition | undefined {
+  return (
+    holds(conditions, 'Stalled') ??
+    holds(conditions, 'Reconciling') ??
+    conditions.find((c) => c.type === 'Ready')
+  );
+}
+
+/** `Stalled=True Blocked: <message> (generation 3)`, or `Unknown` before anything was judged. */
+function describeCondition(condition: Condition | undefined): string {
+  if (!condition) return 'Unknown';
+  const generation =
+    condition.observedGeneration === undefined ? '' : ` (generation ${condition.observedGeneration})`;
+  const message = condition.message ? `: ${condition.message}` : '';
+  return `${condition.type}=${condition.status} ${condition.reason}${message}${generation}`;
+}
+
+function describePass(pass: PassResult | undefined): string {
+  if (!pass) return '-';
+  if (pass.result === 'error') return `error: ${pass.error ?? 'unknown'}`;
+  if (pass.result === 'invalid') return 'no valid desired state yet';
+  return `${pass.result}: applied ${pass.applied}, failed ${pass.failed}, deferred ${pass.deferred}`;
+}
+
 export function formatStatus(status: StatusAnswer): string {
   const lines: string[] = [];
   const c = status.controller;
   lines.push(
-    `controller ${c.state}, generation ${c.generation}, last pass ${c.lastPassAt ?? 'never'}: ${c.lastPassResult ?? '-'}`,
+    `controller ${c.state}, generation ${c.generation}, last pass ${c.lastPassAt ?? 'never'}: ${describePass(c.lastPassResult)}`,
+    `  ${describeCondition(headline(c.conditions))}`,
   );
   for (const issue of c.fileErrors) lines.push(`  file error: ${issue.path}: ${issue.message}`);
   lines.push('', 'services:');
   for (const s of status.services) {
     lines.push(
-      `  ${s.name.padEnd(16)} ${s.condition.padEnd(12)} ${s.runningReplicas}/${s.desiredReplicas}${s.message ? `  ${s.message}` : ''}`,
+      `  ${s.name.padEnd(16)} ${`${s.runningReplicas}/${s.desiredReplicas}`.padEnd(6)} ${describeCondition(headline(s.conditions))}`,
     );
   }
   for (const a of status.autoscale ?? []) {

@@ -254,7 +254,16 @@ describe('controller against a real Swarm', () => {
         ['web', 'stray'].map(async (n) => (await inspectService(`${stack}_${n}`)).Version.Index),
       ),
     ).toEqual(before);
-    expect(r.status().services.find((s) => s.name === 'web')?.condition).toBe('Stalled');
+    const web = r.status().services.find((s) => s.name === 'web');
+    expect(web?.conditions.find((c) => c.type === 'Stalled')).toMatchObject({
+      status: 'True',
+      reason: 'Blocked',
+      observedGeneration: 1,
+    });
+    expect(web?.conditions.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'Blocked',
+    });
     await inspectService(`${stack}_extra`);
   });
 

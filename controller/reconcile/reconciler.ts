@@ -20,18 +20,17 @@ import {
   restartsTasks,
   type EngineFeatures,
 } from '../swarm/spec.js';
+import { conditionsOf, updateConditions, type Condition, type Standing } from '../status/conditions.js';
 import { Backoff } from './backoff.js';
 import type { ControllerMetrics } from './metrics.js';
-
-export type Condition = 'Ready' | 'Reconciling' | 'Stalled';
 
 export interface ServiceStatus {
   name: string;
   desiredReplicas: number;
   runningReplicas: number;
   image: string;
-  condition: Condition;
-  message: string;
+  /** `Ready` always; `Reconciling` or `Stalled` while one holds (controller/status/conditions.ts). */
+  conditions: Condition[];
   lastError: string | undefined;
   lastAppliedGeneration: number | undefined;
 }
@@ -161,11 +160,13 @@ export class Reconciler {
         this.#event(action.name, `error: ${message}`);
         const status = this.#status.get(action.name);
         if (status) status.lastError = message;
-        else if (action.object === 'service')
-          this.#setStatus(action.name, { lastError: message, condition: 'Stalled' });
+        else if (action.object === 'service') {
+          this.#setStatus(action.name, { lastError: message });
+          this.#setStanding(action.name, { kind: 'stalled', reason: 'ApplyFailed', message }, generation);
+        }
       }
     }
-    await this.#refreshStatus(desired, current);
+    await this.#refreshStatus(desired, current, generation);
     return { plan: current, applied, failed, deferred, blocked };
   }
 
@@ -206,7 +207,11 @@ export class Reconciler {
     }
     if (!(await this.#dependenciesReady(desired, action.dependsOn))) {
       log.info({ dependsOn: action.dependsOn }, 'waiting for dependencies to run healthy');
-      this.#setStatus(action.name, { condition: 'Reconciling', message: 'waiting for dependencies' });
+      this.#setStanding(
+        action.name,
+        { kind: 'reconciling', reason: 'DependencyNotReady', message: 'waiting for dependencies' },
+        generation,
+      );
       return false;
     }
     for (let attempt = 0; ; attempt++) {
@@ -285,15 +290,20 @@ export class Reconciler {
       desiredReplicas: 0,
       runningReplicas: 0,
       image: '',
-      condition: 'Reconciling' as Condition,
-      message: '',
+      conditions: [],
       lastError: undefined,
       lastAppliedGeneration: undefined,
     };
     this.#status.set(name, { ...current, ...patch });
   }
 
-  async #refreshStatus(desired: DesiredFile, current: Plan): Promise<void> {
+  /** Judges a service's conditions anew; each keeps its transition time while its status holds. */
+  #setStanding(name: string, standing: Standing, generation: number): void {
+    const previous = this.#status.get(name)?.conditions ?? [];
+    this.#setStatus(name, { conditions: updateConditions(previous, conditionsOf(standing, generation)) });
+  }
+
+  async #refreshStatus(desired: DesiredFile, current: Plan, generation: number): Promise<void> {
     const pending = new Map(current.actions.filter((a) => a.object === 'service').map((a) => [a.name, a]));
     for (const [name, def] of Object.entries(desired.services)) {
       let running = 0;
@@ -306,26 +316,22 @@ export class Reconciler {
       const previous = this.#status.get(name);
       // For an autoscaled service this is its floor; the autoscaler's status has the live target.
       const desiredReplicas = initialReplicas(def);
-      let condition: Condition = running >= desiredReplicas ? 'Ready' : 'Reconciling';
-      let message = condition === 'Ready' ? '' : `${running}/${desiredReplicas} tasks running`;
+      const tasks = `${running}/${desiredReplicas} tasks running`;
+      let standing: Standing =
+        running >= desiredReplicas
+          ? { kind: 'ready', message: tasks }
+          : { kind: 'reconciling', reason: 'Progressing', message: tasks };
       if (action?.kind === 'blocked') {
-        condition = 'Stalled';
-        message = action.reason;
+        standing = { kind: 'stalled', reason: 'Blocked', message: action.reason };
         this.#metrics?.alerts.set({ service: name }, 1);
       } else {
         this.#metrics?.alerts.set({ service: name }, 0);
       }
       if (previous?.lastError !== undefined && this.#backoff.failures(`service/${name}`) > 0) {
-        condition = 'Stalled';
-        message = previous.lastError;
+        standing = { kind: 'stalled', reason: 'ApplyFailed', message: previous.lastError };
       }
-      this.#setStatus(name, {
-        desiredReplicas,
-        runningReplicas: running,
-        image: def.image,
-        condition,
-        message,
-      });
+      this.#setStatus(name, { desiredReplicas, runningReplicas: running, image: def.image });
+      this.#setStanding(name, standing, generation);
       this.#metrics?.replicas.set({ service: name, kind: 'desired' }, desiredReplicas);
       this.#metrics?.replicas.set({ service: name, kind: 'running' }, running);
     }
