@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeFailure, parseSubmission } from './api.js';
+import { ApiError, describeFailure, parseSubmission, withRetries } from './api.js';
 
 describe('describeFailure', () => {
   it.each([
@@ -97,5 +97,38 @@ describe('parseSubmission', () => {
   it('reads a queued submission with nothing else yet', () => {
     const sub = parseSubmission({ id: 'q', state: 'queued', verdict: null, encoding: 'utf8', tests: [] });
     expect(sub).toMatchObject({ id: 'q', state: 'queued', verdict: null, tests: [], compileOutput: null });
+  });
+});
+
+describe('withRetries', () => {
+  /** An attempt that fails with each of `failures` in turn, then answers 'ok'. */
+  const failing = (failures: ApiError[]) => {
+    let calls = 0;
+    return {
+      attempt: () => {
+        const failure = failures[calls++];
+        return failure ? Promise.reject(failure) : Promise.resolve('ok');
+      },
+      calls: () => calls,
+    };
+  };
+
+  it('repeats while the service cannot be reached, or a proxy answers without a RemCode problem', async () => {
+    const f = failing([
+      new ApiError(0, 'network', 'unreachable'),
+      new ApiError(503, 'http_503', 'no server'),
+      new ApiError(502, 'http_502', 'bad gateway'),
+    ]);
+    await expect(withRetries(f.attempt, 10_000)).resolves.toBe('ok');
+    expect(f.calls()).toBe(4);
+  });
+
+  it('gives up a failure RemCode describes, and one that outlasts its patience', async () => {
+    const busy = failing([new ApiError(503, 'queue_full', 'full')]);
+    await expect(withRetries(busy.attempt, 10_000)).rejects.toMatchObject({ code: 'queue_full' });
+    expect(busy.calls()).toBe(1);
+    const down = failing(Array.from({ length: 50 }, () => new ApiError(0, 'network', 'unreachable')));
+    await expect(withRetries(down.attempt, 0)).rejects.toMatchObject({ code: 'network' });
+    expect(down.calls()).toBe(1);
   });
 });
