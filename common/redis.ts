@@ -12,9 +12,29 @@ export interface RedisOptions {
   readonly name: string;
 }
 
+/**
+ * The URL and credentials as ioredis takes them. ioredis reads `redis://NAME@host` as a password, not a
+ * user name, so a user name in the URL (a Redis ACL user, docs/operations.md) is passed on its own.
+ */
+function target(
+  url: string,
+  password: string | undefined,
+): [string, { username?: string; password?: string }] {
+  const parsed = new URL(url);
+  const username = decodeURIComponent(parsed.username);
+  const secret = password ?? (parsed.password === '' ? undefined : decodeURIComponent(parsed.password));
+  parsed.username = '';
+  parsed.password = '';
+  return [
+    parsed.toString(),
+    { ...(username !== '' ? { username } : {}), ...(secret !== undefined ? { password: secret } : {}) },
+  ];
+}
+
 export function createRedis(options: RedisOptions, logger: Logger): Redis {
-  const redis = new Redis(options.url, {
-    ...(options.password !== undefined ? { password: options.password } : {}),
+  const [url, credentials] = target(options.url, options.password);
+  const redis = new Redis(url, {
+    ...credentials,
     connectionName: options.name,
     lazyConnect: false,
     // BullMQ requires null here for its blocking connections.
@@ -43,8 +63,9 @@ export class RedisUnreachableError extends Error {
 
 /** One quick connection attempt, so a program can say "Redis is not reachable" instead of retrying forever. */
 export async function assertRedisReachable(options: Pick<RedisOptions, 'url' | 'password'>): Promise<void> {
-  const redis = new Redis(options.url, {
-    ...(options.password !== undefined ? { password: options.password } : {}),
+  const [url, credentials] = target(options.url, options.password);
+  const redis = new Redis(url, {
+    ...credentials,
     lazyConnect: true,
     connectTimeout: 5_000,
     maxRetriesPerRequest: 0,

@@ -6,5 +6,6 @@ RUN apt-get update -qq \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 COPY manifests/images/redis/entrypoint.sh /usr/local/bin/remcode-redis
 COPY manifests/images/redis/health.sh /usr/local/bin/remcode-redis-health
+COPY manifests/images/redis/users.acl /usr/local/share/remcode-redis/users.acl
 EXPOSE 6379
 ENTRYPOINT ["/usr/local/bin/remcode-redis"]
