@@ -1,14 +1,8 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import {
-  DEFAULT_LIMITS,
-  LimitParseError,
-  MAX_LIMITS,
-  parseBytes,
-  parseDurationMs,
-  parseLimitList,
-} from './limits.js';
+import { DEFAULT_LIMITS, MAX_LIMITS, parseLimitList } from './limits.js';
 import type { SubmissionLimits } from './limits.js';
+import { UnitParseError, parseBytes, parseDurationMs } from './units.js';
 import { DEFAULT_POOL, POOL_NAME } from './pools.js';
 
 /**
@@ -164,7 +158,7 @@ function parseWith<T>(env: Env, variable: string, fallback: T, parse: (text: str
   try {
     return parse(text);
   } catch (error) {
-    const reason = error instanceof LimitParseError ? error.message : 'invalid value';
+    const reason = error instanceof UnitParseError ? error.message : 'invalid value';
     throw new ConfigError(variable, `${variable}: ${reason}`, { cause: error });
   }
 }
@@ -218,9 +212,7 @@ export function parseWebappConfig(env: Env = process.env): WebappConfig {
     rateLimitPerMinute: parseInteger(env, 'REMCODE_RATE_LIMIT', 600, 1, 10_000_000),
     limitDefaults,
     limitMaxima,
-    retentionMs: parseWith(env, 'REMCODE_RETENTION', 7 * 24 * 3_600_000, (t) =>
-      parseDurationMs(t.endsWith('d') ? `${Number(t.slice(0, -1)) * 24}h` : t),
-    ),
+    retentionMs: parseWith(env, 'REMCODE_RETENTION', 7 * 24 * 3_600_000, (t) => parseDurationMs(t)),
     sweepIntervalMs: parseWith(env, 'REMCODE_SWEEP_INTERVAL', 30_000, (t) => parseDurationMs(t)),
     idempotencyWindowMs: parseWith(env, 'REMCODE_IDEMPOTENCY_WINDOW', 24 * 3_600_000, (t) =>
       parseDurationMs(t),

@@ -1,70 +1,12 @@
 /**
- * Parsing of human limit strings ("2s", "1500ms", "256MiB", "64k") and the limit set a submission
- * carries. Plain numbers mean milliseconds for times and bytes for sizes.
+ * The limit set a submission carries, and how its human strings are read ("2s", "256MiB": see
+ * `units.ts`).
  */
+import { UnitParseError, parseBytes, parseDurationMs } from './units.js';
 
-export class LimitParseError extends Error {
+/** A limit that is not valid: an unknown name, an unreadable or too small value. */
+export class LimitParseError extends UnitParseError {
   override readonly name = 'LimitParseError';
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const TIME_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
-
-const SIZE_UNITS: Readonly<Record<string, number>> = {
-  b: 1,
-  k: 1024,
-  kb: 1000,
-  kib: 1024,
-  m: 1024 ** 2,
-  mb: 1000 ** 2,
-  mib: 1024 ** 2,
-  g: 1024 ** 3,
-  gb: 1000 ** 3,
-  gib: 1024 ** 3,
-};
-
-const QUANTITY = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/;
-
-function parseQuantity(
-  field: string,
-  value: unknown,
-  units: Readonly<Record<string, number>>,
-  what: string,
-): number {
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0)
-      throw new LimitParseError(field, `${field} must be a non-negative number`);
-    return Math.round(value);
-  }
-  if (typeof value !== 'string')
-    throw new LimitParseError(field, `${field} must be a number or a string like ${what}`);
-  const match = QUANTITY.exec(value);
-  const unit = match?.[2]?.toLowerCase() ?? '';
-  const factor = unit === '' ? 1 : units[unit];
-  if (!match || factor === undefined) {
-    throw new LimitParseError(
-      field,
-      `${field} "${value.slice(0, 40)}" is not understood; write it like ${what}`,
-    );
-  }
-  const result = Math.round(Number(match[1]) * factor);
-  if (!Number.isSafeInteger(result)) throw new LimitParseError(field, `${field} is too large`);
-  return result;
-}
-
-/** Milliseconds from "2s", "1500ms", "1m" or a number of milliseconds. */
-export function parseDurationMs(value: unknown, field = 'duration'): number {
-  return parseQuantity(field, value, TIME_UNITS, '"2s" or "500ms"');
-}
-
-/** Bytes from "256MiB", "64k", "1GB" or a number of bytes. */
-export function parseBytes(value: unknown, field = 'size'): number {
-  return parseQuantity(field, value, SIZE_UNITS, '"256MiB" or "64KiB"');
 }
 
 /** The limits a submission asks for, after defaults and clamping; the executor maps them onto the sandbox. */
@@ -119,8 +61,13 @@ const MIN_LIMITS: SubmissionLimits = {
 
 function parseLimitValue(name: LimitName, value: unknown): number {
   const { kind } = LIMIT_FIELDS[name];
-  if (kind === 'time') return parseDurationMs(value, name);
-  if (kind === 'size') return parseBytes(value, name);
+  try {
+    if (kind === 'time') return parseDurationMs(value, name);
+    if (kind === 'size') return parseBytes(value, name);
+  } catch (error) {
+    if (error instanceof UnitParseError) throw new LimitParseError(name, error.message, { cause: error });
+    throw error;
+  }
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
   if (typeof value === 'string' && /^\s*\d+\s*$/.test(value)) return Number(value);
   throw new LimitParseError(name, `${name} must be a whole number`);

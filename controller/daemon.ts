@@ -9,7 +9,7 @@ import { basename, dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { parseDurationMs } from '../common/limits.js';
+import { parseDurationMs } from '../common/units.js';
 import { formatIssue, loadDesired, type DesiredIssue } from './desired/load.js';
 import type { DesiredFile } from './desired/schema.js';
 import type { ControllerMetrics } from './reconcile/metrics.js';

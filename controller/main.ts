@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
 import { CONTROLLER_RUN_VOLUME, parseControllerConfig, type ControllerConfig } from '../common/config.js';
-import { parseDurationMs } from '../common/limits.js';
+import { parseDurationMs } from '../common/units.js';
 import { createRegistry } from '../common/metrics.js';
 import type { Logger } from '../common/logger.js';
 import { startProgram } from '../common/program.js';

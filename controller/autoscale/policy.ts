@@ -2,7 +2,7 @@
  * The autoscaling policy of one service, parsed from the desired-state file with every default filled
  * in. The defaults live here and nowhere else; docs/autoscaling.md lists them.
  */
-import { parseDurationMs } from '../../common/limits.js';
+import { parseDurationMs } from '../../common/units.js';
 import type { AutoscaleCheckDef, AutoscaleDef } from '../desired/schema.js';
 
 export interface DirectionPolicy {

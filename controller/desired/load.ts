@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ValueErrorType } from '@sinclair/typebox/errors';
 import { catalogueLanguageIds } from '../../common/language-packages.js';
-import { parseBytes, parseDurationMs } from '../../common/limits.js';
+import { parseBytes, parseDurationMs } from '../../common/units.js';
 import { policyIssues } from '../autoscale/policy.js';
 import { rebalanceIssues } from '../rebalance/policy.js';
 import { languageIssues } from './pools.js';

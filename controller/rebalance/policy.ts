@@ -2,7 +2,7 @@
  * The rebalancing policy of one service, parsed from the desired-state file with every default filled
  * in. The defaults live here and nowhere else; docs/operations.md lists them.
  */
-import { parseDurationMs } from '../../common/limits.js';
+import { parseDurationMs } from '../../common/units.js';
 import type { RebalanceDef } from '../desired/schema.js';
 
 export type RebalanceMode = 'automatic' | 'off' | 'window';

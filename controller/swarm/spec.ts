@@ -5,7 +5,7 @@
  * fields the controller does not manage are never compared and never written.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { parseBytes, parseDurationMs } from '../../common/limits.js';
+import { parseBytes, parseDurationMs } from '../../common/units.js';
 import type { DesiredFile, ServiceDef } from '../desired/schema.js';
 import { imageMatches } from './image.js';
 import { poolEnvironment } from '../desired/pools.js';

@@ -4,13 +4,8 @@
  */
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  DEFAULT_LIMITS,
-  LimitParseError,
-  parseBytes,
-  parseDurationMs,
-  type SubmissionLimits,
-} from '../../common/limits.js';
+import { DEFAULT_LIMITS, type SubmissionLimits } from '../../common/limits.js';
+import { UnitParseError, parseBytes, parseDurationMs } from '../../common/units.js';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -57,7 +52,7 @@ function limit<T>(parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    if (error instanceof LimitParseError) throw new UsageError(error.message);
+    if (error instanceof UnitParseError) throw new UsageError(error.message);
     throw error;
   }
 }
