@@ -1,6 +1,7 @@
 # Shared build stage of the three RemCode programs: installs every npm dependency, compiles the
-# TypeScript, the browser UI and the sandbox helper once, then drops the dev dependencies. The
-# webapp, executor and controller images copy from it, so none of them carries a compiler or dev tools.
+# TypeScript, the browser UI and the sandbox helper once, bundles the webapp and the controller, then
+# drops the dev dependencies. The webapp, executor and controller images copy from it, so none of them
+# carries a compiler or dev tools.
 ARG BASE=debian:trixie-slim
 FROM ${BASE}
 RUN apt-get update -qq \
@@ -12,4 +13,6 @@ RUN if [ -s .build-ca.pem ]; then npm config set cafile /src/.build-ca.pem; fi \
  && npm ci --no-audit --no-fund --loglevel=error
 COPY . .
 RUN npm run -s build && if npm run | grep -q '^  build:ui$'; then npm run -s build:ui; fi
+# The webapp and the controller ship as one bundled file each (bundle.sh); esbuild is a dev dependency.
+RUN sh manifests/images/bundle.sh webapp controller
 RUN npm prune --omit=dev --no-audit --no-fund --loglevel=error
