@@ -4,7 +4,9 @@
 set -eu
 : "${POSTGRES_PASSWORD_FILE:?POSTGRES_PASSWORD_FILE must name the Docker secret holding the password}"
 db=${POSTGRES_DB:-remcode}
-as_postgres() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
+# The full path: BusyBox's sh (the runtime image's shell) would run its own setpriv, which cannot
+# change users.
+as_postgres() { /usr/bin/setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
 mkdir -p "$PGDATA" /run/postgresql
 chown postgres:postgres "$PGDATA" /run/postgresql
 chmod 700 "$PGDATA"
@@ -19,4 +21,4 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   as_postgres createdb -U postgres "$db"
   as_postgres pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
 fi
-exec setpriv --reuid=postgres --regid=postgres --init-groups postgres -D "$PGDATA" -c listen_addresses='*'
+exec /usr/bin/setpriv --reuid=postgres --regid=postgres --init-groups postgres -D "$PGDATA" -c listen_addresses='*'

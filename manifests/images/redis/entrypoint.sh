@@ -36,4 +36,6 @@ umask 077
 } >"$conf"
 chown redis:redis "$conf"
 mkdir -p /var/lib/redis && chown redis:redis /var/lib/redis
-exec setpriv --reuid=redis --regid=redis --init-groups redis-server "$conf"
+# The full path: BusyBox's sh (the runtime image's shell) would run its own setpriv, which cannot
+# change users.
+exec /usr/bin/setpriv --reuid=redis --regid=redis --init-groups redis-server "$conf"
