@@ -26,6 +26,25 @@ export const JUDGE0_LANGUAGES: readonly {
   { id: 73, also: [], language: 'rust', name: 'Rust' },
   { id: 74, also: [], language: 'typescript', name: 'TypeScript' },
   { id: 85, also: [], language: 'perl', name: 'Perl' },
+  // Judge0 runs these on other implementations (DMD, GNU Prolog, Clang); clients that hard-code the
+  // id get the language, under the name of the toolchain that really runs it.
+  { id: 55, also: [], language: 'commonlisp', name: 'Common Lisp (SBCL' },
+  { id: 56, also: [], language: 'd', name: 'D (GDC' },
+  { id: 57, also: [], language: 'elixir', name: 'Elixir' },
+  { id: 58, also: [], language: 'erlang', name: 'Erlang (OTP' },
+  { id: 59, also: [], language: 'fortran', name: 'Fortran (GFortran' },
+  { id: 61, also: [], language: 'haskell', name: 'Haskell (GHC' },
+  { id: 65, also: [], language: 'ocaml', name: 'OCaml' },
+  { id: 66, also: [], language: 'octave', name: 'Octave' },
+  { id: 67, also: [], language: 'pascal', name: 'Pascal (FPC' },
+  { id: 69, also: [], language: 'prolog', name: 'Prolog (SWI-Prolog' },
+  { id: 77, also: [], language: 'cobol', name: 'COBOL (GnuCOBOL' },
+  { id: 79, also: [], language: 'objectivec', name: 'Objective-C (GCC' },
+  { id: 80, also: [], language: 'r', name: 'R' },
+  { id: 81, also: [], language: 'scala', name: 'Scala' },
+  { id: 82, also: [], language: 'sql', name: 'SQL (SQLite' },
+  { id: 86, also: [], language: 'clojure', name: 'Clojure' },
+  { id: 88, also: [], language: 'groovy', name: 'Groovy' },
 ];
 
 export interface Judge0Language {

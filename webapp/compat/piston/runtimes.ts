@@ -25,6 +25,11 @@ const PISTON_NAMES: Readonly<Record<string, { language?: string; aliases: string
   rust: { aliases: ['rs'] },
   go: { aliases: ['golang'] },
   perl: { aliases: ['pl'] },
+  commonlisp: { language: 'lisp', aliases: ['cl', 'sbcl', 'commonlisp'] },
+  r: { language: 'rscript', aliases: ['r'] },
+  sql: { language: 'sqlite3', aliases: ['sqlite', 'sql'] },
+  d: { aliases: ['dlang'] },
+  brainfuck: { aliases: ['bf'] },
 };
 
 /** The installed languages as Piston runtimes; languages without a detected version are left out. */

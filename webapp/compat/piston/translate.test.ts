@@ -52,6 +52,16 @@ describe('runtimes', () => {
     expect(findRuntime([python, cpp], 'py', '3.11')?.language.id).toBe('python');
     expect(findRuntime([python, cpp], 'python', '3.12')).toBeUndefined();
   });
+
+  it("answers to Piston's names for Common Lisp, R and SQLite", () => {
+    const lisp = language('commonlisp', { version: '2.2.9' });
+    const r = language('r', { version: '4.2.2' });
+    const sql = language('sql', { version: '3.40.1' });
+    expect(pistonRuntimes([lisp, r, sql]).map((l) => l.language)).toEqual(['lisp', 'rscript', 'sqlite3']);
+    expect(findRuntime([lisp, r, sql], 'sbcl', '*')?.language.id).toBe('commonlisp');
+    expect(findRuntime([lisp, r, sql], 'r', '4')?.language.id).toBe('r');
+    expect(findRuntime([lisp, r, sql], 'sqlite3', '3.40')?.language.id).toBe('sql');
+  });
 });
 
 describe('toSubmissionBody', () => {
