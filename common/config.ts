@@ -109,6 +109,11 @@ export interface ExecutorConfig extends CommonConfig {
   readonly executorId: string;
   /** Language whose interpreter every slot keeps started (warm starts); null: every run starts cold. */
   readonly warmLanguage: string | null;
+  /**
+   * Start where swap is on and the kernel cannot cap it per run (EXECUTOR_ALLOW_UNCAPPED_SWAP=on).
+   * Default false: the executor refuses, since a run could then exceed its memory limit in swap.
+   */
+  readonly allowUncappedSwap: boolean;
   /** The pool this executor belongs to, whose queue it takes jobs from. Default `default`. */
   readonly pool: string;
   /** The language ids it serves; undefined: every language of the catalogue whose tools are installed. */
@@ -279,6 +284,7 @@ export function parseExecutorConfig(env: Env = process.env): ExecutorConfig {
     catalogueFile: env.REMCODE_CATALOGUE || undefined,
     executorId: env.EXECUTOR_ID || `${os.hostname()}-${process.pid}`,
     warmLanguage: parseWarmLanguage(env),
+    allowUncappedSwap: parseSwitch(env, 'EXECUTOR_ALLOW_UNCAPPED_SWAP', false),
     pool: parsePool(env),
     languages: parseLanguageList(env),
   };

@@ -14,6 +14,7 @@ import { judge, languageEnv } from './judge/judge.js';
 import { loadCatalogue } from './languages/catalogue.js';
 import { servedLanguages } from './languages/served.js';
 import { createSandbox, warmInterpreter, type WarmInterpreter } from './sandbox/index.js';
+import { assertSwapCapped } from './sandbox/swap.js';
 import type { InstalledLanguage } from './languages/types.js';
 import { Executor } from './worker/executor.js';
 import { startHealthServer } from './worker/health-server.js';
@@ -68,6 +69,8 @@ async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
       ? null
       : config.warmLanguage;
   const warm = warmStartFor(warmLanguage, available, logger);
+  // Before any run: a memory limit that swap could outgrow is no limit (docs/sandbox.md).
+  assertSwapCapped(config.allowUncappedSwap);
   const sandbox = await createSandbox({
     slots: config.slots,
     standby: config.standbySlots,
