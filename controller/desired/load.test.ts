@@ -140,6 +140,16 @@ describe('desired-state file', () => {
       `${header}services:\n  web:\n    image: x\n    endpoint_mode: dnsrr\n    ports: [{ target: 80, published: 8080 }]\n`,
       'demo.yaml:7: services.web.ports[0]: a dnsrr service can publish only in mode: host',
     ],
+    [
+      'an executor pool language the catalogue does not have',
+      `${header}services:\n  pool:\n    image: x\n    languages: [python, klingon]\n`,
+      'demo.yaml:6: services.pool.languages[1]: unknown language "klingon": the catalogue has python, c,',
+    ],
+    [
+      'an executor pool language listed twice',
+      `${header}services:\n  pool:\n    image: x\n    languages:\n      - c\n      - c\n`,
+      'demo.yaml:8: services.pool.languages[1]: language "c" is listed twice',
+    ],
     ['a YAML syntax error', `${header}services:\n  web: [\n`, 'demo.yaml:5: (root): '],
     ['a missing stack', 'version: 1\nservices: {}\n', 'demo.yaml:1: stack: Expected required property'],
   ])('rejects %s with file, line and path', (_name, source, expected) => {
