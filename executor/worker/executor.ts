@@ -1,7 +1,6 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import { publishEvent } from '../../common/events.js';
 import type { PublishedLanguage } from '../../common/languages.js';
 import { redisKeys } from '../../common/keys.js';
 import { runCloseSteps } from '../../common/lifecycle/close-steps.js';
@@ -143,31 +142,7 @@ export class Executor {
       autorun: false,
     });
     this.worker.on('error', (error) => options.logger.warn({ err: error }, 'worker error'));
-    this.worker.on('failed', (job, error) => {
-      if (!job || error.name === 'WaitingError') return;
-      options.logger.warn({ err: error, submission: job.id }, 'job attempt failed');
-      if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
-      // Out of retries (Postgres or Redis kept failing): a stated failure beats a submission running forever.
-      const result = {
-        verdict: 'internal_error' as const,
-        compile: null,
-        tests: [],
-        error: 'the service could not complete this submission',
-      };
-      void options.store
-        .finish(job.data.id, options.id, result)
-        .then((stored) =>
-          stored
-            ? publishEvent(options.redis, this.keys, job.data.id, {
-                type: 'result',
-                verdict: 'internal_error',
-              })
-            : undefined,
-        )
-        .catch((failure: unknown) =>
-          options.logger.error({ err: failure, submission: job.id }, 'could not store the failure'),
-        );
-    });
+    this.worker.on('failed', jobs.failed);
     await this.heartbeat.start();
     void this.worker.run().catch((error: unknown) => options.logger.error({ err: error }, 'worker stopped'));
     await this.worker.waitUntilReady();

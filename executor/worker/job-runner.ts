@@ -1,6 +1,7 @@
 import type { Job } from 'bullmq';
 import { WaitingError } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { publishEvent } from '../../common/events.js';
 import type { RedisKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
 import type { SubmissionLimits } from '../../common/limits.js';
@@ -139,6 +140,28 @@ export class JobRunner {
     } finally {
       this.#held.delete(held.id);
     }
+  };
+
+  /**
+   * BullMQ's `failed` event: an attempt threw (Redis or Postgres trouble) and BullMQ retries it. Out of
+   * retries, the job ends with a stated failure, which beats a submission running forever.
+   */
+  readonly failed = (job: Job<SubmissionJobData> | undefined, error: Error): void => {
+    const { logger, store, executorId, redis, keys } = this.options;
+    if (!job || error.name === 'WaitingError') return;
+    logger.warn({ err: error, submission: job.id }, 'job attempt failed');
+    if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    const result = internalError('the service could not complete this submission');
+    void store
+      .finish(job.data.id, executorId, result)
+      .then((stored) =>
+        stored
+          ? publishEvent(redis, keys, job.data.id, { type: 'result', verdict: 'internal_error' })
+          : undefined,
+      )
+      .catch((failure: unknown) =>
+        logger.error({ err: failure, submission: job.id }, 'could not store the failure'),
+      );
   };
 
   #newHeldJob(job: Job<SubmissionJobData>): HeldJob {
