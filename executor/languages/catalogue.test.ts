@@ -235,6 +235,7 @@ describe('catalogue files', () => {
       'haskell',
       'ocaml',
       'scala',
+      'kotlin',
       'clojure',
       'groovy',
       'erlang',
@@ -267,7 +268,7 @@ describe('catalogue files', () => {
   });
 
   it('ships the aliases users type', async () => {
-    // Every version command of 41 toolchains would take longer than a unit test may: the aliases are
+    // Every version command of 42 toolchains would take longer than a unit test may: the aliases are
     // checked on a catalogue whose versions all come from one quick command.
     const definitions = await readCatalogueFile(defaultCatalogueFile());
     const catalogue = await installCatalogue(
@@ -289,6 +290,7 @@ describe('catalogue files', () => {
       'lua5.4': 'lua',
       hs: 'haskell',
       clj: 'clojure',
+      kt: 'kotlin',
       erl: 'erlang',
       lisp: 'commonlisp',
       guile: 'scheme',

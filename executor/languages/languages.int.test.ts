@@ -180,6 +180,14 @@ const CASES: Record<string, LanguageCase> = {
     crashMessage: /IllegalStateException: boom/,
     crashExit: { exitCode: 1 },
   },
+  kotlin: {
+    echo: 'fun main() {\n    System.`in`.copyTo(System.out)\n    System.out.flush()\n}\n',
+    broken: 'fun main() {\n    val x: Int = "s"\n}\n',
+    brokenMessage: /type mismatch/i,
+    crash: 'fun main() {\n    throw IllegalStateException("boom")\n}\n',
+    crashMessage: /IllegalStateException: boom/,
+    crashExit: { exitCode: 1 },
+  },
   clojure: {
     echo: '(.transferTo System/in System/out)\n(.flush System/out)\n',
     broken: '(println "x"\n',

@@ -39,6 +39,7 @@ export const JUDGE0_LANGUAGES: readonly {
   { id: 67, also: [], language: 'pascal', name: 'Pascal (FPC' },
   { id: 69, also: [], language: 'prolog', name: 'Prolog (SWI-Prolog' },
   { id: 77, also: [], language: 'cobol', name: 'COBOL (GnuCOBOL' },
+  { id: 78, also: [], language: 'kotlin', name: 'Kotlin' },
   { id: 79, also: [], language: 'objectivec', name: 'Objective-C (GCC' },
   { id: 80, also: [], language: 'r', name: 'R' },
   { id: 81, also: [], language: 'scala', name: 'Scala' },
