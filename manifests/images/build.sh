@@ -4,6 +4,10 @@
 # (or a failed pull in the default auto mode) builds the base from Debian packages with debootstrap
 # instead.
 # Usage: build.sh [image...]   (default: all). Prints each image's size at the end.
+# `executor` builds one image per executor pool of the manifest (REMCODE_MANIFEST, default
+# manifests/remcode.yaml), tagged as the pool's service names it, with only the Debian packages the
+# catalogue lists for the pool's languages; `executor=NAME:ID,ID...` builds one pool's image,
+# remcode-executor-NAME:local, without a manifest.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -53,14 +57,47 @@ build() {
   echo "    $name ($((SECONDS - start)) s)"
 }
 
+# The executor pools to build, one `image<TAB>pool<TAB>ids<TAB>packages` line each, checked against the
+# catalogue before anything is built (an unknown language id stops here, named).
+pools_of() {
+  local tsx="$repo/node_modules/.bin/tsx"
+  [[ -x $tsx ]] || { echo "building executor images needs the project's node_modules (npm ci)" >&2; exit 1; }
+  (cd "$repo" && "$tsx" controller/desired/pools-cli.ts "$@")
+}
+executor_pools=()
+for image in "${images[@]}"; do
+  lines=
+  case $image in
+    executor)
+      lines=$(pools_of manifest "${REMCODE_MANIFEST:-$repo/manifests/remcode.yaml}")
+      # A manifest without pools runs one executor service on remcode-executor:local with every language.
+      [[ -n $lines ]] || lines=$'remcode-executor:local\tdefault\t-\t'"$(sed -n 's/^ARG LANGUAGE_PACKAGES="\(.*\)"$/\1/p' "$here/executor.Dockerfile")"
+      ;;
+    executor=*:*) spec=${image#executor=}; lines=$(pools_of pool "${spec%%:*}=${spec#*:}") ;;
+  esac
+  [[ -z $lines ]] || mapfile -t -O "${#executor_pools[@]}" executor_pools <<<"$lines"
+done
+
 needs_app=0
-for image in "${images[@]}"; do [[ $image == webapp || $image == executor || $image == controller ]] && needs_app=1; done
+for image in "${images[@]}"; do [[ $image == webapp || $image == executor* || $image == controller ]] && needs_app=1; done
 ((needs_app)) && build remcode-build:local build.Dockerfile
+built=()
 for image in "${images[@]}"; do
   case $image in
-    redis | postgres | prometheus | edge) build "remcode-$image:local" "$image.Dockerfile" ;;
-    webapp | executor | controller) build "remcode-$image:local" "$image.Dockerfile" --build-arg BUILD=remcode-build:local ;;
+    redis | postgres | prometheus | edge) build "remcode-$image:local" "$image.Dockerfile"; built+=("remcode-$image:local") ;;
+    webapp | controller) build "remcode-$image:local" "$image.Dockerfile" --build-arg BUILD=remcode-build:local; built+=("remcode-$image:local") ;;
+    executor | executor=*:*) ;;
     *) echo "unknown image $image" >&2; exit 64 ;;
   esac
 done
-docker image ls --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' | grep -E '^remcode-(redis|postgres|prometheus|edge|webapp|executor|controller):local' | sed 's/^/    /'
+for line in "${executor_pools[@]}"; do
+  IFS=$'\t' read -r tag pool ids packages <<<"$line"
+  [[ $ids != - ]] || ids=
+  echo "    pool $pool: $ids ($packages)"
+  build "$tag" executor.Dockerfile --build-arg BUILD=remcode-build:local --build-arg "LANGUAGE_PACKAGES=$packages" \
+    --build-arg "POOL=$pool" --build-arg "LANGUAGES=$ids"
+  built+=("$tag")
+done
+for tag in "${built[@]}"; do
+  echo "    $tag $(docker image inspect -f '{{.Size}}' "$tag" | numfmt --to=si --suffix=B)"
+done

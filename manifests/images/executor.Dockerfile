@@ -1,22 +1,50 @@
-# The executor: Node.js, the language runtimes of executor/languages/catalogue.yaml and the sandbox
-# helper. It runs as root inside the container because the sandbox creates namespaces and cgroups;
-# the service grants exactly the capabilities it needs (manifests/remcode.yaml, docs/sandbox.md) and
-# every submission runs as an unprivileged user inside its own sandbox.
+# The executor of one pool: Node.js, the language runtimes of that pool's catalogue entries and the
+# sandbox helper. build.sh builds one image per pool of the manifest, passing the Debian packages the
+# catalogue lists for the pool's languages (executor/languages/catalogue.yaml, `packages`), so an image
+# holds only the languages it serves. It runs as root inside the container because the sandbox creates
+# namespaces and cgroups; the service grants exactly the capabilities it needs (manifests/remcode.yaml,
+# docs/sandbox.md) and every submission runs as an unprivileged user inside its own sandbox.
 ARG BASE=debian:trixie-slim
 ARG BUILD=remcode-build:local
 FROM ${BUILD} AS build
 
-FROM ${BASE}
+FROM ${BASE} AS runtime
+# The default: the fourteen languages of the catalogue before pools, for a build without build.sh.
 ARG LANGUAGE_PACKAGES="python3 gcc g++ libc6-dev node-typescript default-jdk-headless golang-go rustc ruby php-cli perl lua5.4 mono-mcs mono-runtime"
 COPY manifests/images/node-runtime.sh /tmp/node-runtime.sh
-# Packages this Debian release lacks are skipped: the catalogue then reports the language unavailable.
-# The JDK's post-install step links its man pages, so their folder must exist in a docs-free image.
-RUN mkdir -p /usr/share/man/man1 \
+# Packages this Debian release lacks are skipped: the catalogue then reports the language unavailable,
+# and an executor asked to serve it refuses to start. Documentation, manual pages and translations are
+# never unpacked (dpkg path filters, the copyright files kept): they are a tenth of a toolchain's size
+# and no sandboxed program reads them. The JDK's post-install step links its man pages, so their folder
+# must exist in a docs-free image.
+RUN printf '%s\n' 'path-exclude=/usr/share/doc/*' 'path-include=/usr/share/doc/*/copyright' \
+      'path-exclude=/usr/share/man/*' 'path-exclude=/usr/share/info/*' 'path-exclude=/usr/share/locale/*' \
+      'path-exclude=/usr/share/lintian/*' >/etc/dpkg/dpkg.cfg.d/remcode-no-docs \
+ && mkdir -p /usr/share/man/man1 \
  && apt-get update -qq \
  && available="" && for p in $LANGUAGE_PACKAGES; do \
       if apt-cache show "$p" >/dev/null 2>&1; then available="$available $p"; else echo "skipping $p: not in this release"; fi; \
     done \
  && sh /tmp/node-runtime.sh $available && rm /tmp/node-runtime.sh
+# What no run and no executor uses, removed before the tree is copied into one layer below (so the
+# base image's share goes too): the package managers and their state, translations and documentation,
+# GCC's link-time optimiser and its dump tool (64 MB; -flto then fails), the sanitizer runtimes (31 MB;
+# -fsanitize then fails), glibc's static C and maths libraries (-static then fails; the small archives
+# a dynamic link reads, libc_nonshared.a and the empty -lpthread and -ldl stubs, stay) and the binutils
+# profiler.
+RUN rm -rf /usr/share/locale/* /usr/share/doc/* /usr/share/man/* /usr/share/info/* /usr/share/lintian \
+      /var/lib/apt /var/lib/dpkg /var/cache/* /var/log/* /etc/apt /usr/lib/apt /usr/bin/apt* \
+      /usr/lib/*-linux-gnu/libapt-* \
+      /usr/bin/*lto-dump* /usr/libexec/gcc/*/*/lto1 \
+      /usr/lib/*-linux-gnu/lib*san.so* /usr/lib/gcc/*/*/lib*san* \
+      /usr/lib/*-linux-gnu/libc.a /usr/lib/*-linux-gnu/libm-*.a /usr/lib/*-linux-gnu/libmvec.a \
+      /usr/bin/gprofng* /usr/lib/*-linux-gnu/gprofng /usr/lib/*-linux-gnu/libgprofng*
+FROM scratch
+COPY --from=runtime / /
+# The pool and its language ids: the executor serves exactly these unless its service says otherwise.
+# Declared here, not above, so that pools with the same packages share the install layer.
+ARG POOL=default
+ARG LANGUAGES=""
 WORKDIR /app
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules node_modules
@@ -25,6 +53,8 @@ COPY --from=build /src/common/migrations common/migrations
 COPY --from=build /src/executor/languages/catalogue.yaml executor/languages/catalogue.yaml
 COPY --from=build /src/executor/sandbox/native/build executor/sandbox/native/build
 COPY --from=build /src/executor/sandbox/warm executor/sandbox/warm
-ENV NODE_ENV=production EXECUTOR_METRICS_HOST=0.0.0.0
+LABEL dev.remcode.pool=${POOL} dev.remcode.languages=${LANGUAGES}
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    NODE_ENV=production EXECUTOR_METRICS_HOST=0.0.0.0 EXECUTOR_POOL=${POOL} EXECUTOR_LANGUAGES=${LANGUAGES}
 EXPOSE 9101
 CMD ["node", "dist/executor/main.js"]
