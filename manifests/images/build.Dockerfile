@@ -13,6 +13,7 @@ RUN if [ -s .build-ca.pem ]; then npm config set cafile /src/.build-ca.pem; fi \
  && npm ci --no-audit --no-fund --loglevel=error
 COPY . .
 RUN npm run -s build && if npm run | grep -q '^  build:ui$'; then npm run -s build:ui; fi
-# The webapp and the controller ship as one bundled file each (bundle.sh); esbuild is a dev dependency.
-RUN sh manifests/images/bundle.sh webapp controller
+# The webapp (with prepare-database, the migration step) and the controller ship as bundled files
+# (bundle.sh); esbuild is a dev dependency.
+RUN sh manifests/images/bundle.sh webapp/main.ts common/cli/prepare-database.ts controller/main.ts
 RUN npm prune --omit=dev --no-audit --no-fund --loglevel=error

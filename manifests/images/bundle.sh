@@ -1,8 +1,9 @@
 #!/bin/sh
-# Bundles each named program (webapp, controller) with its npm dependencies into one ES module,
-# dist/bundle/PROGRAM/main.js, so that its image ships that file instead of node_modules. esbuild
-# comes with the dev dependencies (through tsx and vite). Run from the repository root after `npm ci`.
-# Usage: bundle.sh PROGRAM...
+# Bundles each named entry file with its npm dependencies into one ES module under dist/bundle/, at
+# the entry's own path (webapp/main.ts becomes dist/bundle/webapp/main.js), so that an image ships
+# that file instead of node_modules. esbuild comes with the dev dependencies (through tsx and vite).
+# Run from the repository root after `npm ci`.
+# Usage: bundle.sh ENTRY.ts...
 set -eu
 # CommonJS dependencies call require() and read __dirname; an ES module has neither, so the bundle
 # defines them from its own location. Native add-ons (*.node) stay outside: the two that the
@@ -13,9 +14,9 @@ import { fileURLToPath as __bundlePath } from "node:url";
 const require = __bundleRequire(import.meta.url);
 const __filename = __bundlePath(import.meta.url);
 const __dirname = __bundlePath(new URL(".", import.meta.url));'
-for program in "$@"; do
+for entry in "$@"; do
   # --keep-names: logs report errors by their class name (err.type), which minified names would hide.
-  node_modules/.bin/esbuild "$program/main.ts" --bundle --platform=node --format=esm --target=node20 \
+  node_modules/.bin/esbuild "$entry" --bundle --platform=node --format=esm --target=node20 \
     --minify --keep-names --legal-comments=eof --external:'*.node' --banner:js="$banner" \
-    --outfile="dist/bundle/$program/main.js" --log-level=warning
+    --outfile="dist/bundle/${entry%.ts}.js" --log-level=warning
 done
