@@ -1,4 +1,4 @@
-export { createSandbox, DEFAULT_ETC, DEFAULT_UID_BASE } from './sandbox.js';
+export { createSandbox, DEFAULT_ETC, DEFAULT_UID_BASE, defaultUidBase } from './sandbox.js';
 export { warmInterpreter, WARM_STARTS } from './warm.js';
 export { HARD_CEILINGS } from './validate.js';
 export {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import {
@@ -53,6 +53,29 @@ export const DEFAULT_ETC: readonly string[] = [
 ];
 
 export const DEFAULT_UID_BASE = 61000;
+/** Slots (standby included) per executor: the width of each executor's uid block. */
+const UID_BLOCK = 1024;
+/** The kernel numbers namespaces from here up (PROC_DYNAMIC_FIRST), each live one with its own number. */
+const NS_INODE_FIRST = 0xf0000000;
+
+/**
+ * The first slot uid of this executor: its own block of 1024, picked by its PID namespace. Executors on
+ * one node each run in a PID namespace of their own (a container each), and the kernel gives every live
+ * namespace a different small number, so two executors never share a slot uid (and with it per-user
+ * kernel counters such as inotify instances), with nothing to coordinate. An executor in the machine's
+ * own PID namespace (`npm start`) keeps 61000.
+ */
+export function defaultUidBase(pidNamespace = '/proc/self/ns/pid'): number {
+  let index = 0;
+  try {
+    const inode = statSync(pidNamespace).ino;
+    if (inode >= NS_INODE_FIRST) index = inode - NS_INODE_FIRST + 1;
+  } catch {
+    // No /proc: one executor per machine, as before.
+  }
+  const base = DEFAULT_UID_BASE + index * UID_BLOCK;
+  return base + UID_BLOCK <= 0x7fffffff ? base : DEFAULT_UID_BASE;
+}
 /** How long after a run's wall limit the helper must have answered before its slot is restarted. */
 const WATCHDOG_GRACE_MS = 10_000;
 const MAX_WORKSPACE_BYTES = 16 * 1024 ** 3;
@@ -324,7 +347,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
       `${helperPath} is missing; run npm run build:native`,
     );
   }
-  const uidBase = options.uidBase ?? DEFAULT_UID_BASE;
+  const uidBase = options.uidBase ?? defaultUidBase();
   const instance = randomBytes(4).toString('hex');
   const configs: SlotConfig[] = Array.from({ length: slots + standby }, (_, slot) => ({
     helperPath,

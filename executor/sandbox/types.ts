@@ -148,8 +148,9 @@ export interface SandboxOptions {
    */
   readonly standby?: number;
   /**
-   * Slot n (standby slots included) runs as uid and gid `uidBase + n`. Default 61000; the range must be
-   * unused on the host.
+   * Slot n (standby slots included) runs as uid and gid `uidBase + n`. Default: 61000 plus a block of
+   * 1024 per PID namespace, so executors in separate containers on one node get separate uids
+   * (`defaultUidBase`); the range must be unused on the host.
    */
   readonly uidBase?: number;
   /** Path of the native helper binary. Default: the one built in `executor/sandbox/native/build/`. */
