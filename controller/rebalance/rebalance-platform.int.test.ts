@@ -1,0 +1,182 @@
+/**
+ * RemCode itself on the three-node cluster (test/support/cluster-platform.ts), under a steady load of
+ * submissions: executors spread over the nodes, Redis, Postgres and the webapp on the manager, and the
+ * controller as a real process reading the stack's Redis. When a worker returns, the rebalancer's
+ * scale-down retires an executor (the drain path) instead of letting Swarm stop one, so no run is cut
+ * short; when a worker is cut off the network and healed, its executor's runs are delivered again and
+ * every result is stored once. Every accepted submission finishes with the right output.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ControllerProcess, TestCluster, counts, type Spread } from '../../test/support/cluster.js';
+import {
+  clusterPlatformImages,
+  planClusterPlatform,
+  type ClusterPlatform,
+} from '../../test/support/cluster-platform.js';
+import { SubmissionLoad, verifyAccepted, type LoadReport } from '../../test/support/load.js';
+import { freePort } from '../../test/support/ports.js';
+import { waitFor } from '../../test/support/swarm.js';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const cluster = new TestCluster('rcp');
+const BALANCED = { manager: 1, worker1: 1, worker2: 1 };
+
+let platform: ClusterPlatform;
+let controller: ControllerProcess;
+let controllerPort = 0;
+let executors = '';
+
+async function moveResults(): Promise<string[]> {
+  return ((await controller.status())?.moves ?? []).map((move) => `${move.result}: ${move.message}`);
+}
+
+/** Executors spread 1-1-1, nothing starting or stopping, and no move in progress. */
+async function balanced(what: string, timeoutMs: number): Promise<Spread> {
+  return waitFor(
+    what,
+    async () => {
+      const now = await cluster.spread(executors);
+      if (now.settling > 0 || JSON.stringify(counts(now.perNode)) !== JSON.stringify(BALANCED)) return;
+      const moving = (await controller.status())?.moves.some((move) => move.result === 'running');
+      return moving === false ? now : undefined;
+    },
+    timeoutMs,
+  ).catch(async (error: unknown) => {
+    throw new Error(
+      `spread ${JSON.stringify(counts((await cluster.spread(executors)).perNode))}; moves: ${(await moveResults()).join(' | ')}`,
+      { cause: error },
+    );
+  });
+}
+
+/** Three executors running on the manager and worker1 only. */
+function strandedOff(node: string, timeoutMs: number): Promise<Spread> {
+  return waitFor(
+    `the executors to run off ${node}`,
+    async () => {
+      const now = await cluster.spread(executors);
+      return now.running === 3 && now.settling === 0 && (now.perNode[node]?.length ?? 0) === 0
+        ? now
+        : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+/** One sample of the controller's metrics; `labels` are some of its labels (the registry adds `program`). */
+async function metric(name: string, labels: readonly string[]): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${controllerPort}/metrics`)).text();
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`${name}{`) && labels.every((label) => l.includes(label)));
+  return line === undefined ? 0 : Number(line.split(' ').pop());
+}
+
+/** Every accepted submission finished with its output, and each result was stored (announced) once. */
+async function proveResults(report: LoadReport): Promise<{ lost: number; duplicated: number }> {
+  const { wrong, unfinished } = await verifyAccepted(platform.webappUrl, report.accepted, 180_000);
+  expect(wrong).toEqual([]);
+  let duplicated = 0;
+  for (const id of report.accepted.keys()) if ((await platform.resultEvents(id)) > 1) duplicated++;
+  return { lost: unfinished.length, duplicated };
+}
+
+beforeAll(async () => {
+  await mkdir(join(repo, 'test-output'), { recursive: true });
+  const images = await clusterPlatformImages();
+  platform = await planClusterPlatform({ executors: 3, slots: 1 });
+  executors = `${platform.stack}_executor`;
+  await cluster.up(images, platform.publish);
+  controllerPort = await freePort();
+  const log = join(repo, 'test-output', `rebalance-platform-controller-${cluster.name}.log`);
+  controller = new ControllerProcess(cluster, platform.file, controllerPort, log, platform.controllerEnv);
+  await controller.start();
+  await platform.connect();
+}, 1_500_000);
+
+afterAll(async () => {
+  await controller?.stop('SIGKILL');
+  await platform?.close();
+  await cluster.down();
+}, 120_000);
+
+describe('the platform on a three-node swarm under load', () => {
+  it('a returned worker gets an executor back through retirement: no run cut short, none lost or run twice', async () => {
+    await balanced('the first spread', 240_000);
+    const load = new SubmissionLoad({ base: platform.webappUrl, workers: 3 });
+    load.start();
+    try {
+      await cluster.stopNode('worker2');
+      await strandedOff('worker2', 180_000);
+      // A stopped node's executor drains as its engine stops it; what counts here is the rebalance.
+      const before = await platform.interrupted();
+      const retiredBefore = await metric('remcode_autoscale_retirements_total', [
+        'service="executor"',
+        'outcome="exited"',
+      ]);
+      await cluster.node('start', 'worker2');
+      await balanced('the rebalancer to spread the executors again', 300_000);
+      const moves = (await controller.status())?.moves ?? [];
+      console.log(`moves (newest first):\n  ${(await moveResults()).join('\n  ')}`);
+      expect(moves.filter((move) => move.result === 'moved').length).toBeGreaterThanOrEqual(1);
+      // The scale-down went through an executor's retirement, and it cut nothing short.
+      expect(
+        await metric('remcode_autoscale_retirements_total', ['service="executor"', 'outcome="exited"']),
+      ).toBeGreaterThan(retiredBefore);
+      expect(await platform.interrupted()).toEqual(before);
+      expect(await platform.redis?.hlen('remcode:retire')).toBe(0);
+    } finally {
+      const report = await load.stop();
+      const { lost, duplicated } = await proveResults(report);
+      console.log(
+        `load: ${report.accepted.size} accepted, ${report.failures.length} failed requests, ${lost} lost, ${duplicated} duplicated`,
+      );
+      // The webapp runs on the manager, which stays up: no request fails.
+      expect(report.failures).toEqual([]);
+      expect(lost).toBe(0);
+      expect(duplicated).toBe(0);
+    }
+  }, 900_000);
+
+  it('a partitioned worker keeps its executor; after healing every result is stored once and the spread returns', async () => {
+    await balanced('the spread before the partition', 240_000);
+    const cutOff = await cluster.containersOn('worker1', executors);
+    expect(cutOff).toHaveLength(1);
+    const load = new SubmissionLoad({ base: platform.webappUrl, workers: 3 });
+    load.start();
+    try {
+      await cluster.node('partition', 'worker1');
+      try {
+        await waitFor(
+          'worker1 to be seen down',
+          async () => (await cluster.nodeState('worker1')) === 'down',
+          90_000,
+        );
+        await strandedOff('worker1', 180_000);
+        // Cut off, the node still runs its executor: it can reach neither Redis nor Postgres, so its
+        // jobs are delivered again elsewhere once their locks expire.
+        expect(await cluster.containersOn('worker1', executors)).toEqual(cutOff);
+      } finally {
+        await cluster.node('heal', 'worker1');
+      }
+      await balanced('the spread after healing', 300_000);
+    } finally {
+      const report = await load.stop();
+      const { lost, duplicated } = await proveResults(report);
+      console.log(
+        `load: ${report.accepted.size} accepted, ${report.failures.length} failed requests, ${lost} lost, ${duplicated} duplicated`,
+      );
+      expect(report.failures).toEqual([]);
+      expect(lost).toBe(0);
+      expect(duplicated).toBe(0);
+    }
+    // The replaced executor the node kept running was stopped once it heard from the manager again.
+    const engines = await Promise.all(
+      ['manager', 'worker1', 'worker2'].map((node) => cluster.containersOn(node, executors)),
+    );
+    expect(engines.map((ids) => ids.length)).toEqual([1, 1, 1]);
+  }, 900_000);
+});

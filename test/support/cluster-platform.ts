@@ -1,0 +1,242 @@
+/**
+ * RemCode itself on the one-machine cluster (test/support/cluster.ts): Redis, Postgres and the webapp
+ * pinned to the manager, and executors from a Python-only image (scripts/cluster-images.sh) spread over
+ * every node and rebalanced by the controller. The manager publishes the webapp, Redis and Postgres on
+ * the host's 127.0.0.1 (test-only ports), so that a test submits, reads the events and the stored rows,
+ * and the controller on the host retires executors through Redis as it does inside a stack.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { redisKeys } from '../../common/keys.js';
+import { loadDesired } from '../../controller/desired/load.js';
+import type { DesiredFile, ServiceDef } from '../../controller/desired/schema.js';
+import { docker } from './swarm.js';
+import { freePort } from './ports.js';
+import { removeLater, tempDir, waitFor } from './swarm.js';
+
+const run = promisify(execFile);
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const manifestFile = join(repo, 'manifests/remcode.yaml');
+
+export const CLUSTER_EXECUTOR_IMAGE = process.env.REMCODE_CLUSTER_EXECUTOR_IMAGE ?? 'remcode-executor:python';
+
+/** The images the platform needs on every node; builds the missing ones (minutes on a fresh machine). */
+export async function clusterPlatformImages(): Promise<string[]> {
+  const images = [
+    'remcode-redis:local',
+    'remcode-postgres:local',
+    'remcode-webapp:local',
+    CLUSTER_EXECUTOR_IMAGE,
+  ];
+  const missing = await Promise.all(
+    images.map((image) =>
+      docker
+        .getImage(image)
+        .inspect()
+        .then(() => false)
+        .catch(() => true),
+    ),
+  );
+  if (missing.some(Boolean)) {
+    await run('bash', [join(repo, 'scripts/cluster-images.sh')], {
+      env: { ...process.env, REMCODE_CLUSTER_EXECUTOR_TAG: CLUSTER_EXECUTOR_IMAGE },
+      maxBuffer: 1 << 26,
+      timeout: 1_800_000,
+    });
+  }
+  return images;
+}
+
+export interface ClusterPlatformOptions {
+  /** Executor replicas. */
+  readonly executors: number;
+  /** Slots per executor. Default 1. */
+  readonly slots?: number;
+  /** The rebalancer's pace for the executors. Default 1s. */
+  readonly interval?: string;
+}
+
+export interface ClusterPlatform {
+  readonly stack: string;
+  /** The desired-state file the controller applies. */
+  readonly file: string;
+  /** Ports the cluster's manager must publish on the host (pass to `TestCluster.up`). */
+  readonly publish: readonly number[];
+  /** The controller's environment: Redis of the stack, so it retires executors as in production. */
+  readonly controllerEnv: NodeJS.ProcessEnv;
+  readonly webappUrl: string;
+  /** Connected by `connect()`. */
+  redis: Redis | undefined;
+  db: pg.Pool | undefined;
+  /** Connects to Redis and Postgres and waits until a Python submission runs through the webapp. */
+  connect(): Promise<void>;
+  /** Result events in the submission's stream: one per stored result, so a second one is a duplicate. */
+  resultEvents(id: string): Promise<number>;
+  /** Runs executors cut short because they were leaving, by cause (`retire`, `stop`). */
+  interrupted(): Promise<Record<string, number>>;
+  close(): Promise<void>;
+}
+
+const PREFIX = 'remcode';
+
+export async function planClusterPlatform(options: ClusterPlatformOptions): Promise<ClusterPlatform> {
+  const loaded = await loadDesired(manifestFile);
+  if (!loaded.ok) throw new Error(`manifests/remcode.yaml is invalid: ${JSON.stringify(loaded.issues)}`);
+  const pick = (name: string): ServiceDef => {
+    const service = loaded.desired.services[name];
+    if (!service) throw new Error(`the manifest has no ${name}`);
+    return structuredClone(service);
+  };
+  const stack = `rcp${randomBytes(3).toString('hex')}`;
+  const [webappPort, redisPort, postgresPort] = [await freePort(), await freePort(), await freePort()];
+  const dir = await tempDir();
+  removeLater(dir);
+  // Every secret the manifest declares, as a file of the test's own: the test must know the Redis and
+  // Postgres passwords to read what the platform stored.
+  const secrets: Record<string, { file: string }> = {};
+  const passwords = new Map<string, string>();
+  for (const name of Object.keys(loaded.desired.secrets ?? {})) {
+    const value = randomBytes(16).toString('hex');
+    passwords.set(name, value);
+    await writeFile(join(dir, name), value, { mode: 0o600 });
+    secrets[name] = { file: name };
+  }
+  const redisPassword = passwords.get('redis_password');
+  const postgresPassword = passwords.get('postgres_password');
+  if (redisPassword === undefined || postgresPassword === undefined)
+    throw new Error('the manifest declares no redis_password or postgres_password secret');
+
+  const onManager = { constraints: ['node.role == manager'] };
+  const redis = pick('redis');
+  redis.ports = [{ target: 6379, published: redisPort, mode: 'host' }];
+  redis.placement = onManager;
+  const postgres = pick('postgres');
+  postgres.ports = [{ target: 5432, published: postgresPort, mode: 'host' }];
+  postgres.placement = onManager;
+  const webapp = pick('webapp');
+  delete webapp.autoscale;
+  webapp.replicas = 1;
+  webapp.ports = [{ target: 8080, published: webappPort, mode: 'host' }];
+  webapp.placement = onManager;
+  webapp.environment = { ...webapp.environment, REMCODE_DRAIN_DELAY: '0' };
+  const executor = pick('executor');
+  delete executor.autoscale;
+  executor.replicas = options.executors;
+  executor.image = CLUSTER_EXECUTOR_IMAGE;
+  // The image has Python only: a service that names its languages must name no other.
+  if ('languages' in executor) (executor as { languages?: string[] }).languages = ['python'];
+  executor.environment = {
+    ...executor.environment,
+    EXECUTOR_SLOTS: String(options.slots ?? 1),
+    EXECUTOR_STANDBY_SLOTS: '0',
+  };
+  executor.resources = { limits: { cpus: 1, memory: '512MiB' }, reservations: { memory: '64MiB' } };
+  executor.rebalance = { max_skew: 1, interval: options.interval ?? '1s', health_timeout: '180s' };
+  // Three engines share two cores here: the shipped periods would let Swarm kill a slow task as
+  // unhealthy.
+  const services: Record<string, ServiceDef> = { redis, postgres, webapp, executor };
+  // The webapp and the executors log in as the database owner and prepare the database themselves at
+  // start, as `npm start` does: the test is about moving executors, not about database roles, and so
+  // it needs no migration service of the manifest's.
+  for (const service of [webapp, executor]) {
+    service.depends_on = ['redis', 'postgres'];
+    service.secrets = ['redis_password', 'postgres_password'];
+    service.environment = {
+      ...service.environment,
+      DATABASE_URL: 'postgres://postgres@postgres:5432/remcode',
+      DATABASE_PASSWORD_FILE: '/run/secrets/postgres_password',
+    };
+  }
+  for (const service of Object.values(services)) {
+    if (service.healthcheck)
+      service.healthcheck = {
+        ...service.healthcheck,
+        interval: '5s',
+        timeout: '5s',
+        retries: 60,
+        start_period: '120s',
+      };
+  }
+  const desired: DesiredFile = {
+    version: 1,
+    stack,
+    networks: { backend: {} },
+    secrets,
+    volumes: { pgdata: {}, redisdata: {} },
+    services,
+  };
+  // JSON is YAML; the file sits beside the secrets it names by relative path.
+  const file = join(dir, 'remcode.yaml');
+  await writeFile(file, `${JSON.stringify(desired, null, 2)}\n`);
+
+  const webappUrl = `http://127.0.0.1:${webappPort}`;
+  const keys = redisKeys(PREFIX);
+  const platform: ClusterPlatform = {
+    stack,
+    file,
+    publish: [webappPort, redisPort, postgresPort],
+    controllerEnv: {
+      REMCODE_AUTOSCALE_REDIS: 'on',
+      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      REDIS_PASSWORD_FILE: join(dir, 'redis_password'),
+      REMCODE_PREFIX: PREFIX,
+    },
+    webappUrl,
+    redis: undefined,
+    db: undefined,
+    async connect() {
+      const client = new Redis({
+        host: '127.0.0.1',
+        port: redisPort,
+        password: redisPassword,
+        maxRetriesPerRequest: 2,
+      });
+      client.on('error', () => undefined);
+      platform.redis = client;
+      const pool = new pg.Pool({
+        connectionString: `postgres://postgres:${postgresPassword}@127.0.0.1:${postgresPort}/remcode`,
+        max: 2,
+      });
+      pool.on('error', () => undefined);
+      platform.db = pool;
+      await waitFor(
+        'a first Python submission to run on the cluster',
+        async () => {
+          const response = await fetch(`${webappUrl}/api/v1/submissions?wait=true`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ language: 'python', source: 'print(6 * 7)' }),
+          }).catch(() => undefined);
+          if (!response) return false;
+          const body = (await response.json().catch(() => ({}))) as { stdout?: string };
+          return response.status === 200 && body.stdout === '42\n';
+        },
+        400_000,
+      );
+    },
+    async resultEvents(id) {
+      if (!platform.redis) throw new Error('not connected');
+      const entries = await platform.redis.xrange(keys.events(id), '-', '+');
+      return entries.filter(([, fields]) => {
+        const json = fields[fields.indexOf('e') + 1];
+        return json !== undefined && (JSON.parse(json) as { type?: string }).type === 'result';
+      }).length;
+    },
+    async interrupted() {
+      if (!platform.redis) throw new Error('not connected');
+      const all = await platform.redis.hgetall(keys.runsInterrupted);
+      return Object.fromEntries(Object.entries(all).map(([cause, n]) => [cause, Number.parseInt(n, 10)]));
+    },
+    async close() {
+      platform.redis?.disconnect();
+      await platform.db?.end().catch(() => undefined);
+    },
+  };
+  return platform;
+}
