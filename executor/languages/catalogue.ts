@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { load, YAMLException } from 'js-yaml';
 import type { RunLimits } from '../sandbox/types.js';
@@ -356,6 +357,9 @@ function runVersionCommand(
       args,
       {
         env: { PATH: TOOL_PATH, LANG: 'C.UTF-8', HOME: '/tmp' },
+        // A runtime that dies mid-answer may leave a file where it ran (the BEAM's erl_crash.dump):
+        // never in the executor's own working directory.
+        cwd: tmpdir(),
         timeout: timeoutMs,
         killSignal: 'SIGKILL',
         maxBuffer: 256 * 1024,
