@@ -13,7 +13,17 @@ export interface Series {
   readonly axis: 'replicas' | 'jobs';
 }
 
-export async function writeChart(file: string, title: string, series: readonly Series[]): Promise<void> {
+export interface ChartOptions {
+  /** Name of the right axis (the `jobs` series). Default "jobs in the system". */
+  readonly rightAxis?: string;
+}
+
+export async function writeChart(
+  file: string,
+  title: string,
+  series: readonly Series[],
+  options: ChartOptions = {},
+): Promise<void> {
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: 1200, height: 500 });
   chart.setOption({
     animation: false,
@@ -24,7 +34,7 @@ export async function writeChart(file: string, title: string, series: readonly S
     xAxis: { type: 'value', name: 'seconds', nameLocation: 'middle', nameGap: 28 },
     yAxis: [
       { type: 'value', name: 'replicas', minInterval: 1 },
-      { type: 'value', name: 'jobs in the system', splitLine: { show: false } },
+      { type: 'value', name: options.rightAxis ?? 'jobs in the system', splitLine: { show: false } },
     ],
     series: series.map((s) => ({
       name: s.name,

@@ -9,7 +9,8 @@
  * controller stopped). Prints, per remedy: tasks restarted (old tasks that no longer run), seconds from
  * worker2 ready to the spread within the skew, the lowest count of running tasks meanwhile, and the
  * moves; saves the tasks per node over time as test-output/bench/rebalance.png and .json.
- * About 2.5 minutes with the cluster's start and removal.
+ * About 2.5 minutes with the cluster's start and removal. With `-- --platform`, the platform itself
+ * under a load of submissions instead (bench/rebalance-platform.ts).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,6 +20,13 @@ import { ControllerProcess, TestCluster, counts, writeSleeperDesired } from '../
 import { freePort } from '../test/support/ports.js';
 import { testImage, waitFor } from '../test/support/swarm.js';
 import { writeChart, type Series } from './autoscale-chart.js';
+import { platformBench } from './rebalance-platform.js';
+
+// `-- --platform`: RemCode itself under load on the cluster instead of `sleep` tasks.
+if (process.argv.slice(2).includes('--platform')) {
+  await platformBench();
+  process.exit(0);
+}
 
 const REPLICAS = Number.parseInt(process.env.REMCODE_BENCH_REPLICAS ?? '9', 10);
 const NODES = ['manager', 'worker1', 'worker2'] as const;
