@@ -1,10 +1,11 @@
-# Postgres from Debian: the server, initdb, pg_ctl, psql, createdb and pg_isready, the libraries they
-# load, the server's share files, time zones and the C.UTF-8 locale (with `locale`, which initdb asks
-# for the collations to import), setpriv and a BusyBox shell for the entrypoint (initdb and pg_ctl
-# also start programs through /bin/sh), on an empty root. Left out:
-# the JIT (LLVM), Perl and the rest of postgresql-common, the other client tools, docs. The cluster
-# is created at first start with the password from a Docker secret; the image holds no password and
-# accepts only password (scram) logins over the network.
+# Postgres from Debian: the server, initdb, pg_ctl, psql, createdb, pg_isready, and pg_dump,
+# pg_dumpall and pg_restore for backups (docs/operations.md); the libraries they load, the server's
+# share files, time zones and the C.UTF-8 locale (with `locale`, which initdb asks for the collations
+# to import); setpriv and a BusyBox shell for the entrypoint (initdb and pg_ctl also start programs
+# through /bin/sh). All on an empty root. Left out: the JIT (LLVM), Perl and the rest of
+# postgresql-common, the other client tools, docs. The cluster is created at first start with the
+# password from a Docker secret; the image holds no password and accepts only password (scram) logins
+# over the network.
 ARG BASE=debian:trixie-slim
 FROM ${BASE} AS build
 COPY manifests/images/rootfs.sh manifests/images/shell-rootfs.sh /tmp/
@@ -18,7 +19,7 @@ RUN set -eu; \
     version=$(basename "$pg"); \
     modules=$(ls "$pg"/lib/*.so | grep -v '/llvmjit'); \
     sh /tmp/rootfs.sh /rootfs /usr/bin/setpriv /usr/bin/locale $modules; \
-    for program in postgres initdb pg_ctl pg_isready psql createdb; do sh /tmp/rootfs.sh /rootfs "$pg/bin/$program"; done; \
+    for program in postgres initdb pg_ctl pg_isready psql createdb pg_dump pg_dumpall pg_restore; do sh /tmp/rootfs.sh /rootfs "$pg/bin/$program"; done; \
     sh /tmp/shell-rootfs.sh /rootfs cat chmod chown mkdir mktemp rm; \
     cp --parents -a "/usr/share/postgresql/$version" /usr/share/zoneinfo /usr/lib/locale/C.utf8 /rootfs/; \
     rm -rf "/rootfs/usr/share/postgresql/$version/man"; \
