@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, parseMigrateConfig, redactUrl } from '../config.js';
 import { createPool, ensureDatabase, migrate, setRolePasswords } from '../db.js';
 import { createLogger } from '../logger.js';
@@ -39,7 +42,8 @@ try {
   process.exit(1);
 }
 if (stay) {
-  // Nothing left to do: sleep until the service is stopped.
+  // Nothing left to do: say so to the healthcheck (manifests/remcode.yaml) and sleep until stopped.
+  writeFileSync(join(tmpdir(), 'remcode-database-ready'), '');
   const timer = setInterval(() => undefined, 2 ** 31 - 1);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
