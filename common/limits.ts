@@ -62,7 +62,7 @@ const MIN_LIMITS: SubmissionLimits = {
 function parseLimitValue(name: LimitName, value: unknown): number {
   const { kind } = LIMIT_FIELDS[name];
   try {
-    if (kind === 'time') return parseDurationMs(value, name);
+    if (kind === 'time') return parseDurationMs(value, name, '"2s" or "500ms"');
     if (kind === 'size') return parseBytes(value, name);
   } catch (error) {
     if (error instanceof UnitParseError) throw new LimitParseError(name, error.message, { cause: error });

@@ -67,9 +67,16 @@ function parseQuantity(
   return result;
 }
 
-/** Milliseconds from "2s", "1500ms", "1m", "12h", "7d" or a number of milliseconds. */
-export function parseDurationMs(value: unknown, field = 'duration'): number {
-  return parseQuantity(field, value, DURATION_UNITS, '"2s", "500ms" or "7d"');
+/**
+ * Milliseconds from "2s", "1500ms", "1m", "12h", "7d" or a number of milliseconds. `example` is the
+ * hint an error gives: a run's time limit is never days, a retention period rarely milliseconds.
+ */
+export function parseDurationMs(
+  value: unknown,
+  field = 'duration',
+  example = '"2s", "500ms" or "7d"',
+): number {
+  return parseQuantity(field, value, DURATION_UNITS, example);
 }
 
 /** Bytes from "256MiB", "64k", "1GB" or a number of bytes. */

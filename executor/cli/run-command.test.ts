@@ -111,11 +111,11 @@ describe('runCommand', () => {
   it('exits 2 with the usage text for an unknown language or a missing file', async () => {
     const unknown = io();
     expect(
-      await runCommand(['--lang', 'cobol', join(dir, 'main.py')], unknown.io, {
+      await runCommand(['--lang', 'intercal', join(dir, 'main.py')], unknown.io, {
         createSandbox: fakeSandbox({}, []),
       }),
     ).toBe(EXIT_USAGE);
-    expect(unknown.err()).toMatch(/unknown language "cobol"/);
+    expect(unknown.err()).toMatch(/unknown language "intercal"/);
     const missing = io();
     expect(
       await runCommand(['--lang', 'py', join(dir, 'nope.py')], missing.io, {
