@@ -31,8 +31,8 @@ export function readLanguagePackages(file: string): Map<string, readonly string[
 }
 
 /**
- * The catalogue's language ids, or undefined where no catalogue is installed (the controller's image,
- * which then checks only the ids' form; `npm run controller -- plan` on the manager checks them all).
+ * The catalogue's language ids, or undefined where no catalogue file is installed: the controller then
+ * checks only the ids' form. Its image ships the catalogue, so this is for a hand-made install.
  */
 export function catalogueLanguageIds(
   file = process.env.REMCODE_CATALOGUE || shippedCatalogueFile(),

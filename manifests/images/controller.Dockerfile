@@ -16,6 +16,8 @@ WORKDIR /app
 # package.json marks the bundle as an ES module.
 COPY --from=build /src/package.json ./
 COPY --from=build /src/dist/bundle/controller/main.js dist/controller/main.js
+# The catalogue lets the controller reject an executor pool's unknown language ids in the cluster too.
+COPY --from=build /src/executor/languages/catalogue.yaml executor/languages/catalogue.yaml
 ENV PATH=/usr/bin NODE_ENV=production CONTROLLER_HOST=0.0.0.0 CONTROLLER_PORT=9102
 EXPOSE 9102
 ENTRYPOINT ["/usr/bin/node", "dist/controller/main.js"]
