@@ -33,7 +33,7 @@ import {
   deleteRedisPrefix,
   testPrefix,
 } from '../test/support/isolation.js';
-import { startExecutor, startWebapp } from '../test/support/processes.js';
+import { platformEnv, startExecutor, startWebapp } from '../test/support/processes.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const ONLY = process.env.BENCH_LANGUAGES?.split(',').map((s) => s.trim());
@@ -154,17 +154,15 @@ async function main(): Promise<void> {
     .filter((l) => l.available && (ONLY === undefined || ONLY.includes(l.id)));
   const db = await createTestDatabase();
   const prefix = testPrefix();
-  const env = {
-    DATABASE_URL: db.url,
-    REDIS_URL: TEST_REDIS_URL,
-    REMCODE_PREFIX: prefix,
-    PORT: '0',
-    EXECUTOR_METRICS_PORT: '0',
-    // info: the start lines are how the harness knows each process is up.
-    LOG_LEVEL: 'info',
-    // A Scala compile takes seconds: the request waits for it rather than answering 202.
-    REMCODE_WAIT_TIMEOUT: '120s',
-  };
+  const env = platformEnv(
+    { databaseUrl: db.url, redisUrl: TEST_REDIS_URL, prefix },
+    {
+      // info: the start lines are how the harness knows each process is up.
+      LOG_LEVEL: 'info',
+      // A Scala compile takes seconds: the request waits for it rather than answering 202.
+      REMCODE_WAIT_TIMEOUT: '120s',
+    },
+  );
   const web = await startWebapp(env);
   const executor = await startExecutor(env);
   let serial = 0;

@@ -84,6 +84,21 @@ async function proveResults(report: LoadReport): Promise<{ lost: number; duplica
   return { lost: unfinished.length, duplicated };
 }
 
+/**
+ * Stops the load and holds it to the promise: the webapp runs on the manager, which stays up, so no
+ * request fails, and no accepted submission is lost or stored twice.
+ */
+async function expectNothingLost(load: SubmissionLoad): Promise<void> {
+  const report = await load.stop();
+  const { lost, duplicated } = await proveResults(report);
+  console.log(
+    `load: ${report.accepted.size} accepted, ${report.failures.length} failed requests, ${lost} lost, ${duplicated} duplicated`,
+  );
+  expect(report.failures).toEqual([]);
+  expect(lost).toBe(0);
+  expect(duplicated).toBe(0);
+}
+
 beforeAll(async () => {
   await mkdir(join(repo, 'test-output'), { recursive: true });
   const images = await clusterPlatformImages();
@@ -129,15 +144,7 @@ describe('the platform on a three-node swarm under load', () => {
       expect(await platform.interrupted()).toEqual(before);
       expect(await platform.redis?.hlen('remcode:retire')).toBe(0);
     } finally {
-      const report = await load.stop();
-      const { lost, duplicated } = await proveResults(report);
-      console.log(
-        `load: ${report.accepted.size} accepted, ${report.failures.length} failed requests, ${lost} lost, ${duplicated} duplicated`,
-      );
-      // The webapp runs on the manager, which stays up: no request fails.
-      expect(report.failures).toEqual([]);
-      expect(lost).toBe(0);
-      expect(duplicated).toBe(0);
+      await expectNothingLost(load);
     }
   }, 900_000);
 
@@ -164,14 +171,7 @@ describe('the platform on a three-node swarm under load', () => {
       }
       await balanced('the spread after healing', 300_000);
     } finally {
-      const report = await load.stop();
-      const { lost, duplicated } = await proveResults(report);
-      console.log(
-        `load: ${report.accepted.size} accepted, ${report.failures.length} failed requests, ${lost} lost, ${duplicated} duplicated`,
-      );
-      expect(report.failures).toEqual([]);
-      expect(lost).toBe(0);
-      expect(duplicated).toBe(0);
+      await expectNothingLost(load);
     }
     // The replaced executor the node kept running was stopped once it heard from the manager again.
     const engines = await Promise.all(
