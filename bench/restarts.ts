@@ -10,11 +10,18 @@
  * careful client (or the browser UI) does. BENCH_PARTS=webapp,redis picks parts. Then it waits for
  * every accepted submission to finish and prints, per part: accepted, rejected (by status or error),
  * lost (accepted, never finished) and run twice (a run delivered again, or a submission stored twice).
+ *
+ * `npm run bench:restarts -- --swarm` does the same on the single-node Swarm stack of
+ * manifests/remcode.yaml (images built when missing; BENCH_WEBAPPS webapp tasks behind the edge,
+ * default 2, on 127.0.0.1:BENCH_PORT): one task of each part gets `docker kill` and Swarm restarts it.
+ * Clients send each POST once with an Idempotency-Key. The table adds runs delivered again.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { startDisposablePostgres, startDisposableRedis } from '../test/support/disposable-servers.js';
+import { killTable, killUnderLoad, type KillRow } from '../test/support/kill-under-load.js';
+import { ensureImages, startPlatform } from '../test/support/platform-stack.js';
 import type { DisposableServer } from '../test/support/disposable-servers.js';
 import { freePort } from '../test/support/ports.js';
 import { startExecutor, startWebapp } from '../test/support/processes.js';
@@ -42,7 +49,29 @@ interface Row {
   readonly runTwice: number;
 }
 
+async function swarm(): Promise<void> {
+  await ensureImages();
+  const platform = await startPlatform({
+    port: Number(process.env.BENCH_PORT ?? 18_090),
+    webappReplicas: Number(process.env.BENCH_WEBAPPS ?? 2),
+  });
+  const rows: KillRow[] = [];
+  try {
+    for (const part of PARTS)
+      rows.push(
+        await killUnderLoad(platform, part, { submissions: SUBMISSIONS, rate: RATE, killAtMs: KILL_AT_MS }),
+      );
+  } finally {
+    await platform.remove();
+  }
+  console.log(
+    `\nrestarts on the Swarm stack: ${SUBMISSIONS} submissions at ${RATE}/s, one task SIGKILLed ${KILL_AT_MS / 1000} s in and restarted by Swarm; each POST sent once with an Idempotency-Key\n`,
+  );
+  console.log(killTable(rows));
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--swarm')) return swarm();
   const [redis, postgres] = await Promise.all([
     startDisposableRedis(['--appendonly', 'yes', '--appendfsync', 'everysec']),
     startDisposablePostgres(['max_connections=100']),
