@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { load, YAMLException } from 'js-yaml';
 import type { RunLimits } from '../sandbox/types.js';
@@ -423,22 +423,33 @@ class Catalogue implements LanguageCatalogue {
   }
 }
 
-/** Builds a catalogue from definitions, detecting every language's version in parallel. */
+/**
+ * Version commands run at most this many at a time. Started all at once, forty-odd of them (several
+ * JVMs among them) share two cores for many seconds, and a quick tool such as `php --version` could
+ * outlive its own timeout waiting for a core and be reported missing.
+ */
+const VERSION_PROBES_AT_ONCE = 2 * availableParallelism();
+
+/** Builds a catalogue from definitions, detecting the versions a few at a time. */
 export async function installCatalogue(
   definitions: readonly LanguageDefinition[],
   options: { versionTimeoutMs?: number } = {},
 ): Promise<LanguageCatalogue> {
-  const installed = await Promise.all(
-    definitions.map(async (definition): Promise<InstalledLanguage> => {
+  const installed: InstalledLanguage[] = new Array<InstalledLanguage>(definitions.length);
+  let next = 0;
+  const probe = async (): Promise<void> => {
+    for (let index = next++; index < definitions.length; index = next++) {
+      const definition = definitions[index]!;
       const detected = await detectVersion(definition, options.versionTimeoutMs);
-      return {
+      installed[index] = {
         ...definition,
         available: detected.version !== null,
         installedVersion: detected.version,
         unavailableReason: detected.reason,
       };
-    }),
-  );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(VERSION_PROBES_AT_ONCE, definitions.length) }, probe));
   return new Catalogue(installed);
 }
 
