@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -173,6 +173,14 @@ export async function startDisposablePostgres(settings: readonly string[] = []):
     if (pid !== undefined) spawnSync('kill', [`-${signal}`, String(pid)]);
     await exited(proc);
   };
+  /** Gone, or a zombie waiting for whoever inherited it to reap it: either way it holds nothing. */
+  const ended = (pid: string): boolean => {
+    try {
+      return /^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return true;
+    }
+  };
   /** The postmaster's own pid: SIGKILL of runuser would leave it running. */
   const postmaster = (): number | undefined => {
     const out = spawnSync('head', ['-1', join(data, 'postmaster.pid')], { encoding: 'utf8' });
@@ -184,16 +192,26 @@ export async function startDisposablePostgres(settings: readonly string[] = []):
     const pid = postmaster();
     const proc = child;
     child = undefined;
-    if (pid !== undefined) spawnSync('kill', ['-CONT', String(pid)]);
-    if (pid !== undefined) spawnSync('kill', ['-KILL', String(pid)]);
+    // The postmaster and every backend at once, as `docker kill` ends a whole container. A backend
+    // left alive would notice its postmaster gone only at its next wait, and might first answer a
+    // query on a connection the test expects to find reset; once orphaned, `pgrep -P` no longer
+    // finds it. A new postmaster also refuses to start while old backends hold the shared memory.
+    const pids =
+      pid === undefined
+        ? []
+        : [
+            String(pid),
+            ...spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+              .stdout.split('\n')
+              .map((line) => line.trim())
+              .filter((line) => /^\d+$/.test(line)),
+          ];
+    if (pids.length > 0) {
+      spawnSync('kill', ['-CONT', ...pids]);
+      spawnSync('kill', ['-KILL', ...pids]);
+    }
     if (proc) await exited(proc);
-    // Backends end when they see their postmaster gone; a new postmaster refuses to start while they
-    // still hold the old shared memory.
-    if (pid !== undefined)
-      await until(
-        'backends of the killed postgres to end',
-        () => spawnSync('pgrep', ['-P', String(pid)]).status !== 0,
-      );
+    await until('the killed postgres and its backends to end', () => pids.every(ended));
   };
   return {
     port,
