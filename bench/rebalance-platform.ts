@@ -134,11 +134,7 @@ export async function platformBench(): Promise<void> {
     note(`executors moved off worker2: ${JSON.stringify(counts((await cluster.spread(service)).perNode))}`);
     const afterStop = await platform.interrupted();
     await cluster.node('start', 'worker2');
-    await waitFor(
-      'worker2 to be ready',
-      async () => (await cluster.nodeState('worker2')) === 'ready',
-      90_000,
-    );
+    await cluster.untilNodeState('worker2', 'ready');
     const readyAt = seconds();
     phases.push({ name: 'worker2 away', from: awayFrom, to: readyAt });
     note('worker2 is ready');

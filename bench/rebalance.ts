@@ -94,7 +94,7 @@ async function strand(): Promise<Set<string>> {
   );
   note(`tasks moved off worker2: ${JSON.stringify(counts(stranded.perNode))}`);
   await cluster.node('start', 'worker2');
-  await waitFor('worker2 to be ready', async () => (await cluster.nodeState('worker2')) === 'ready', 90_000);
+  await cluster.untilNodeState('worker2', 'ready');
   note('worker2 is ready');
   return new Set(Object.values(stranded.perNode).flat());
 }

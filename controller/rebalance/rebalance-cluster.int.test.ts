@@ -175,11 +175,7 @@ describe('rebalancing on a three-node swarm', () => {
     expect(kept).toHaveLength(2);
     await cluster.node('partition', 'worker1');
     try {
-      await waitFor(
-        'worker1 to be seen down',
-        async () => (await cluster.nodeState('worker1')) === 'down',
-        90_000,
-      );
+      await cluster.untilNodeState('worker1', 'down');
       await cluster.settledAt(
         service,
         { manager: 3, worker1: 0, worker2: 3 },

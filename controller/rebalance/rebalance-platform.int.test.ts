@@ -157,11 +157,7 @@ describe('the platform on a three-node swarm under load', () => {
     try {
       await cluster.node('partition', 'worker1');
       try {
-        await waitFor(
-          'worker1 to be seen down',
-          async () => (await cluster.nodeState('worker1')) === 'down',
-          90_000,
-        );
+        await cluster.untilNodeState('worker1', 'down');
         await strandedOff('worker1', 180_000);
         // Cut off, the node still runs its executor: it can reach neither Redis nor Postgres, so its
         // jobs are delivered again elsewhere once their locks expire.

@@ -150,10 +150,15 @@ export class TestCluster {
     );
   }
 
+  /** Waits until the manager reports the node in `state` (`down`, `ready`). */
+  async untilNodeState(node: string, state: string, timeoutMs = 90_000): Promise<void> {
+    await waitFor(`${node} to be ${state}`, async () => (await this.nodeState(node)) === state, timeoutMs);
+  }
+
   /** Stops a node and waits until the manager sees it down. */
   async stopNode(node: string): Promise<void> {
     await this.node('stop', node);
-    await waitFor(`${node} to be down`, async () => (await this.nodeState(node)) === 'down', 90_000);
+    await this.untilNodeState(node, 'down');
   }
 }
 
