@@ -6,6 +6,7 @@ import {
   afterMove,
   constraintMatcher,
   decide,
+  moveDidItsPart,
   moveSteps,
   placementHelps,
   movesNeeded,
@@ -358,6 +359,26 @@ describe('moves', () => {
     'the scale-down after %j with the extra task on %s takes from %j',
     (perNode, placed, hosts) => {
       expect(scaleDownHosts(perNode, placed)).toEqual(hosts);
+    },
+  );
+
+  const parts: Array<
+    [perNode: Record<string, number>, placed: string | undefined, removed: string | undefined, did: boolean]
+  > = [
+    // 1-0-2 with the extra task on b and one removed from c: the move did its part, whatever else
+    // happened to the spread meanwhile.
+    [{ a: 1, b: 0, c: 2 }, 'b', 'c', true],
+    // Removed from the node that just got the extra task, or from one that was not the fullest: no.
+    [{ a: 1, b: 0, c: 2 }, 'b', 'b', false],
+    [{ a: 1, b: 0, c: 2 }, 'b', 'a', false],
+    // Nothing known of either end: no.
+    [{ a: 1, b: 0, c: 2 }, undefined, 'c', false],
+    [{ a: 1, b: 0, c: 2 }, 'b', undefined, false],
+  ];
+  it.each(parts)(
+    'a move on %j placed on %s, removed from %s, did its part: %s',
+    (perNode, placed, removed, did) => {
+      expect(moveDidItsPart(perNode, placed, removed)).toBe(did);
     },
   );
 

@@ -312,6 +312,19 @@ export function scaleDownHosts(
     .sort();
 }
 
+/**
+ * Whether a move did its own part: its extra task was placed and a task left one of the nodes the
+ * scale-down was meant to take it from. A spread no better after such a move was changed by something
+ * else meanwhile.
+ */
+export function moveDidItsPart(
+  perNode: Readonly<Record<string, number>>,
+  placed: string | undefined,
+  removed: string | undefined,
+): boolean {
+  return placed !== undefined && removed !== undefined && scaleDownHosts(perNode, placed).includes(removed);
+}
+
 export type MoveStep =
   | { readonly kind: 'scale'; readonly replicas: number }
   | { readonly kind: 'check-placement' }

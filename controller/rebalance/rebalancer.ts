@@ -27,6 +27,7 @@ import {
   afterMisplacement,
   afterMove,
   decide,
+  moveDidItsPart,
   moveSteps,
   placementHelps,
   scaleDownHosts,
@@ -486,19 +487,34 @@ export class Rebalancer {
         ? decide({ service: after, nodes, policy: entry.policy, memory: EMPTY_SERVICE_MEMORY, now }).moves
         : decision.moves;
       const removed = after ? this.#removedFrom(after.tasks, wanted, hostnames) : undefined;
-      entry.memory = afterMove(decision.moves, movesAfter, startedAt, now);
-      if (movesAfter < decision.moves)
+      // The move did its part when the task left one of the nodes it was meant to leave (the extra
+      // one was placed where it helps, or the check above undid it). If the spread is still no better,
+      // something else moved a task meanwhile (a task on a node that just returned failed and Swarm
+      // placed its replacement elsewhere): that passes, so the next try comes soon, not after the long
+      // back-off kept for moves that Swarm itself defeats.
+      const didItsPart = moveDidItsPart(decision.perNode, placed, removed);
+      if (movesAfter < decision.moves) {
+        entry.memory = afterMove(decision.moves, movesAfter, startedAt, now);
         finish(
           'moved',
           `moved one task ${removed ?? '?'} -> ${placed ?? '?'}; ${movesAfter} move(s) left`,
           movesAfter,
         );
-      else
+      } else if (didItsPart) {
+        entry.memory = afterMisplacement(entry.memory, startedAt, now, entry.policy.intervalMs);
+        finish(
+          'no_progress',
+          `moved one task ${removed} -> ${placed}, but the spread changed meanwhile: no closer; trying again soon`,
+          movesAfter,
+        );
+      } else {
+        entry.memory = afterMove(decision.moves, movesAfter, startedAt, now);
         finish(
           'no_progress',
           `the extra task went to ${placed ?? '?'} and Swarm removed one from ${removed ?? '?'}: no closer; backing off`,
           movesAfter,
         );
+      }
     } catch (error) {
       finish('failed', `move failed: ${error instanceof Error ? error.message : String(error)}`);
       entry.memory = afterMove(decision.moves, decision.moves, startedAt, this.#now());
