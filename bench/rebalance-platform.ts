@@ -1,11 +1,13 @@
 /**
  * `npm run bench:rebalance -- --platform`: RemCode itself on the one-machine three-node cluster
- * (test/support/cluster-platform.ts: Redis, Postgres and the webapp on the manager, executors from the
- * Python-only image spread over the nodes, the controller on the host), under a steady load of
- * `?wait=true` submissions while worker2 is stopped and started again. Prints failed requests, lost,
- * wrong and duplicated results (a result announced twice), runs cut short by cause, the rebalancer's
- * moves and retirements, and submission latency before, while worker2 is away, while the rebalancer
- * works and after; saves executors per node and latency over time as
+ * (test/support/cluster-platform.ts: Redis, Postgres and the edge on the manager, webapp tasks and
+ * executors from the Python-only image spread over the nodes, the controller on the host), under a
+ * steady load of `?wait=true` submissions through the edge while worker2 is stopped and started again.
+ * Prints failed requests (those sent before and after the edge took worker2's webapp task out of
+ * rotation apart), lost, wrong and duplicated results (a result announced twice), runs cut short by
+ * cause, the rebalancer's moves and retirements, and submission latency before, while worker2 is
+ * away, while the rebalancer works and after; saves webapp tasks and executors per node and latency
+ * over time as
  * test-output/bench/rebalance-platform.png and .json. About 6 minutes with the cluster's start and
  * removal (the images are built first when missing: minutes more).
  */
@@ -43,8 +45,16 @@ export async function platformBench(): Promise<void> {
   const images = await clusterPlatformImages();
   const platform = await planClusterPlatform({ executors: EXECUTORS, slots: 1, interval: '2s' });
   const service = `${platform.stack}_executor`;
+  const webapp = `${platform.stack}_webapp`;
+  const WEBAPPS = 3;
   const cluster = new TestCluster('rbp');
-  const samples: { t: number; perNode: Record<string, number> }[] = [];
+  const samples: {
+    t: number;
+    perNode: Record<string, number>;
+    webappPerNode: Record<string, number>;
+    edgeUp: number | undefined;
+  }[] = [];
+  let edgeNoticedAt: number | undefined;
   const requests: Request[] = [];
   const accepted = new Map<string, string>();
   let sampling = true;
@@ -67,25 +77,34 @@ export async function platformBench(): Promise<void> {
     await platform.connect();
     note('a first submission ran');
     const running = controller;
-    const settled = async (): Promise<Record<string, number> | undefined> => {
-      const now = await cluster.spread(service);
+    const within = async (name: string, replicas: number): Promise<Record<string, number> | undefined> => {
+      const now = await cluster.spread(name);
       const spread = counts(now.perNode);
       const values = NODES.map((node) => spread[node] ?? 0);
-      const moving = (await running.status())?.moves.some((move) => move.result === 'running');
-      return now.settling === 0 &&
-        now.running === EXECUTORS &&
-        Math.max(...values) - Math.min(...values) <= 1 &&
-        !moving
+      return now.settling === 0 && now.running === replicas && Math.max(...values) - Math.min(...values) <= 1
         ? spread
         : undefined;
     };
-    await waitFor('the executors to spread', settled, 300_000);
-    note('executors spread over three nodes');
+    const settled = async (): Promise<Record<string, Record<string, number>> | undefined> => {
+      const [executors, webapps] = [await within(service, EXECUTORS), await within(webapp, WEBAPPS)];
+      const moving = (await running.status())?.moves.some((move) => move.result === 'running');
+      return executors && webapps && !moving && (await platform.edgeServersUp()) === WEBAPPS
+        ? { executors, webapps }
+        : undefined;
+    };
+    await waitFor('the executors and webapp tasks to spread', settled, 300_000);
+    note('executors and webapp tasks spread over three nodes');
 
     void (async () => {
       while (sampling) {
         try {
-          samples.push({ t: seconds(), perNode: counts((await cluster.spread(service)).perNode) });
+          const edgeUp = await platform.edgeServersUp().catch(() => undefined);
+          samples.push({
+            t: seconds(),
+            perNode: counts((await cluster.spread(service)).perNode),
+            webappPerNode: counts((await cluster.spread(webapp)).perNode),
+            edgeUp,
+          });
         } catch {
           // A node restarting can make one read fail; the next sample covers it.
         }
@@ -101,7 +120,8 @@ export async function platformBench(): Promise<void> {
         try {
           const response = await fetch(`${platform.webappUrl}/api/v1/submissions?wait=true`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json' },
+            // A client that may send again names its request, so the edge may retry it on another task.
+            headers: { 'content-type': 'application/json', 'idempotency-key': `bench-${started}-${n}` },
             body: JSON.stringify({ language: 'python', source: `print(${n})` }),
             signal: AbortSignal.timeout(60_000),
           });
@@ -121,6 +141,17 @@ export async function platformBench(): Promise<void> {
     phases.push({ name: 'before', from: steadyFrom, to: seconds() });
     note('stopping worker2');
     const awayFrom = seconds();
+    // The edge checks every webapp task each second: the first sample with fewer up is when it noticed.
+    void (async () => {
+      while (edgeNoticedAt === undefined && loading) {
+        const up = await platform.edgeServersUp().catch(() => undefined);
+        if (up !== undefined && up < WEBAPPS) {
+          edgeNoticedAt = seconds();
+          note(`the edge took a webapp task out of rotation (${up} up)`);
+        }
+        await sleep(100);
+      }
+    })();
     await cluster.stopNode('worker2');
     note('worker2 is down');
     await waitFor(
@@ -138,7 +169,7 @@ export async function platformBench(): Promise<void> {
     const readyAt = seconds();
     phases.push({ name: 'worker2 away', from: awayFrom, to: readyAt });
     note('worker2 is ready');
-    const spread = await waitFor('the rebalancer to spread the executors again', settled, 300_000);
+    const spread = await waitFor('the rebalancer to spread the executors and the webapp again', settled, 300_000);
     const balancedAt = seconds();
     phases.push({ name: 'rebalancing', from: readyAt, to: balancedAt });
     note(`rebalanced: ${JSON.stringify(spread)}`);
@@ -164,6 +195,10 @@ export async function platformBench(): Promise<void> {
       requests: requests.length,
       failed: requests.filter((r) => !r.ok).length,
       failures: requests.filter((r) => !r.ok).map((r) => `${r.t}s ${r.what}`),
+      edgeNoticedAt,
+      failedAfterEdgeNoticed: requests.filter(
+        (r) => !r.ok && edgeNoticedAt !== undefined && r.t >= edgeNoticedAt,
+      ).length,
       accepted: accepted.size,
       lost: unfinished.length,
       wrong: wrong.length,
@@ -220,6 +255,11 @@ export async function platformBench(): Promise<void> {
       axis: 'replicas',
       points: samples.map((s) => [s.t, s.perNode[node] ?? 0] as const),
     })),
+    ...NODES.map((node): Series => ({
+      name: `webapp tasks on ${node}`,
+      axis: 'replicas',
+      points: samples.map((s) => [s.t, s.webappPerNode[node] ?? 0] as const),
+    })),
     {
       name: 'p95 latency of ?wait=true (ms)',
       axis: 'jobs',
@@ -230,7 +270,7 @@ export async function platformBench(): Promise<void> {
   ];
   await writeChart(
     join(out, 'rebalance-platform.png'),
-    `Executors per node and submission latency under load: worker2 stopped, started, rebalanced`,
+    `Executors and webapp tasks per node, submission latency under load: worker2 stopped, started, rebalanced`,
     series,
     { rightAxis: 'p95 latency (ms)' },
   );

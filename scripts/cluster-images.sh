@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # The images the platform needs on the one-machine cluster (scripts/cluster-up.sh), small enough to
-# copy onto every node: redis, postgres and the webapp as manifests/images/build.sh makes them, and an
-# executor with Python only (the full executor image is about 1.8 GB; loading it into a node takes
-# minutes). Prints the four references, space-separated, on the last line.
+# copy onto every node: redis, postgres, the webapp and the edge as manifests/images/build.sh makes
+# them, and an executor with Python only (the full executor image is about 1.8 GB; loading it into a
+# node takes minutes). Prints the five references, space-separated, on the last line.
 # Usage: cluster-images.sh        REMCODE_CLUSTER_EXECUTOR_TAG (default remcode-executor:python)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 tag=${REMCODE_CLUSTER_EXECUTOR_TAG:-remcode-executor:python}
 
-bash "$repo/manifests/images/build.sh" redis postgres webapp >&2
+bash "$repo/manifests/images/build.sh" redis postgres webapp edge >&2
 base=$(bash "$repo/manifests/images/base.sh" trixie)
 
 # Same context as build.sh: the repository's own files, never node_modules or dist. The executor's
@@ -30,4 +30,4 @@ if ! tar -C "$staging" -c . | DOCKER_BUILDKIT=0 docker build --network host \
 fi
 rm -f "$log"
 echo "    $tag ($((SECONDS - start)) s, $(docker image inspect -f '{{.Size}}' "$tag" | numfmt --to=iec))" >&2
-echo "remcode-redis:local remcode-postgres:local remcode-webapp:local $tag"
+echo "remcode-redis:local remcode-postgres:local remcode-webapp:local remcode-edge:local $tag"

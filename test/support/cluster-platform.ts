@@ -1,9 +1,11 @@
 /**
- * RemCode itself on the one-machine cluster (test/support/cluster.ts): Redis, Postgres and the webapp
- * pinned to the manager, and executors from a Python-only image (scripts/cluster-images.sh) spread over
- * every node and rebalanced by the controller. The manager publishes the webapp, Redis and Postgres on
- * the host's 127.0.0.1 (test-only ports), so that a test submits, reads the events and the stored rows,
- * and the controller on the host retires executors through Redis as it does inside a stack.
+ * RemCode itself on the one-machine cluster (test/support/cluster.ts): Redis, Postgres and the edge
+ * pinned to the manager; webapp tasks behind the edge and executors from a Python-only image
+ * (scripts/cluster-images.sh) spread over every node and rebalanced by the controller. The manager
+ * publishes the edge (and its metrics), Redis and Postgres on the host's 127.0.0.1 (test-only ports),
+ * so that a test submits through the edge as a client does, watches which webapp tasks the edge
+ * sends requests to, reads the events and the stored rows, and the controller on the host retires
+ * executors through Redis as it does inside a stack.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -32,6 +34,7 @@ export async function clusterPlatformImages(): Promise<string[]> {
     'remcode-redis:local',
     'remcode-postgres:local',
     'remcode-webapp:local',
+    'remcode-edge:local',
     CLUSTER_EXECUTOR_IMAGE,
   ];
   const missing = await Promise.all(
@@ -56,6 +59,8 @@ export async function clusterPlatformImages(): Promise<string[]> {
 export interface ClusterPlatformOptions {
   /** Executor replicas. */
   readonly executors: number;
+  /** Webapp replicas, on any node, behind the edge. Default 3: one per node once spread. */
+  readonly webapps?: number;
   /** Slots per executor. Default 1. */
   readonly slots?: number;
   /** The rebalancer's pace for the executors. Default 1s. */
@@ -70,7 +75,10 @@ export interface ClusterPlatform {
   readonly publish: readonly number[];
   /** The controller's environment: Redis of the stack, so it retires executors as in production. */
   readonly controllerEnv: NodeJS.ProcessEnv;
+  /** The edge: every request of a test goes through it, as a client's does. */
   readonly webappUrl: string;
+  /** Webapp tasks the edge holds as up (ready and answering its checks). */
+  edgeServersUp(): Promise<number>;
   /** Connected by `connect()`. */
   redis: Redis | undefined;
   db: pg.Pool | undefined;
@@ -94,7 +102,12 @@ export async function planClusterPlatform(options: ClusterPlatformOptions): Prom
     return structuredClone(service);
   };
   const stack = `rcp${randomBytes(3).toString('hex')}`;
-  const [webappPort, redisPort, postgresPort] = [await freePort(), await freePort(), await freePort()];
+  const [edgePort, edgeMetricsPort, redisPort, postgresPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const dir = await tempDir();
   removeLater(dir);
   // Every secret the manifest declares, as a file of the test's own: the test must know the Redis and
@@ -119,12 +132,16 @@ export async function planClusterPlatform(options: ClusterPlatformOptions): Prom
   const postgres = pick('postgres');
   postgres.ports = [{ target: 5432, published: postgresPort, mode: 'host' }];
   postgres.placement = onManager;
+  // The webapp as shipped (its drain delay included), on any node: only the edge reaches it.
   const webapp = pick('webapp');
   delete webapp.autoscale;
-  webapp.replicas = 1;
-  webapp.ports = [{ target: 8080, published: webappPort, mode: 'host' }];
-  webapp.placement = onManager;
-  webapp.environment = { ...webapp.environment, REMCODE_DRAIN_DELAY: '0' };
+  webapp.replicas = options.webapps ?? 3;
+  webapp.rebalance = { max_skew: 1, interval: options.interval ?? '1s', health_timeout: '180s' };
+  const edge = pick('edge');
+  edge.ports = [
+    { target: 8080, published: edgePort, mode: 'host' },
+    { target: 8405, published: edgeMetricsPort, mode: 'host' },
+  ];
   const executor = pick('executor');
   delete executor.autoscale;
   executor.replicas = options.executors;
@@ -140,7 +157,7 @@ export async function planClusterPlatform(options: ClusterPlatformOptions): Prom
   executor.rebalance = { max_skew: 1, interval: options.interval ?? '1s', health_timeout: '180s' };
   // Three engines share two cores here: the shipped periods would let Swarm kill a slow task as
   // unhealthy.
-  const services: Record<string, ServiceDef> = { redis, postgres, webapp, executor };
+  const services: Record<string, ServiceDef> = { redis, postgres, webapp, edge, executor };
   // The webapp and the executors log in as the database owner and prepare the database themselves at
   // start, as `npm start` does: the test is about moving executors, not about database roles, and so
   // it needs no migration service of the manifest's.
@@ -175,12 +192,12 @@ export async function planClusterPlatform(options: ClusterPlatformOptions): Prom
   const file = join(dir, 'remcode.yaml');
   await writeFile(file, `${JSON.stringify(desired, null, 2)}\n`);
 
-  const webappUrl = `http://127.0.0.1:${webappPort}`;
+  const webappUrl = `http://127.0.0.1:${edgePort}`;
   const keys = redisKeys(PREFIX);
   const platform: ClusterPlatform = {
     stack,
     file,
-    publish: [webappPort, redisPort, postgresPort],
+    publish: [edgePort, edgeMetricsPort, redisPort, postgresPort],
     controllerEnv: {
       REMCODE_AUTOSCALE_REDIS: 'on',
       REDIS_URL: `redis://127.0.0.1:${redisPort}`,
@@ -188,6 +205,12 @@ export async function planClusterPlatform(options: ClusterPlatformOptions): Prom
       REMCODE_PREFIX: PREFIX,
     },
     webappUrl,
+    async edgeServersUp() {
+      const text = await (await fetch(`http://127.0.0.1:${edgeMetricsPort}/metrics`)).text();
+      const match = /^haproxy_backend_active_servers\{proxy="webapp"\} (\d+)/m.exec(text);
+      if (!match?.[1]) throw new Error('the edge reports no webapp backend');
+      return Number.parseInt(match[1], 10);
+    },
     redis: undefined,
     db: undefined,
     async connect() {

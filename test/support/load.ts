@@ -17,6 +17,8 @@ export interface LoadFailure {
   readonly kind: RequestKind;
   /** HTTP status, or the network error's message. */
   readonly what: string;
+  /** When the request was sent. */
+  readonly started: number;
   readonly at: number;
 }
 
@@ -113,14 +115,15 @@ export class SubmissionLoad {
     }
   }
 
-  #fail(kind: RequestKind, what: string): void {
-    this.#failures.push({ kind, what, at: Date.now() });
+  #fail(kind: RequestKind, what: string, started: number): void {
+    this.#failures.push({ kind, what, started, at: Date.now() });
   }
 
   async #post(wait: boolean): Promise<string | undefined> {
     const n = ++this.#serial;
     const expected = `${n}\n`;
     this.#requests.post++;
+    const started = Date.now();
     try {
       const response = await fetch(`${this.#options.base}/api/v1/submissions${wait ? '?wait=true' : ''}`, {
         method: 'POST',
@@ -139,34 +142,36 @@ export class SubmissionLoad {
         // The edge's own 503 page when no webapp is ready is HTML: the status says enough.
       }
       if (![200, 201, 202].includes(response.status) || body.id === undefined) {
-        this.#fail('post', `HTTP ${response.status} ${body.code ?? text.slice(0, 80)}`);
+        this.#fail('post', `HTTP ${response.status} ${body.code ?? text.slice(0, 80)}`, started);
         return undefined;
       }
       this.#accepted.set(body.id, expected);
       if (response.status === 200 && body.stdout !== expected) this.#wrong.push(body.id);
       return body.id;
     } catch (error) {
-      this.#fail('post', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+      this.#fail('post', error instanceof Error ? `${error.name}: ${error.message}` : String(error), started);
       return undefined;
     }
   }
 
   async #get(id: string): Promise<void> {
     this.#requests.get++;
+    const started = Date.now();
     try {
       const response = await fetch(`${this.#options.base}/api/v1/submissions/${id}`, {
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
       await response.arrayBuffer();
-      if (response.status !== 200) this.#fail('get', `HTTP ${response.status}`);
+      if (response.status !== 200) this.#fail('get', `HTTP ${response.status}`, started);
     } catch (error) {
-      this.#fail('get', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+      this.#fail('get', error instanceof Error ? `${error.name}: ${error.message}` : String(error), started);
     }
   }
 
   /** Follows the event stream to its result, reconnecting with Last-Event-ID as a client should. */
   async #follow(id: string): Promise<void> {
     this.#requests.stream++;
+    const started = Date.now();
     let lastId: string | undefined;
     for (let attempt = 0; attempt < 10; attempt++) {
       if (attempt > 0) {
@@ -195,7 +200,7 @@ export class SubmissionLoad {
         // A stream cut by a task that went away: reconnect, as EventSource does.
       }
     }
-    this.#fail('stream', `no result for ${id} after 10 connections`);
+    this.#fail('stream', `no result for ${id} after 10 connections`, started);
   }
 }
 
