@@ -2,7 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseExecutorConfig, parseWebappConfig, redactUrl } from './config.js';
+import {
+  ConfigError,
+  parseControllerConfig,
+  parseExecutorConfig,
+  parseMigrateConfig,
+  parseWebappConfig,
+  redactUrl,
+} from './config.js';
 
 describe('parseWebappConfig', () => {
   it('uses the documented defaults for an empty environment', () => {
@@ -79,5 +86,59 @@ describe('parseExecutorConfig', () => {
     expect(parseExecutorConfig({ EXECUTOR_WARM: '' }).warmLanguage).toBeNull();
     expect(parseExecutorConfig({ EXECUTOR_WARM: 'ruby' }).warmLanguage).toBe('ruby');
     expect(() => parseExecutorConfig({ EXECUTOR_WARM: 'Python 3' })).toThrow('EXECUTOR_WARM');
+  });
+});
+
+describe('blank and bad values of every program', () => {
+  const parsers = {
+    executor: parseExecutorConfig,
+    controller: parseControllerConfig,
+    'prepare-database': parseMigrateConfig,
+  };
+
+  it('takes the default for an empty value of a number, a duration or a switch', () => {
+    const config = parseWebappConfig({
+      PORT: '',
+      REMCODE_RETENTION: '',
+      REMCODE_PISTON: '',
+      REMCODE_MAX_BODY: '',
+    });
+    expect(config).toMatchObject({ port: 8080, retentionMs: 7 * 86_400_000, maxBodyBytes: 4 * 1024 ** 2 });
+    expect(config.compat.piston).toBe(true);
+  });
+
+  it.each([
+    ['executor', 'EXECUTOR_POOL', 'Big'],
+    ['executor', 'EXECUTOR_LANGUAGES', 'python,,c'],
+    ['executor', 'EXECUTOR_ALLOW_UNCAPPED_SWAP', 'yes'],
+    ['executor', 'EXECUTOR_COMPILE_CACHE', 'huge'],
+    ['executor', 'EXECUTOR_METRICS_PORT', '65536'],
+    ['controller', 'CONTROLLER_SOCKET', 'run/controller.sock'],
+    ['controller', 'CONTROLLER_SOCKET', `/${'a'.repeat(107)}`],
+    ['controller', 'PROMETHEUS_URL', 'ftp://prometheus'],
+    ['controller', 'REMCODE_AUTOSCALE_REDIS', 'yes'],
+    ['prepare-database', 'REMCODE_WEBAPP_DATABASE_PASSWORD_FILE', '/nonexistent/file'],
+  ] as const)('the %s names %s when its value %j is wrong', (program, variable, value) => {
+    let thrown: unknown;
+    try {
+      parsers[program]({ [variable]: value });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).variable).toBe(variable);
+    expect((thrown as ConfigError).message).toContain(variable);
+  });
+
+  it('refuses an empty role password file and reads a full one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'remcode-config-'));
+    writeFileSync(join(dir, 'empty'), '\n');
+    writeFileSync(join(dir, 'pw'), 'executor-pw\n');
+    expect(() => parseMigrateConfig({ REMCODE_WEBAPP_DATABASE_PASSWORD_FILE: join(dir, 'empty') })).toThrow(
+      'REMCODE_WEBAPP_DATABASE_PASSWORD_FILE: the file is empty',
+    );
+    expect(
+      parseMigrateConfig({ REMCODE_EXECUTOR_DATABASE_PASSWORD_FILE: join(dir, 'pw') }).rolePasswords,
+    ).toEqual({ remcode_executor: 'executor-pw' });
   });
 });

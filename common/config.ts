@@ -1,30 +1,46 @@
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { Type } from '@sinclair/typebox';
+import type { StaticDecode, TLiteral, TUnion } from '@sinclair/typebox';
+import {
+  ConfigError,
+  InvalidValue,
+  decodeEnv,
+  duration,
+  onOff,
+  readAs,
+  readSecretFile,
+  secretFile,
+  size,
+  url,
+  wholeNumber,
+} from './env.js';
+import type { Env } from './env.js';
 import { DEFAULT_LIMITS, MAX_LIMITS, parseLimitList } from './limits.js';
 import type { SubmissionLimits } from './limits.js';
-import { UnitParseError, parseBytes, parseDurationMs } from './units.js';
 import { DEFAULT_POOL, POOL_NAME } from './pools.js';
 
+export { ConfigError } from './env.js';
+
 /**
- * Configuration of each program, parsed once from the environment at start. Defaults live here and
- * nowhere else; docs/architecture.md and the README list them.
+ * Configuration of each program, parsed once from the environment at start: each program's variables
+ * are one TypeBox schema below (names, patterns, defaults, how a value is decoded), from which its
+ * config is derived. Defaults live here and nowhere else; docs/architecture.md and the README list them.
  */
-
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(
-    readonly variable: string,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Exactly one of `values`, as written. */
+function oneOf<const V extends readonly string[]>(
+  values: V,
+  fallback: V[number],
+  expected: string,
+): TUnion<TLiteral<V[number]>[]> {
+  return Type.Union(
+    values.map((value) => Type.Literal(value)),
+    { default: fallback, expected },
+  );
+}
 
 export interface CommonConfig {
   /** Postgres connection string, password already applied from DATABASE_PASSWORD_FILE. */
@@ -120,199 +136,184 @@ export interface ExecutorConfig extends CommonConfig {
   readonly languages: readonly string[] | undefined;
 }
 
-function readSecretFile(env: Env, variable: string): string | undefined {
-  const file = env[variable];
-  if (file === undefined || file === '') return undefined;
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch (error) {
-    throw new ConfigError(variable, `${variable}: cannot read ${file}`, { cause: error });
-  }
-}
+const CommonEnv = Type.Object({
+  DATABASE_URL: url(['postgres:', 'postgresql:'], { default: 'postgres://postgres@127.0.0.1:5432/remcode' }),
+  DATABASE_PASSWORD_FILE: secretFile(),
+  REDIS_URL: url(['redis:', 'rediss:'], { default: 'redis://127.0.0.1:6379' }),
+  REDIS_PASSWORD_FILE: secretFile(),
+  REMCODE_PREFIX: Type.String({
+    pattern: '^[A-Za-z0-9_.-]{1,64}$',
+    default: 'remcode',
+    expected: 'may hold letters, digits, "_", "." and "-" only',
+  }),
+  LOG_LEVEL: oneOf(LOG_LEVELS, 'info', `must be one of ${LOG_LEVELS.join(', ')}`),
+  REMCODE_OUTAGE_BUDGET: duration('10s'),
+});
 
-function parseUrl(env: Env, variable: string, fallback: string, protocols: readonly string[]): URL {
-  const text = env[variable] ?? fallback;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch (error) {
-    throw new ConfigError(variable, `${variable} is not a URL`, { cause: error });
-  }
-  if (!protocols.includes(url.protocol)) {
-    throw new ConfigError(
-      variable,
-      `${variable} must start with ${protocols.map((p) => `${p}//`).join(' or ')}`,
-    );
-  }
-  return url;
-}
-
-function parseInteger(env: Env, variable: string, fallback: number, min: number, max: number): number {
-  const text = env[variable];
-  if (text === undefined || text === '') return fallback;
-  if (!/^\d+$/.test(text.trim())) throw new ConfigError(variable, `${variable} must be a whole number`);
-  const value = Number(text);
-  if (value < min || value > max)
-    throw new ConfigError(variable, `${variable} must be between ${min} and ${max}`);
-  return value;
-}
-
-function parseWith<T>(env: Env, variable: string, fallback: T, parse: (text: string) => T): T {
-  const text = env[variable];
-  if (text === undefined || text === '') return fallback;
-  try {
-    return parse(text);
-  } catch (error) {
-    const reason = error instanceof UnitParseError ? error.message : 'invalid value';
-    throw new ConfigError(variable, `${variable}: ${reason}`, { cause: error });
-  }
-}
-
-function parseCommon(env: Env): CommonConfig {
-  const db = parseUrl(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/remcode', [
-    'postgres:',
-    'postgresql:',
-  ]);
-  const dbPassword = readSecretFile(env, 'DATABASE_PASSWORD_FILE');
-  if (dbPassword !== undefined) db.password = encodeURIComponent(dbPassword);
-  const redis = parseUrl(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']);
-  const prefix = env.REMCODE_PREFIX ?? 'remcode';
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(prefix)) {
-    throw new ConfigError('REMCODE_PREFIX', 'REMCODE_PREFIX may hold letters, digits, "_", "." and "-" only');
-  }
-  const logLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;
-  if (!LOG_LEVELS.includes(logLevel))
-    throw new ConfigError('LOG_LEVEL', `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+function commonConfig(env: StaticDecode<typeof CommonEnv>): CommonConfig {
+  const database = new URL(env.DATABASE_URL);
+  const databasePassword = readSecretFile('DATABASE_PASSWORD_FILE', env.DATABASE_PASSWORD_FILE);
+  if (databasePassword !== undefined) database.password = encodeURIComponent(databasePassword);
   return {
-    databaseUrl: db.toString(),
-    redisUrl: redis.toString(),
-    redisPassword: readSecretFile(env, 'REDIS_PASSWORD_FILE'),
-    prefix,
-    logLevel,
-    outageBudgetMs: parseWith(env, 'REMCODE_OUTAGE_BUDGET', 10_000, (t) => parseDurationMs(t)),
+    databaseUrl: database.toString(),
+    redisUrl: env.REDIS_URL.toString(),
+    redisPassword: readSecretFile('REDIS_PASSWORD_FILE', env.REDIS_PASSWORD_FILE),
+    prefix: env.REMCODE_PREFIX,
+    logLevel: env.LOG_LEVEL,
+    outageBudgetMs: env.REMCODE_OUTAGE_BUDGET,
   };
+}
+
+/** A list such as `cpu_time=3s,memory=512MiB` over `base`; unset leaves `base`. */
+const limitList = (base: SubmissionLimits, variable: string) =>
+  Type.Optional(readAs(Type.String({ emptyIsUnset: true }), (text) => parseLimitList(text, base, variable)));
+
+const WebappEnv = Type.Object({
+  ...CommonEnv.properties,
+  PORT: wholeNumber(0, 65535, 8080),
+  HOST: Type.String({ default: '127.0.0.1' }),
+  REMCODE_WAIT_TIMEOUT: duration('10s'),
+  REMCODE_DRAIN_DELAY: duration('0s'),
+  REMCODE_MAX_BODY: size('4MiB'),
+  REMCODE_MAX_FILE: size('1MiB'),
+  REMCODE_QUEUE_MAX: wholeNumber(1, 10_000_000, 10_000),
+  REMCODE_AUTH: oneOf(['open', 'required'], 'open', 'must be open or required'),
+  REMCODE_RATE_LIMIT: wholeNumber(1, 10_000_000, 600),
+  REMCODE_LIMIT_DEFAULTS: limitList(DEFAULT_LIMITS, 'REMCODE_LIMIT_DEFAULTS'),
+  REMCODE_LIMIT_MAXIMA: limitList(MAX_LIMITS, 'REMCODE_LIMIT_MAXIMA'),
+  REMCODE_RETENTION: duration('7d'),
+  REMCODE_SWEEP_INTERVAL: duration('30s'),
+  REMCODE_IDEMPOTENCY_WINDOW: duration('24h'),
+  REMCODE_PISTON: onOff('on'),
+  REMCODE_JUDGE0_PREFIX: readAs(
+    Type.String({
+      pattern: '^\\s*(off|/|(/[A-Za-z0-9_.-]+)+)\\s*$',
+      default: '/judge0',
+      expected: 'must be a path like /judge0, / or off',
+    }),
+    (text) => {
+      const prefix = text.trim();
+      return prefix === 'off' ? null : prefix === '/' ? '' : prefix;
+    },
+  ),
+  REMCODE_JUDGE0_CALLBACK_HOSTS: readAs(Type.String({ default: '' }), callbackHosts),
+  REMCODE_JUDGE0_CALLBACK_PRIVATE: onOff('off'),
+  REMCODE_JUDGE0_AUTHZ_TOKEN_FILE: secretFile(),
+  REMCODE_JUDGE0_AUTHZ_TOKEN: Type.String({ default: '' }),
+  REMCODE_JUDGE0_DELETE: onOff('off'),
+});
+
+function callbackHosts(text: string): readonly string[] {
+  const hosts = text
+    .split(',')
+    .map((host) => host.trim().toLowerCase())
+    .filter((host) => host !== '');
+  const bad = hosts.find((host) => !/^(\*\.)?[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/.test(host));
+  if (bad !== undefined) throw new InvalidValue(`names "${bad}", which is not a host name`);
+  return hosts;
 }
 
 export function parseWebappConfig(env: Env = process.env): WebappConfig {
-  const common = parseCommon(env);
-  const auth = env.REMCODE_AUTH ?? 'open';
-  if (auth !== 'open' && auth !== 'required')
-    throw new ConfigError('REMCODE_AUTH', 'REMCODE_AUTH must be open or required');
-  const limitMaxima = parseWith(env, 'REMCODE_LIMIT_MAXIMA', MAX_LIMITS, (t) =>
-    parseLimitList(t, MAX_LIMITS, 'REMCODE_LIMIT_MAXIMA'),
-  );
-  const limitDefaults = parseWith(env, 'REMCODE_LIMIT_DEFAULTS', DEFAULT_LIMITS, (t) =>
-    parseLimitList(t, DEFAULT_LIMITS, 'REMCODE_LIMIT_DEFAULTS'),
-  );
+  const values = decodeEnv(WebappEnv, env);
+  const authzTokens =
+    readSecretFile('REMCODE_JUDGE0_AUTHZ_TOKEN_FILE', values.REMCODE_JUDGE0_AUTHZ_TOKEN_FILE) ??
+    values.REMCODE_JUDGE0_AUTHZ_TOKEN;
   return {
-    ...common,
-    port: parseInteger(env, 'PORT', 8080, 0, 65535),
-    host: env.HOST ?? '127.0.0.1',
-    waitTimeoutMs: parseWith(env, 'REMCODE_WAIT_TIMEOUT', 10_000, (t) => parseDurationMs(t)),
-    drainDelayMs: parseWith(env, 'REMCODE_DRAIN_DELAY', 0, (t) => parseDurationMs(t)),
-    maxBodyBytes: parseWith(env, 'REMCODE_MAX_BODY', 4 * 1024 ** 2, (t) => parseBytes(t)),
-    maxFileBytes: parseWith(env, 'REMCODE_MAX_FILE', 1024 ** 2, (t) => parseBytes(t)),
-    queueMax: parseInteger(env, 'REMCODE_QUEUE_MAX', 10_000, 1, 10_000_000),
-    auth,
-    rateLimitPerMinute: parseInteger(env, 'REMCODE_RATE_LIMIT', 600, 1, 10_000_000),
-    limitDefaults,
-    limitMaxima,
-    retentionMs: parseWith(env, 'REMCODE_RETENTION', 7 * 24 * 3_600_000, (t) => parseDurationMs(t)),
-    sweepIntervalMs: parseWith(env, 'REMCODE_SWEEP_INTERVAL', 30_000, (t) => parseDurationMs(t)),
-    idempotencyWindowMs: parseWith(env, 'REMCODE_IDEMPOTENCY_WINDOW', 24 * 3_600_000, (t) =>
-      parseDurationMs(t),
+    ...commonConfig(values),
+    port: values.PORT,
+    host: values.HOST,
+    waitTimeoutMs: values.REMCODE_WAIT_TIMEOUT,
+    drainDelayMs: values.REMCODE_DRAIN_DELAY,
+    maxBodyBytes: values.REMCODE_MAX_BODY,
+    maxFileBytes: values.REMCODE_MAX_FILE,
+    queueMax: values.REMCODE_QUEUE_MAX,
+    auth: values.REMCODE_AUTH,
+    rateLimitPerMinute: values.REMCODE_RATE_LIMIT,
+    limitDefaults: values.REMCODE_LIMIT_DEFAULTS ?? DEFAULT_LIMITS,
+    limitMaxima: values.REMCODE_LIMIT_MAXIMA ?? MAX_LIMITS,
+    retentionMs: values.REMCODE_RETENTION,
+    sweepIntervalMs: values.REMCODE_SWEEP_INTERVAL,
+    idempotencyWindowMs: values.REMCODE_IDEMPOTENCY_WINDOW,
+    compat: {
+      piston: values.REMCODE_PISTON,
+      judge0Prefix: values.REMCODE_JUDGE0_PREFIX,
+      judge0CallbackHosts: values.REMCODE_JUDGE0_CALLBACK_HOSTS,
+      judge0CallbackPrivate: values.REMCODE_JUDGE0_CALLBACK_PRIVATE,
+      // Several tokens separated by blanks, as Judge0 reads its AUTHZ_TOKEN, so one can be rotated out.
+      judge0AuthzTokens: authzTokens.split(/\s+/).filter((token) => token !== ''),
+      judge0Delete: values.REMCODE_JUDGE0_DELETE,
+    },
+  };
+}
+
+const LANGUAGE_ID = '[a-z][a-z0-9_-]*';
+
+const ExecutorEnv = Type.Object({
+  ...CommonEnv.properties,
+  /** Default: one slot per core. */
+  EXECUTOR_SLOTS: Type.Optional(wholeNumber(1, 1024)),
+  /** Default: as many as slots. */
+  EXECUTOR_STANDBY_SLOTS: Type.Optional(wholeNumber(0, 1024)),
+  EXECUTOR_METRICS_PORT: wholeNumber(0, 65535, 9101),
+  EXECUTOR_METRICS_HOST: Type.String({ default: '0.0.0.0' }),
+  EXECUTOR_SHUTDOWN_GRACE: duration('25s'),
+  EXECUTOR_LOCK_DURATION: duration('30s'),
+  EXECUTOR_COMPILE_CACHE: size('256MiB'),
+  REMCODE_CATALOGUE: Type.Optional(Type.String({ emptyIsUnset: true })),
+  /** Default: the host name and the process id. */
+  EXECUTOR_ID: Type.Optional(Type.String({ emptyIsUnset: true })),
+  EXECUTOR_WARM: readAs(
+    Type.String({
+      pattern: '^\\s*([a-z][a-z0-9]*)?\\s*$',
+      default: 'python',
+      expected: 'must be a language id or "off"',
+    }),
+    (text) => {
+      const id = text.trim();
+      return id === '' || id === 'off' ? null : id;
+    },
+  ),
+  EXECUTOR_ALLOW_UNCAPPED_SWAP: onOff('off'),
+  EXECUTOR_POOL: readAs(
+    Type.String({
+      // POOL_NAME without its anchors, blanks around it allowed; blank means the default pool.
+      pattern: `^\\s*(${POOL_NAME.source.slice(1, -1)})?\\s*$`,
+      default: DEFAULT_POOL,
+      expected: 'must be lower-case letters, digits, - and _ (at most 63)',
+    }),
+    (text) => text.trim() || DEFAULT_POOL,
+  ),
+  EXECUTOR_LANGUAGES: Type.Optional(
+    readAs(
+      Type.String({
+        pattern: `^\\s*(${LANGUAGE_ID}\\s*(,\\s*${LANGUAGE_ID}\\s*)*)?$`,
+        emptyIsUnset: true,
+        expected: 'must be language ids separated by commas',
+      }),
+      (text) => (text.trim() === '' ? undefined : [...new Set(text.split(',').map((id) => id.trim()))]),
     ),
-    compat: parseCompat(env),
-  };
-}
-
-function parseSwitch(env: Env, variable: string, fallback: boolean): boolean {
-  const value = (env[variable] ?? '').trim();
-  if (value === '') return fallback;
-  if (value === 'on' || value === 'off') return value === 'on';
-  throw new ConfigError(variable, `${variable} must be on or off`);
-}
-
-function parseCompat(env: Env): CompatConfig {
-  const prefix = (env.REMCODE_JUDGE0_PREFIX ?? '/judge0').trim();
-  if (prefix !== 'off' && prefix !== '/' && !/^(\/[A-Za-z0-9_.-]+)+$/.test(prefix)) {
-    throw new ConfigError(
-      'REMCODE_JUDGE0_PREFIX',
-      'REMCODE_JUDGE0_PREFIX must be a path like /judge0, / or off',
-    );
-  }
-  const hosts = (env.REMCODE_JUDGE0_CALLBACK_HOSTS ?? '')
-    .split(',')
-    .map((h) => h.trim().toLowerCase())
-    .filter((h) => h !== '');
-  const bad = hosts.find((h) => !/^(\*\.)?[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/.test(h));
-  if (bad !== undefined) {
-    throw new ConfigError(
-      'REMCODE_JUDGE0_CALLBACK_HOSTS',
-      `REMCODE_JUDGE0_CALLBACK_HOSTS: "${bad}" is not a host name`,
-    );
-  }
-  return {
-    piston: parseSwitch(env, 'REMCODE_PISTON', true),
-    judge0Prefix: prefix === 'off' ? null : prefix === '/' ? '' : prefix,
-    judge0CallbackHosts: hosts,
-    judge0CallbackPrivate: parseSwitch(env, 'REMCODE_JUDGE0_CALLBACK_PRIVATE', false),
-    // Several tokens separated by blanks, as Judge0 reads its AUTHZ_TOKEN, so one can be rotated out.
-    judge0AuthzTokens: (
-      readSecretFile(env, 'REMCODE_JUDGE0_AUTHZ_TOKEN_FILE') ??
-      env.REMCODE_JUDGE0_AUTHZ_TOKEN ??
-      ''
-    )
-      .split(/\s+/)
-      .filter((t) => t !== ''),
-    judge0Delete: parseSwitch(env, 'REMCODE_JUDGE0_DELETE', false),
-  };
-}
+  ),
+});
 
 export function parseExecutorConfig(env: Env = process.env): ExecutorConfig {
-  const common = parseCommon(env);
-  const slots = parseInteger(env, 'EXECUTOR_SLOTS', os.availableParallelism(), 1, 1024);
+  const values = decodeEnv(ExecutorEnv, env);
+  const slots = values.EXECUTOR_SLOTS ?? os.availableParallelism();
   return {
-    ...common,
+    ...commonConfig(values),
     slots,
-    standbySlots: parseInteger(env, 'EXECUTOR_STANDBY_SLOTS', slots, 0, 1024),
-    metricsPort: parseInteger(env, 'EXECUTOR_METRICS_PORT', 9101, 0, 65535),
-    metricsHost: env.EXECUTOR_METRICS_HOST ?? '0.0.0.0',
-    shutdownGraceMs: parseWith(env, 'EXECUTOR_SHUTDOWN_GRACE', 25_000, (t) => parseDurationMs(t)),
-    lockDurationMs: parseWith(env, 'EXECUTOR_LOCK_DURATION', 30_000, (t) => parseDurationMs(t)),
-    compileCacheBytes: parseWith(env, 'EXECUTOR_COMPILE_CACHE', 256 * 1024 ** 2, (t) => parseBytes(t)),
-    catalogueFile: env.REMCODE_CATALOGUE || undefined,
-    executorId: env.EXECUTOR_ID || `${os.hostname()}-${process.pid}`,
-    warmLanguage: parseWarmLanguage(env),
-    allowUncappedSwap: parseSwitch(env, 'EXECUTOR_ALLOW_UNCAPPED_SWAP', false),
-    pool: parsePool(env),
-    languages: parseLanguageList(env),
+    standbySlots: values.EXECUTOR_STANDBY_SLOTS ?? slots,
+    metricsPort: values.EXECUTOR_METRICS_PORT,
+    metricsHost: values.EXECUTOR_METRICS_HOST,
+    shutdownGraceMs: values.EXECUTOR_SHUTDOWN_GRACE,
+    lockDurationMs: values.EXECUTOR_LOCK_DURATION,
+    compileCacheBytes: values.EXECUTOR_COMPILE_CACHE,
+    catalogueFile: values.REMCODE_CATALOGUE,
+    executorId: values.EXECUTOR_ID ?? `${os.hostname()}-${process.pid}`,
+    warmLanguage: values.EXECUTOR_WARM,
+    allowUncappedSwap: values.EXECUTOR_ALLOW_UNCAPPED_SWAP,
+    pool: values.EXECUTOR_POOL,
+    languages: values.EXECUTOR_LANGUAGES,
   };
-}
-
-function parsePool(env: Env): string {
-  const value = (env.EXECUTOR_POOL ?? '').trim() || DEFAULT_POOL;
-  if (!POOL_NAME.test(value)) {
-    throw new ConfigError(
-      'EXECUTOR_POOL',
-      `EXECUTOR_POOL must be lower-case letters, digits, - and _ (at most 63), not "${value}"`,
-    );
-  }
-  return value;
-}
-
-function parseLanguageList(env: Env): readonly string[] | undefined {
-  const value = (env.EXECUTOR_LANGUAGES ?? '').trim();
-  if (value === '') return undefined;
-  const ids = value.split(',').map((id) => id.trim());
-  const bad = ids.find((id) => !/^[a-z][a-z0-9_-]*$/.test(id));
-  if (bad !== undefined) {
-    throw new ConfigError(
-      'EXECUTOR_LANGUAGES',
-      `EXECUTOR_LANGUAGES must be language ids separated by commas, not "${value}" ("${bad}")`,
-    );
-  }
-  return [...new Set(ids)];
 }
 
 export interface ControllerConfig extends CommonConfig {
@@ -341,33 +342,34 @@ export interface ControllerConfig extends CommonConfig {
  */
 export const CONTROLLER_RUN_VOLUME = 'remcode-controller-run';
 
-export function parseControllerConfig(env: Env = process.env): ControllerConfig {
-  const common = parseCommon(env);
-  const redisFlag = env.REMCODE_AUTOSCALE_REDIS ?? 'on';
-  if (redisFlag !== 'on' && redisFlag !== 'off')
-    throw new ConfigError('REMCODE_AUTOSCALE_REDIS', 'REMCODE_AUTOSCALE_REDIS must be on or off');
-  return {
-    ...common,
-    port: parseInteger(env, 'CONTROLLER_PORT', 9102, 0, 65535),
-    host: env.CONTROLLER_HOST ?? '127.0.0.1',
-    redisEnabled: redisFlag === 'on',
-    prometheusUrl:
-      env.PROMETHEUS_URL === undefined || env.PROMETHEUS_URL === ''
-        ? undefined
-        : parseUrl(env, 'PROMETHEUS_URL', '', ['http:', 'https:']).toString(),
-    socket: parseSocketPath(env),
-  };
-}
+const ControllerEnv = Type.Object({
+  ...CommonEnv.properties,
+  CONTROLLER_PORT: wholeNumber(0, 65535, 9102),
+  CONTROLLER_HOST: Type.String({ default: '127.0.0.1' }),
+  REMCODE_AUTOSCALE_REDIS: oneOf(['on', 'off'], 'on', 'must be on or off'),
+  PROMETHEUS_URL: Type.Optional(url(['http:', 'https:'], { emptyIsUnset: true })),
+  CONTROLLER_SOCKET: Type.Optional(
+    readAs(
+      Type.String({ pattern: '^/', emptyIsUnset: true, expected: 'must be an absolute path' }),
+      (path) => {
+        // sun_path holds 108 bytes with its terminator on Linux; a longer path fails only at listen time.
+        if (Buffer.byteLength(path) > 107) throw new InvalidValue('must be at most 107 bytes long');
+        return path;
+      },
+    ),
+  ),
+});
 
-function parseSocketPath(env: Env): string | undefined {
-  const value = env.CONTROLLER_SOCKET;
-  if (value === undefined || value === '') return undefined;
-  if (!value.startsWith('/'))
-    throw new ConfigError('CONTROLLER_SOCKET', 'CONTROLLER_SOCKET must be an absolute path');
-  // sun_path holds 108 bytes with its terminator on Linux; a longer path fails only at listen time.
-  if (Buffer.byteLength(value) > 107)
-    throw new ConfigError('CONTROLLER_SOCKET', 'CONTROLLER_SOCKET must be at most 107 bytes long');
-  return value;
+export function parseControllerConfig(env: Env = process.env): ControllerConfig {
+  const values = decodeEnv(ControllerEnv, env);
+  return {
+    ...commonConfig(values),
+    port: values.CONTROLLER_PORT,
+    host: values.CONTROLLER_HOST,
+    redisEnabled: values.REMCODE_AUTOSCALE_REDIS === 'on',
+    prometheusUrl: values.PROMETHEUS_URL?.toString(),
+    socket: values.CONTROLLER_SOCKET,
+  };
 }
 
 /** `prepare-database`: the owner's connection (DATABASE_URL) and the passwords it gives the program roles. */
@@ -382,27 +384,25 @@ export interface MigrateConfig {
   readonly rolePasswords: Readonly<Record<string, string>>;
 }
 
+const MigrateEnv = Type.Object({
+  ...CommonEnv.properties,
+  REMCODE_WEBAPP_DATABASE_PASSWORD_FILE: secretFile(),
+  REMCODE_EXECUTOR_DATABASE_PASSWORD_FILE: secretFile(),
+});
+
 export function parseMigrateConfig(env: Env = process.env): MigrateConfig {
-  const { databaseUrl, logLevel } = parseCommon(env);
+  const values = decodeEnv(MigrateEnv, env);
+  const { databaseUrl, logLevel } = commonConfig(values);
   const rolePasswords: Record<string, string> = {};
   for (const [role, variable] of [
     ['remcode_webapp', 'REMCODE_WEBAPP_DATABASE_PASSWORD_FILE'],
     ['remcode_executor', 'REMCODE_EXECUTOR_DATABASE_PASSWORD_FILE'],
   ] as const) {
-    const password = readSecretFile(env, variable);
+    const password = readSecretFile(variable, values[variable]);
     if (password === '') throw new ConfigError(variable, `${variable}: the file is empty`);
     if (password !== undefined) rolePasswords[role] = password;
   }
   return { databaseUrl, logLevel, rolePasswords };
-}
-
-function parseWarmLanguage(env: Env): string | null {
-  const value = (env.EXECUTOR_WARM ?? 'python').trim();
-  if (value === '' || value === 'off') return null;
-  if (!/^[a-z][a-z0-9]*$/.test(value)) {
-    throw new ConfigError('EXECUTOR_WARM', `EXECUTOR_WARM must be a language id or "off", not "${value}"`);
-  }
-  return value;
 }
 
 /** The URL with its password masked, for logs and messages. */
