@@ -111,6 +111,15 @@ describe('parseCatalogue', () => {
     expect(problems).toHaveLength(4);
   });
 
+  it('reports every variable name a language may not set, PATH and HOME among them', () => {
+    const problems = problemsOf({
+      languages: [entry({ env: { PATH: '/opt/bin', HOME: '/root', '1X': 'y' } })],
+    });
+    expect(problems).toHaveLength(3);
+    for (const name of ['PATH', 'HOME', '1X'])
+      expect(problems).toContainEqual(expect.stringContaining(`languages[0] (sh).env: "${name}"`));
+  });
+
   it('accepts a known warm start only with a run command of the form [interpreter, {source}, ...]', () => {
     const [parsed] = parseCatalogue({ languages: [entry({ warm: 'python' })] }, 'test.yaml');
     expect(parsed!.warm).toBe('python');
