@@ -1,12 +1,13 @@
 import os from 'node:os';
 import { Type } from '@sinclair/typebox';
-import type { StaticDecode, TLiteral, TUnion } from '@sinclair/typebox';
+import type { StaticDecode } from '@sinclair/typebox';
 import {
   ConfigError,
   InvalidValue,
   decodeEnv,
   duration,
   onOff,
+  oneOf,
   readAs,
   readSecretFile,
   secretFile,
@@ -29,18 +30,6 @@ export { ConfigError } from './env.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** Exactly one of `values`, as written. */
-function oneOf<const V extends readonly string[]>(
-  values: V,
-  fallback: V[number],
-  expected: string,
-): TUnion<TLiteral<V[number]>[]> {
-  return Type.Union(
-    values.map((value) => Type.Literal(value)),
-    { default: fallback, expected },
-  );
-}
 
 export interface CommonConfig {
   /** Postgres connection string, password already applied from DATABASE_PASSWORD_FILE. */

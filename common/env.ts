@@ -5,7 +5,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { Type } from '@sinclair/typebox';
-import type { StaticDecode, TObject, TSchema, TString, TTransform } from '@sinclair/typebox';
+import type {
+  StaticDecode,
+  TLiteral,
+  TObject,
+  TSchema,
+  TString,
+  TTransform,
+  TUnion,
+} from '@sinclair/typebox';
 import { TransformDecodeError, Value } from '@sinclair/typebox/value';
 import { UnitParseError, parseBytes, parseDurationMs } from './units.js';
 
@@ -23,7 +31,7 @@ export class ConfigError extends Error {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** What a variable's schema carries besides JSON Schema's keywords. */
-export interface VariableOptions {
+interface VariableOptions {
   /** What a value that fails the schema is told, after the variable's name: `must be on or off`. */
   readonly expected?: string;
   /** An empty value means "not set", so the default applies, rather than a value to check. */
@@ -76,6 +84,18 @@ export const onOff = (fallback: 'on' | 'off'): TTransform<TString, boolean> =>
     Type.String({ pattern: '^\\s*(on|off)?\\s*$', default: fallback, expected: 'must be on or off' }),
     (text) => (text.trim() || fallback) === 'on',
   );
+
+/** Exactly one of `values`, as written. */
+export function oneOf<const V extends readonly string[]>(
+  values: V,
+  fallback: V[number],
+  expected: string,
+): TUnion<TLiteral<V[number]>[]> {
+  return Type.Union(
+    values.map((value) => Type.Literal(value)),
+    { default: fallback, expected },
+  );
+}
 
 /** A URL with one of `protocols` (`'redis:'`). */
 export function url(
