@@ -2,12 +2,10 @@ import Fastify, { LogController } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Histogram } from 'prom-client';
-import { LATENCY_BUCKETS_SECONDS } from '../common/metrics.js';
-import type { ApiContext } from './api/context.js';
+import type { ApiContext } from './context.js';
 import { installErrorHandlers } from './api/errors.js';
 import { collectOpenApi } from './api/openapi.js';
-import { SubmissionService } from './api/submission-service.js';
+import { SubmissionService } from './submissions/service.js';
 import { submissionRoutes } from './api/submissions.js';
 import { systemRoutes } from './api/system.js';
 import { compatRoutes } from './compat/routes.js';
@@ -35,15 +33,8 @@ export async function buildApp(ctx: ApiContext, options: BuildAppOptions = {}): 
   });
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
 
-  const duration = new Histogram({
-    name: 'remcode_http_request_duration_seconds',
-    help: 'HTTP request latency',
-    labelNames: ['method', 'route', 'status'],
-    buckets: LATENCY_BUCKETS_SECONDS,
-    registers: [ctx.registry],
-  });
   app.addHook('onResponse', async (request, reply) => {
-    duration.observe(
+    ctx.metrics.httpRequestSeconds.observe(
       {
         method: request.method,
         route: request.routeOptions.url ?? 'unmatched',

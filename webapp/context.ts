@@ -1,19 +1,49 @@
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
 import { Registry } from 'prom-client';
 import type { WebappConfig } from '../common/config.js';
 import { createPool } from '../common/db.js';
 import { redisKeys } from '../common/keys.js';
+import type { RedisKeys } from '../common/keys.js';
 import { runCloseSteps } from '../common/lifecycle/close-steps.js';
 import type { Logger } from '../common/logger.js';
+import type { SubmissionQueue } from '../common/queue.js';
 import { createRedis } from '../common/redis.js';
 import { SubmissionStore } from '../common/submissions-store.js';
-import { ApiKeys } from './api/api-keys.js';
-import { Enqueuer } from './api/enqueuer.js';
-import type { ApiContext } from './api/context.js';
+import { ApiKeys } from './access/api-keys.js';
 import { WebappLifecycle } from './lifecycle.js';
-import { LanguageDirectory } from './api/languages.js';
-import { NoticeHub } from './api/notices.js';
-import { PoolQueues } from './api/pool-queues.js';
-import { QueueMonitor } from './api/queue-monitor.js';
+import { createWebappMetrics } from './metrics.js';
+import type { WebappMetrics } from './metrics.js';
+import { LanguageDirectory } from './pools/languages.js';
+import { QueueMonitor } from './pools/queue-monitor.js';
+import { PoolQueues } from './pools/queues.js';
+import { Enqueuer } from './submissions/enqueuer.js';
+import { NoticeHub } from './submissions/notices.js';
+
+/** Everything the routes and the submission service use, built once (here) and passed in. */
+export interface ApiContext {
+  readonly config: WebappConfig;
+  readonly logger: Logger;
+  readonly pool: pg.Pool;
+  readonly redis: Redis;
+  readonly keys: RedisKeys;
+  /** The default pool's queue (`npm start`'s executor, and manifests without pools). */
+  readonly queue: SubmissionQueue;
+  /** Every executor pool's queue; a submission goes to that of a running pool with its language. */
+  readonly queues: PoolQueues;
+  /** Adds submission jobs, deferring them while Redis is away. */
+  readonly enqueuer: Enqueuer;
+  readonly store: SubmissionStore;
+  readonly hub: NoticeHub;
+  readonly languages: LanguageDirectory;
+  readonly monitor: QueueMonitor;
+  readonly apiKeys: ApiKeys;
+  readonly registry: Registry;
+  /** The process's metrics, registered on `registry`. */
+  readonly metrics: WebappMetrics;
+  /** Readiness fails once this leaves `serving`. */
+  readonly lifecycle: WebappLifecycle;
+}
 
 export interface WebappContext extends ApiContext {
   /** Closes every connection; runs every step even when one fails. Idempotent. */
@@ -59,6 +89,11 @@ export async function createWebappContext(
       outageBudgetMs: config.outageBudgetMs,
     }),
     registry,
+    metrics: createWebappMetrics(registry, {
+      clusterStats: () => monitor.stats,
+      waitingRequests: () => hub.waiting,
+      pool,
+    }),
     lifecycle: new WebappLifecycle(logger.child({ component: 'lifecycle' })),
   };
   let closing: Promise<void> | undefined;

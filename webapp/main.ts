@@ -8,7 +8,7 @@ import { createRegistry } from '../common/metrics.js';
 import { assertRedisReachable } from '../common/redis.js';
 import { runCloseSteps } from '../common/lifecycle/close-steps.js';
 import { handleSignals } from '../common/signals.js';
-import { Sweeper } from './api/sweeper.js';
+import { Sweeper } from './submissions/sweeper.js';
 import { buildApp } from './app.js';
 import { createWebappContext } from './context.js';
 import uiPlugin from './ui-server/plugin.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from './api-keys.js';
+import { createApiKey } from '../access/api-keys.js';
 import { fakeRun, startHarness } from '../../test/support/webapp-harness.js';
 import type { Harness } from '../../test/support/webapp-harness.js';
 

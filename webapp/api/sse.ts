@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { readEvents } from '../../common/events.js';
 import type { StoredEvent } from '../../common/events.js';
 import type { Submission } from '../../common/submission.js';
-import type { ApiContext } from './context.js';
+import type { ApiContext } from '../context.js';
 import { submissionView } from './view.js';
 
 /** A comment line this often keeps proxies from closing an idle stream, and re-checks the row. */

@@ -1,11 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { Gauge } from 'prom-client';
-import { publishEvent } from '../../common/events.js';
-import { classifyOutage } from '../../common/outage.js';
-import { isSubmissionId } from '../../common/submissions-store.js';
-import type { ApiContext } from './context.js';
+import type { ApiContext } from '../context.js';
 import { ProblemError, ProblemSchema } from './errors.js';
 import { streamEvents } from './sse.js';
 import {
@@ -18,24 +14,10 @@ import {
   SubmissionView,
   WaitQuery,
 } from './schemas.js';
-import type { SubmissionService } from './submission-service.js';
+import type { SubmissionService } from '../submissions/service.js';
 import { submissionView } from './view.js';
 
 const problems = { '4xx': ProblemSchema, '5xx': ProblemSchema };
-
-/** How long a delete waits for Redis to take its cancel notice. */
-const CANCEL_NOTICE_WAIT_MS = 1_000;
-
-/** Resolves with the work, or when `ms` have passed (the work goes on in the background). */
-async function bounded(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  // A rejection after the wait ended has no one to tell.
-  work.catch(() => undefined);
-  await Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
 
 function notFound(id: string): ProblemError {
   return new ProblemError(
@@ -48,11 +30,6 @@ function notFound(id: string): ProblemError {
 
 export function submissionRoutes(ctx: ApiContext, service: SubmissionService): FastifyPluginCallbackTypebox {
   return (app, _options, done) => {
-    const streamsOpen = new Gauge({
-      name: 'remcode_event_streams_open',
-      help: 'Server-Sent Event streams of submissions open now',
-      registers: [ctx.registry],
-    });
     const shutdown = new AbortController();
     // Every open event stream listens here until it ends, so thousands of listeners are normal, not a leak.
     setMaxListeners(0, shutdown.signal);
@@ -125,22 +102,17 @@ export function submissionRoutes(ctx: ApiContext, service: SubmissionService): F
       },
       async (request, reply) => {
         const { id } = request.params;
-        let s = await ctx.store.get(id);
-        if (!s) throw notFound(id);
         const wait = request.query.wait === 'true' || request.query.wait === '1';
-        if (wait && s.state !== 'finished') {
+        let signal: AbortSignal | undefined;
+        if (wait) {
           // Ends early when the client hangs up, or when this server shuts down: the answer is then the
           // current state, which a client repeats (through the edge, to another replica), never a hang.
           const closed = new AbortController();
           reply.raw.once('close', () => closed.abort());
-          const done = await service.finished(
-            id,
-            ctx.config.waitTimeoutMs,
-            AbortSignal.any([closed.signal, shutdown.signal]),
-          );
-          s = done ?? (await ctx.store.get(id));
-          if (!s) throw notFound(id);
+          signal = AbortSignal.any([closed.signal, shutdown.signal]);
         }
+        const s = await service.read(id, signal ? { signal } : undefined);
+        if (!s) throw notFound(id);
         return submissionView(s);
       },
     );
@@ -196,7 +168,7 @@ export function submissionRoutes(ctx: ApiContext, service: SubmissionService): F
         // The header is what EventSource sends on its own reconnects; the query parameter is for a page
         // that opens a new EventSource after the browser gave up (a new one cannot set the header).
         const lastEventId = request.headers['last-event-id'] ?? request.query.last_event_id;
-        streamsOpen.inc();
+        ctx.metrics.eventStreamsOpen.inc();
         try {
           await streamEvents(
             ctx,
@@ -207,7 +179,7 @@ export function submissionRoutes(ctx: ApiContext, service: SubmissionService): F
             shutdown.signal,
           );
         } finally {
-          streamsOpen.dec();
+          ctx.metrics.eventStreamsOpen.dec();
         }
       },
     );
@@ -224,23 +196,7 @@ export function submissionRoutes(ctx: ApiContext, service: SubmissionService): F
       async (request, reply) => {
         await ctx.apiKeys.authenticate(request);
         const { id } = request.params;
-        if (!isSubmissionId(id) || !(await ctx.store.remove(id))) throw notFound(id);
-        ctx.enqueuer.forget(id);
-        // The row is gone, so an executor that still runs it can no longer store a result; these only stop
-        // work early and wake followers. So while Redis is away they are skipped after a short wait (the
-        // queue's connection would otherwise hold the request until Redis returns): a job left behind
-        // finds no row and is dropped by its executor.
-        await bounded(
-          (async () => {
-            await ctx.queues.remove(id).catch(() => undefined);
-            await ctx.redis.publish(ctx.keys.cancelChannel, id);
-            await publishEvent(ctx.redis, ctx.keys, id, { type: 'cancelled' });
-          })(),
-          CANCEL_NOTICE_WAIT_MS,
-        ).catch((error: unknown) => {
-          if (classifyOutage(error) === undefined) throw error;
-          request.log.warn({ err: error, id }, 'deleted; the cancel notice could not be sent');
-        });
+        if (!(await service.cancel(id, request.log))) throw notFound(id);
         return reply.code(204).send(null);
       },
     );

@@ -1,9 +1,8 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { Gauge } from 'prom-client';
 import { classifyOutage } from '../../common/outage.js';
 import type { Dependency } from '../../common/outage.js';
-import type { ApiContext } from './context.js';
+import type { ApiContext } from '../context.js';
 import { ProblemSchema } from './errors.js';
 import { HealthView, LanguageView, StatusView } from './schemas.js';
 
@@ -13,63 +12,6 @@ const PROBE_TIMEOUT_MS = 1_000;
 /** Languages, cluster status, health and metrics. */
 export function systemRoutes(ctx: ApiContext): FastifyPluginCallbackTypebox {
   return (app, _options, done) => {
-    const stats = () => ctx.monitor.stats;
-    new Gauge({
-      name: 'remcode_queue_depth',
-      help: 'Submissions waiting for an executor',
-      registers: [ctx.registry],
-      collect() {
-        this.set(stats().depth);
-      },
-    });
-    new Gauge({
-      name: 'remcode_queue_oldest_job_age_seconds',
-      help: 'Age of the oldest waiting submission',
-      registers: [ctx.registry],
-      collect() {
-        this.set(stats().oldestAgeSeconds);
-      },
-    });
-    new Gauge({
-      name: 'remcode_queue_active_jobs',
-      help: 'Submissions held by executors',
-      registers: [ctx.registry],
-      collect() {
-        this.set(stats().active);
-      },
-    });
-    new Gauge({
-      name: 'remcode_executors_online',
-      help: 'Executors with a live heartbeat',
-      registers: [ctx.registry],
-      collect() {
-        this.set(stats().executorsOnline);
-      },
-    });
-    new Gauge({
-      name: 'remcode_database_size_bytes',
-      help: 'Size of the Postgres database on disk, as Postgres reports it',
-      registers: [ctx.registry],
-      async collect() {
-        try {
-          const { rows } = await ctx.pool.query<{ bytes: string }>(
-            'SELECT pg_database_size(current_database()) AS bytes',
-          );
-          this.set(Number(rows[0]?.bytes ?? 0));
-        } catch {
-          // The scrape keeps the last reading; /readyz is where an unreachable Postgres shows.
-        }
-      },
-    });
-    new Gauge({
-      name: 'remcode_wait_requests',
-      help: 'Submissions with a request waiting on them (wait=true or event streams)',
-      registers: [ctx.registry],
-      collect() {
-        this.set(ctx.hub.waiting);
-      },
-    });
-
     /** When each dependency's current outage began, as readiness probes saw it. */
     const outageSince: Partial<Record<Dependency, number>> = {};
     /** 'ok', or the class of the failure; never slower than the probe timeout. */
@@ -120,7 +62,7 @@ export function systemRoutes(ctx: ApiContext): FastifyPluginCallbackTypebox {
         schema: { summary: 'Queue depth, running jobs and executors online', response: { 200: StatusView } },
       },
       (_request, reply) => {
-        const s = stats();
+        const s = ctx.monitor.stats;
         void reply.send({
           queue_depth: s.depth,
           running: s.active,

@@ -1,7 +1,7 @@
 import { ConfigError, parseWebappConfig } from '../../common/config.js';
 import { createPool } from '../../common/db.js';
 import { createLogger } from '../../common/logger.js';
-import { createApiKey } from '../api/api-keys.js';
+import { createApiKey } from '../access/api-keys.js';
 
 /**
  * `node dist/webapp/cli/create-api-key.js NAME [REQUESTS_PER_MINUTE]` (or `npx tsx webapp/cli/create-api-key.ts`):

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { ApiContext } from '../api/context.js';
-import type { SubmissionService } from '../api/submission-service.js';
+import type { ApiContext } from '../context.js';
+import type { SubmissionService } from '../submissions/service.js';
 import { judge0Routes } from './judge0/routes.js';
 import { pistonRoutes } from './piston/routes.js';
 

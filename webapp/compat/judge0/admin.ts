@@ -3,7 +3,7 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { publishEvent } from '../../../common/events.js';
-import type { ApiContext } from '../../api/context.js';
+import type { ApiContext } from '../../context.js';
 import type { AttributesStore } from './attributes-store.js';
 import { Judge0HttpError } from './errors.js';
 import { Judge0Error, Judge0ShowQuery, Judge0SubmissionView, TokenParams } from './schemas.js';

@@ -1,6 +1,6 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { ApiContext } from '../../api/context.js';
+import type { ApiContext } from '../../context.js';
 import { COMPILER_OPTION_LANGUAGES } from './arguments.js';
 import { Judge0HttpError } from './errors.js';
 import { judge0Languages } from './languages.js';

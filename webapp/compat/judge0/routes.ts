@@ -2,9 +2,9 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import type { FastifyBaseLogger, FastifyError, FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Submission } from '../../../common/submission.js';
-import type { ApiContext } from '../../api/context.js';
+import type { ApiContext } from '../../context.js';
 import { ProblemError, outageProblem } from '../../api/errors.js';
-import type { SubmissionService } from '../../api/submission-service.js';
+import type { SubmissionService } from '../../submissions/service.js';
 import { judge0AdminRoutes } from './admin.js';
 import { AttributesStore } from './attributes-store.js';
 import { CallbackSender } from './callbacks.js';

@@ -1,9 +1,9 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyError } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import type { ApiContext } from '../../api/context.js';
+import type { ApiContext } from '../../context.js';
 import { ProblemError, outageProblem } from '../../api/errors.js';
-import type { SubmissionService } from '../../api/submission-service.js';
+import type { SubmissionService } from '../../submissions/service.js';
 import { findRuntime, pistonRuntimes } from './runtimes.js';
 import { PistonError, PistonExecuteBody, PistonExecuteView, PistonRuntimeView } from './schemas.js';
 import { PistonRequestError, toExecuteView, toSubmissionBody } from './translate.js';

@@ -3,7 +3,7 @@ import type { RedisKeys } from '../../common/keys.js';
 import type { Logger } from '../../common/logger.js';
 import { readQueueStats } from '../../common/queue.js';
 import type { QueueStats } from '../../common/queue.js';
-import type { PoolQueues } from './pool-queues.js';
+import type { PoolQueues } from './queues.js';
 
 export interface ExecutorHeartbeat {
   readonly id: string;

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { RedisKeys } from '../../common/keys.js';
 import { classifyOutage, rideThrough } from '../../common/outage.js';
-import { ProblemError } from './errors.js';
+import { ProblemError } from '../api/errors.js';
 
 export interface ApiKeyRecord {
   readonly id: string;

@@ -1,7 +1,7 @@
 import type { Logger } from '../../common/logger.js';
 import { enqueueSubmission } from '../../common/queue.js';
 import type { SubmissionStore } from '../../common/submissions-store.js';
-import type { PoolQueues } from './pool-queues.js';
+import type { PoolQueues } from '../pools/queues.js';
 
 /** Rows queued for less than this may still be on their way to the queue. */
 const ORPHAN_AGE_MS = 5_000;

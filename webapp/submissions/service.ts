@@ -1,13 +1,29 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { Counter } from 'prom-client';
+import { publishEvent } from '../../common/events.js';
+import { classifyOutage } from '../../common/outage.js';
 import { INLINE_SPEC_BYTES, encodeInput, inputBytes } from '../../common/submission.js';
 import type { FinishedNotice, InputJson, NewSubmission, Submission } from '../../common/submission.js';
-import type { ApiContext } from './context.js';
-import { decodeSubmission } from './decode.js';
-import type { DecodedSubmission } from './decode.js';
-import { ProblemError } from './errors.js';
-import type { SubmissionBody } from './schemas.js';
+import { isSubmissionId } from '../../common/submissions-store.js';
+import type { ApiContext } from '../context.js';
+import { decodeSubmission } from '../api/decode.js';
+import type { DecodedSubmission } from '../api/decode.js';
+import { ProblemError } from '../api/errors.js';
+import type { SubmissionBody } from '../api/schemas.js';
+
+/** How long a cancel waits for Redis to take its notices. */
+const CANCEL_NOTICE_WAIT_MS = 1_000;
+
+/** Resolves with the work, or when `ms` have passed (the work goes on in the background). */
+async function bounded(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  // A rejection after the wait ended has no one to tell.
+  work.catch(() => undefined);
+  await Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
 
 export interface CreateOptions {
   /** Wait (up to the configured bound) for the result before resolving. */
@@ -53,31 +69,17 @@ function fromNotice(s: NewSubmission, createdAt: Date, data: string): Submission
 
 /**
  * The one way a submission enters RemCode: admission against the queue bound, decoding and validation,
- * the insert and the job, and the bounded wait for a result. The v1 routes and the Judge0 and Piston
- * dialects all go through it, so they cannot drift apart in what they accept or how they run it.
+ * the insert and the job (taken back when the insert fails), and the bounded wait for a result; and the
+ * cancel that deletes one while it is queued or running. The v1 routes and the Judge0 and Piston dialects
+ * all go through it, so they cannot drift apart in what they accept or how they run it.
  */
 export class SubmissionService {
-  private readonly created: Counter;
-  private readonly rejected: Counter<'reason'>;
-
-  constructor(private readonly ctx: ApiContext) {
-    this.created = new Counter({
-      name: 'remcode_submissions_created_total',
-      help: 'Submissions accepted by the API',
-      registers: [ctx.registry],
-    });
-    this.rejected = new Counter({
-      name: 'remcode_submissions_rejected_total',
-      help: 'Submissions refused, by reason: queue_full (503) or the problem code of an invalid submission (4xx)',
-      labelNames: ['reason'] as const,
-      registers: [ctx.registry],
-    });
-  }
+  constructor(private readonly ctx: ApiContext) {}
 
   /** Throws a 503 `queue_full` problem when `count` more submissions would not be accepted. */
   admit(count = 1): void {
     if (this.ctx.monitor.stats.depth + count - 1 >= this.ctx.config.queueMax) {
-      this.rejected.inc({ reason: 'queue_full' }, count);
+      this.ctx.metrics.submissionsRejected.inc({ reason: 'queue_full' }, count);
       throw new ProblemError(
         503,
         'queue_full',
@@ -102,7 +104,7 @@ export class SubmissionService {
       });
     } catch (error) {
       // The decoder's codes are a fixed set, so they make a bounded label.
-      if (error instanceof ProblemError) this.rejected.inc({ reason: error.code });
+      if (error instanceof ProblemError) this.ctx.metrics.submissionsRejected.inc({ reason: error.code });
       throw error;
     }
   }
@@ -155,12 +157,11 @@ export class SubmissionService {
         await queued;
         // Not accepted after all: take the job back, or stop the run that already began (its claim
         // would never find the row; this only ends it sooner).
-        await ctx.queues.remove(id).catch(() => undefined);
-        await ctx.redis.publish(ctx.keys.cancelChannel, id).catch(() => 0);
+        await this.withdraw(id).catch(() => undefined);
       }
       throw error;
     }
-    this.created.inc();
+    ctx.metrics.submissionsCreated.inc();
     const onQueue = await (queued ?? enqueue());
     if (queued && onQueue && insertWaited) await enqueue();
     const outcome = waiter ? await waiter.ready : null;
@@ -200,7 +201,7 @@ export class SubmissionService {
       options.signal ? { signal: options.signal } : {},
     );
     if (stored.replayed && !stored.sameRequest) {
-      this.rejected.inc({ reason: 'idempotency_key_reused' });
+      ctx.metrics.submissionsRejected.inc({ reason: 'idempotency_key_reused' });
       throw new ProblemError(
         422,
         'idempotency_key_reused',
@@ -211,13 +212,55 @@ export class SubmissionService {
     if (stored.replayed) {
       options.log.info({ id: stored.id }, 'repeated request answered with its first submission');
     } else {
-      this.created.inc();
+      ctx.metrics.submissionsCreated.inc();
       await ctx.enqueuer.enqueue(submission.id, submission.language, undefined);
     }
     const finished = options.wait
       ? await this.finished(stored.id, ctx.config.waitTimeoutMs, options.signal)
       : null;
     return { id: stored.id, createdAt: stored.createdAt, finished };
+  }
+
+  /**
+   * The submission, or undefined when there is none. With `wait`, one not finished yet is waited for
+   * (bounded, as a create's wait; ended early by the signal) and answered in whatever state it then has.
+   */
+  async read(id: string, wait?: { readonly signal: AbortSignal }): Promise<Submission | undefined> {
+    const s = await this.ctx.store.get(id);
+    if (!s || !wait || s.state === 'finished') return s;
+    const done = await this.finished(id, this.ctx.config.waitTimeoutMs, wait.signal);
+    return done ?? (await this.ctx.store.get(id));
+  }
+
+  /**
+   * Deletes a submission, cancelling it if it is queued or running. False when there is no such
+   * submission (or `id` cannot be one).
+   */
+  async cancel(id: string, log: FastifyBaseLogger): Promise<boolean> {
+    const { ctx } = this;
+    if (!isSubmissionId(id) || !(await ctx.store.remove(id))) return false;
+    ctx.enqueuer.forget(id);
+    // The row is gone, so an executor that still runs it can no longer store a result; these only stop
+    // work early and wake followers. So while Redis is away they are skipped after a short wait (the
+    // queue's connection would otherwise hold the request until Redis returns): a job left behind
+    // finds no row and is dropped by its executor.
+    await bounded(
+      (async () => {
+        await this.withdraw(id);
+        await publishEvent(ctx.redis, ctx.keys, id, { type: 'cancelled' });
+      })(),
+      CANCEL_NOTICE_WAIT_MS,
+    ).catch((error: unknown) => {
+      if (classifyOutage(error) === undefined) throw error;
+      log.warn({ err: error, id }, 'deleted; the cancel notice could not be sent');
+    });
+    return true;
+  }
+
+  /** Takes a submission's job off its queue, and tells an executor already running it to stop. */
+  private async withdraw(id: string): Promise<void> {
+    await this.ctx.queues.remove(id).catch(() => undefined);
+    await this.ctx.redis.publish(this.ctx.keys.cancelChannel, id);
   }
 
   /**

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../../common/logger.js';
 import { enqueueSubmission } from '../../common/queue.js';
 import type { SubmissionSpec } from '../../common/submission.js';
-import type { PoolQueues } from './pool-queues.js';
+import type { PoolQueues } from '../pools/queues.js';
 
 export interface EnqueuerOptions {
   /** How long a submission's request waits for its job to be added before deferring it. Default 1 s. */
