@@ -129,18 +129,28 @@ export async function pendingMigrations(pool: pg.Pool, dir = migrationsDir()): P
 
 /**
  * Gives each program role its password (`ALTER ROLE ... PASSWORD`), as the owner. The statement cannot
- * take parameters, so Postgres quotes the values itself (`format` with %I and %L).
+ * take parameters, so Postgres quotes the values itself (`format` with %I and %L). Under the migration
+ * lock: two webapp tasks starting at once would otherwise alter the same role together, and the second
+ * fails with "tuple concurrently updated".
  */
 export async function setRolePasswords(
   pool: pg.Pool,
   passwords: Readonly<Record<string, string>>,
 ): Promise<void> {
-  for (const [role, password] of Object.entries(passwords)) {
-    const { rows } = await pool.query<{ sql: string }>(
-      "SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text) AS sql",
-      [role, password],
-    );
-    await pool.query(rows[0]!.sql);
+  if (Object.keys(passwords).length === 0) return;
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    for (const [role, password] of Object.entries(passwords)) {
+      const { rows } = await client.query<{ sql: string }>(
+        "SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text) AS sql",
+        [role, password],
+      );
+      await client.query(rows[0]!.sql);
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    client.release();
   }
 }
 

@@ -228,6 +228,19 @@ describe('migrations', () => {
       { rolname: 'remcode_webapp', scram: true },
     ]);
   });
+
+  it('webapps starting together set the same passwords at once without a conflict', async () => {
+    const pools = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: db.url, max: 1 }));
+    try {
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          setRolePasswords(pools[i % pools.length]!, { remcode_executor: 'same', remcode_webapp: 'same' }),
+        ),
+      );
+    } finally {
+      await Promise.all(pools.map((pool) => pool.end()));
+    }
+  });
 });
 
 describe('the programs logged in as their roles', () => {
