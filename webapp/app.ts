@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiContext } from './context.js';
 import { installErrorHandlers } from './api/errors.js';
 import { collectOpenApi } from './api/openapi.js';
+import { Readiness } from './readiness.js';
 import { SubmissionService } from './submissions/service.js';
 import { submissionRoutes } from './api/submissions.js';
 import { systemRoutes } from './api/system.js';
@@ -56,7 +57,7 @@ export async function buildApp(ctx: ApiContext, options: BuildAppOptions = {}): 
   const submissions = new SubmissionService(ctx);
   await app.register(submissionRoutes(ctx, submissions));
   await app.register(compatRoutes(ctx, submissions));
-  await app.register(systemRoutes(ctx));
+  await app.register(systemRoutes(ctx, new Readiness(ctx)));
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, (_request, reply) => reply.send(openapi()));
   for (const plugin of options.plugins ?? []) await base.register((child) => plugin(child, ctx));
   await app.ready();

@@ -1,37 +1,13 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { classifyOutage } from '../../common/outage.js';
-import type { Dependency } from '../../common/outage.js';
 import type { ApiContext } from '../context.js';
+import type { Readiness } from '../readiness.js';
 import { ProblemSchema } from './errors.js';
 import { HealthView, LanguageView, StatusView } from './schemas.js';
 
-/** A readiness probe answers within this, so the edge's one-second checks do not pile up. */
-const PROBE_TIMEOUT_MS = 1_000;
-
 /** Languages, cluster status, health and metrics. */
-export function systemRoutes(ctx: ApiContext): FastifyPluginCallbackTypebox {
+export function systemRoutes(ctx: ApiContext, readiness: Readiness): FastifyPluginCallbackTypebox {
   return (app, _options, done) => {
-    /** When each dependency's current outage began, as readiness probes saw it. */
-    const outageSince: Partial<Record<Dependency, number>> = {};
-    /** 'ok', or the class of the failure; never slower than the probe timeout. */
-    const probe = async (dependency: Dependency, check: () => Promise<unknown>): Promise<string> => {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new Error('Command timed out')), PROBE_TIMEOUT_MS);
-      });
-      try {
-        await Promise.race([check(), timeout]);
-        delete outageSince[dependency];
-        return 'ok';
-      } catch (error) {
-        outageSince[dependency] ??= Date.now();
-        return classifyOutage(error) ?? 'failing';
-      } finally {
-        clearTimeout(timer);
-      }
-    };
-
     app.get(
       '/api/v1/languages',
       {
@@ -92,27 +68,8 @@ export function systemRoutes(ctx: ApiContext): FastifyPluginCallbackTypebox {
         },
       },
       async (_request, reply) => {
-        // A draining process answers at once: the edge must stop choosing it within one check interval.
-        if (ctx.lifecycle.state !== 'serving')
-          return reply
-            .code(503)
-            .send({ status: ctx.lifecycle.state, checks: { process: ctx.lifecycle.state } });
-        const [postgres, redis] = await Promise.all([
-          probe('postgres', () => ctx.pool.query('SELECT 1')),
-          probe('redis', () => ctx.redis.ping()),
-        ]);
-        const checks: Record<string, string> = { postgres, redis };
-        if (ctx.enqueuer.deferred > 0) checks.deferred_submissions = String(ctx.enqueuer.deferred);
-        // An outage of a dependency every replica shares is not a reason to leave the edge's rotation
-        // while requests can still wait it out (and a Redis outage does not stop intake at all): with
-        // every replica out, the edge would refuse what the webapp could have taken. Only a Postgres
-        // outage longer than the budget, when every request would fail anyway, is not ready.
-        const postgresOut = outageSince.postgres;
-        const down = postgresOut !== undefined && Date.now() - postgresOut >= ctx.config.outageBudgetMs;
-        const ok = postgres === 'ok' && redis === 'ok';
-        return reply
-          .code(down ? 503 : 200)
-          .send({ status: down ? 'unavailable' : ok ? 'ok' : 'degraded', checks });
+        const { ready, status, checks } = await readiness.check();
+        return reply.code(ready ? 200 : 503).send({ status, checks });
       },
     );
 
