@@ -27,18 +27,21 @@ RUN printf '%s\n' 'path-exclude=/usr/share/doc/*' 'path-include=/usr/share/doc/*
     done \
  && sh /tmp/node-runtime.sh $available && rm /tmp/node-runtime.sh
 # What no run and no executor uses, removed before the tree is copied into one layer below (so the
-# base image's share goes too): the package managers and their state, translations and documentation,
+# base image's share goes too): the package managers and their state (but dpkg's list of installed
+# packages, a few hundred KB, which version probes read where a tool prints no version of its own,
+# such as Brainfuck's beef), translations and documentation,
 # GCC's link-time optimiser and its dump tool (64 MB; -flto then fails), the sanitizer runtimes (31 MB;
 # -fsanitize then fails), glibc's static C and maths libraries (-static then fails; the small archives
 # a dynamic link reads, libc_nonshared.a and the empty -lpthread and -ldl stubs, stay) and the binutils
 # profiler.
 RUN rm -rf /usr/share/locale/* /usr/share/doc/* /usr/share/man/* /usr/share/info/* /usr/share/lintian \
-      /var/lib/apt /var/lib/dpkg /var/cache/* /var/log/* /etc/apt /usr/lib/apt /usr/bin/apt* \
+      /var/lib/apt /var/cache/* /var/log/* /etc/apt /usr/lib/apt /usr/bin/apt* \
       /usr/lib/*-linux-gnu/libapt-* \
       /usr/bin/*lto-dump* /usr/libexec/gcc/*/*/lto1 \
       /usr/lib/*-linux-gnu/lib*san.so* /usr/lib/gcc/*/*/lib*san* \
       /usr/lib/*-linux-gnu/libc.a /usr/lib/*-linux-gnu/libm-*.a /usr/lib/*-linux-gnu/libmvec.a \
-      /usr/bin/gprofng* /usr/lib/*-linux-gnu/gprofng /usr/lib/*-linux-gnu/libgprofng*
+      /usr/bin/gprofng* /usr/lib/*-linux-gnu/gprofng /usr/lib/*-linux-gnu/libgprofng* \
+ && find /var/lib/dpkg -mindepth 1 -maxdepth 1 ! -name status -exec rm -rf {} +
 FROM scratch
 COPY --from=runtime / /
 # The pool and its language ids: the executor serves exactly these unless its service says otherwise.
