@@ -169,7 +169,11 @@ export async function platformBench(): Promise<void> {
     const readyAt = seconds();
     phases.push({ name: 'worker2 away', from: awayFrom, to: readyAt });
     note('worker2 is ready');
-    const spread = await waitFor('the rebalancer to spread the executors and the webapp again', settled, 300_000);
+    const spread = await waitFor(
+      'the rebalancer to spread the executors and the webapp again',
+      settled,
+      300_000,
+    );
     const balancedAt = seconds();
     phases.push({ name: 'rebalancing', from: readyAt, to: balancedAt });
     note(`rebalanced: ${JSON.stringify(spread)}`);

@@ -161,7 +161,11 @@ afterAll(async () => {
 describe('the platform on a three-node swarm under load', () => {
   it('a stopped worker costs no accepted submission; back, it gets a webapp task and an executor (through retirement) again', async () => {
     await balanced('the first spread', 240_000);
-    const load = new SubmissionLoad({ base: platform.webappUrl, workers: LOAD_WORKERS, idempotencyKeys: true });
+    const load = new SubmissionLoad({
+      base: platform.webappUrl,
+      workers: LOAD_WORKERS,
+      idempotencyKeys: true,
+    });
     load.start();
     const edge = watchEdge();
     try {
@@ -194,7 +198,11 @@ describe('the platform on a three-node swarm under load', () => {
     await balanced('the spread before the partition', 240_000);
     const cutOff = await cluster.containersOn('worker1', executors);
     expect(cutOff).toHaveLength(1);
-    const load = new SubmissionLoad({ base: platform.webappUrl, workers: LOAD_WORKERS, idempotencyKeys: true });
+    const load = new SubmissionLoad({
+      base: platform.webappUrl,
+      workers: LOAD_WORKERS,
+      idempotencyKeys: true,
+    });
     load.start();
     const edge = watchEdge();
     try {
