@@ -173,7 +173,13 @@ export async function platformBench(): Promise<void> {
       'the rebalancer to spread the executors and the webapp again',
       settled,
       300_000,
-    );
+    ).catch(async (error: unknown) => {
+      // What the tasks say is the first thing to read when a move gave up.
+      for (const name of [webapp, service])
+        console.log(await cluster.cli(['service', 'ps', '--no-trunc', name]).catch(String));
+      console.log(`moves: ${JSON.stringify((await running.status())?.moves ?? [], null, 1)}`);
+      throw error;
+    });
     const balancedAt = seconds();
     phases.push({ name: 'rebalancing', from: readyAt, to: balancedAt });
     note(`rebalanced: ${JSON.stringify(spread)}`);
