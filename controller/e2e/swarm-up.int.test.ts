@@ -1,9 +1,10 @@
 /**
  * End to end: `npm run swarm:up` brings the whole platform up from manifests/remcode.yaml, a
  * submission runs through the edge's published port on 127.0.0.1, a hand-made change is put back, the
- * manifest's executor autoscaling follows a burst up and back down, and `npm run swarm:down` removes it
- * all. Builds every image (minutes on a fresh machine); REMCODE_E2E_SWARM=0 skips it while iterating on
- * other parts.
+ * executor is logged in to Postgres as its own role and each program to Redis as its own user, the
+ * manifest's executor autoscaling follows a burst up and back down with no Redis command refused, and
+ * `npm run swarm:down` removes it all. Builds every image (minutes on a fresh machine);
+ * REMCODE_E2E_SWARM=0 skips it while iterating on other parts.
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +58,40 @@ async function sql(query: string): Promise<string[][]> {
     .map((line) => line.split('|'));
 }
 
+/** redis-cli in the stack's Redis task as the default user, its password read from the secret there. */
+async function redisCli(...args: string[]): Promise<string> {
+  const { stdout } = await run('docker', [
+    'exec',
+    await containerOf('remcode_redis'),
+    'sh',
+    '-c',
+    'REDISCLI_AUTH=$(cat "$REDIS_PASSWORD_FILE") exec redis-cli "$@"',
+    'redis-cli',
+    ...args,
+  ]);
+  return stdout;
+}
+
+/** The addresses of a service's running containers on the stack's backend network. */
+async function addresses(service: string): Promise<string[]> {
+  const found = await docker.listContainers({
+    filters: { label: [`com.docker.swarm.service.name=${service}`], status: ['running'] },
+  });
+  return found.flatMap((container) => {
+    const address = container.NetworkSettings?.Networks?.['remcode_backend']?.IPAddress;
+    return address ? [address] : [];
+  });
+}
+
+/** A Python submission through the edge, waited for. */
+async function submitAndWait(source: string): Promise<Response> {
+  return fetch(`${base}/api/v1/submissions?wait=true`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ language: 'python', source }),
+  });
+}
+
 async function executorReplicas(): Promise<{ spec: number; running: number }> {
   const spec = (await inspectService('remcode_executor')).Spec as {
     Mode: { Replicated: { Replicas: number } };
@@ -97,11 +132,7 @@ describe.runIf(enabled)('swarm:up end to end', () => {
     const response = await waitFor(
       'a finished submission',
       async () => {
-        const answer = await fetch(`${base}/api/v1/submissions?wait=true`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ language: 'python', source: 'print(6 * 7)' }),
-        });
+        const answer = await submitAndWait('print(6 * 7)');
         if (answer.status !== 200) return undefined;
         return (await answer.json()) as { state: string; verdict: string; stdout: string };
       },
@@ -127,6 +158,43 @@ describe.runIf(enabled)('swarm:up end to end', () => {
     });
     console.log(`drift corrected after ${((Date.now() - drifted) / 1000).toFixed(1)} s`);
   }, 1_800_000);
+
+  it('the executor logs in to Postgres as remcode_executor, and each program to Redis as its own user', async () => {
+    // An executor that started before the webapp had migrated and given its role the password failed
+    // its login; Swarm started it again until one came up (the submission above ran on it).
+    const tasks = (await docker.listTasks({ filters: { service: ['remcode_executor'] } })) as {
+      Status?: { State?: string; Err?: string };
+    }[];
+    console.log(
+      `executor tasks that failed before one came up: ${tasks.filter((t) => t.Status?.State === 'failed').length}`,
+    );
+    const executors = await addresses('remcode_executor');
+    const webapps = await addresses('remcode_webapp');
+    expect(executors.length).toBeGreaterThan(0);
+    expect(webapps.length).toBeGreaterThan(0);
+
+    // Each Redis connection names the ACL user it logged in as; the programs keep theirs open.
+    const clients = (await redisCli('CLIENT', 'LIST')).split('\n').flatMap((line) => {
+      const address = / addr=(\S+):\d+ /.exec(line)?.[1];
+      const user = / user=(\S+)/.exec(line)?.[1];
+      return address && user ? [{ address, user }] : [];
+    });
+    const usersFrom = (from: string[]) =>
+      [...new Set(clients.filter((c) => from.includes(c.address)).map((c) => c.user))].sort();
+    expect(usersFrom(executors)).toEqual(['executor']);
+    expect(usersFrom(webapps)).toEqual(['webapp']);
+
+    // The executor's pool closes idle connections after 10 s: each look follows a run of its own.
+    const list = executors.map((address) => `'${address}'`).join(',');
+    const roles = await waitFor('a Postgres session of the executor', async () => {
+      if ((await submitAndWait('print(1)')).status !== 200) return undefined;
+      const rows = await sql(
+        `SELECT DISTINCT usename FROM pg_stat_activity WHERE host(client_addr) IN (${list})`,
+      );
+      return rows.length > 0 ? rows.map((row) => row[0]) : undefined;
+    });
+    expect(roles).toEqual(['remcode_executor']);
+  }, 180_000);
 
   it('scales the executor by the manifest: a burst drives replicas up, each run finishes once, none is interrupted', async () => {
     // The controller reads the queue and the stack's Prometheus from inside the stack: the executor's
@@ -215,6 +283,9 @@ describe.runIf(enabled)('swarm:up end to end', () => {
       },
       240_000,
     );
+    // Every command and key the webapp and the executors used, through a burst, scaling and
+    // retirements, was within their ACL users' rules: Redis logs each refusal.
+    expect((await redisCli('ACL', 'LOG')).trim()).toBe('');
     const metrics = await controller('/metrics');
     expect(sample(metrics, 'remcode_runs_interrupted_total', { cause: 'retire' })).toBe(0);
     expect(sample(metrics, 'remcode_runs_interrupted_total', { cause: 'stop' })).toBe(0);

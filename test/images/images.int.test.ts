@@ -1,7 +1,9 @@
 /**
  * The shipped images (manifests/images/) against their size targets, and the runtime images built on
  * an empty root started for real: Redis and Postgres take their password from a secret file and pass
- * their own healthchecks, the webapp image's bundles migrate that Postgres and answer, the edge and
+ * their own healthchecks, Redis creates the programs' users from theirs, the webapp image started as
+ * the manifest starts it migrates that Postgres, gives the executor's role its password and answers
+ * logged in to Redis as its own user, the edge and
  * Prometheus pass theirs, the controller bundle plans the manifest against this machine's Docker.
  * Builds the images that are missing (minutes on a fresh machine).
  */
@@ -84,7 +86,10 @@ describe('images', () => {
     secrets = await mkdtemp(join(tmpdir(), 'remcode-images-'));
     // Docker secrets are world-readable files owned by root inside the container; so are these.
     await writeFile(join(secrets, 'redis_password'), `redis-${id}\n`);
+    await writeFile(join(secrets, 'redis_webapp_password'), `redis-webapp-${id}\n`);
+    await writeFile(join(secrets, 'redis_executor_password'), `redis-executor-${id}\n`);
     await writeFile(join(secrets, 'postgres_password'), `postgres-${id}\n`);
+    await writeFile(join(secrets, 'postgres_executor_password'), `postgres-executor-${id}\n`);
     await chmod(secrets, 0o755);
     await docker('network', 'create', network);
   }, 1_800_000);
@@ -126,7 +131,7 @@ describe('images', () => {
     expect(probe).toBe('false');
   });
 
-  it('redis starts with the secret password and passes its healthcheck; a wrong password is refused', async () => {
+  it('redis starts with the secret passwords and passes its healthcheck; a wrong password is refused', async () => {
     await docker(
       'run',
       '-d',
@@ -137,9 +142,13 @@ describe('images', () => {
       '--network-alias',
       'redis',
       '-v',
-      `${join(secrets, 'redis_password')}:/run/secrets/redis_password:ro`,
+      `${secrets}:/run/secrets:ro`,
       '-e',
       'REDIS_PASSWORD_FILE=/run/secrets/redis_password',
+      '-e',
+      'REDIS_WEBAPP_PASSWORD_FILE=/run/secrets/redis_webapp_password',
+      '-e',
+      'REDIS_EXECUTOR_PASSWORD_FILE=/run/secrets/redis_executor_password',
       'remcode-redis:local',
     );
     const health = await manifestHealthcheck('redis');
@@ -150,6 +159,22 @@ describe('images', () => {
     );
     const wrong = await execIn(names.redis, ['redis-cli', '--no-auth-warning', '-a', 'wrong', 'ping']);
     expect(wrong.out).toMatch(/WRONGPASS|NOAUTH/);
+    // Each program's user with its own password, and only under the install's prefix.
+    const as = (user: string, ...command: string[]) =>
+      execIn(names.redis, [
+        'redis-cli',
+        '--no-auth-warning',
+        '--user',
+        user,
+        '--pass',
+        `redis-${user}-${id}`,
+        ...command,
+      ]);
+    for (const user of ['webapp', 'executor']) {
+      expect((await as(user, 'SET', 'remcode:probe', '1')).out).toBe('OK\n');
+      expect((await as(user, 'GET', 'other:probe')).out).toMatch(/NOPERM/);
+      expect((await as(user, 'CONFIG', 'GET', 'requirepass')).out).toMatch(/NOPERM/);
+    }
     // The server runs as the redis user, not root.
     const user = await execIn(names.redis, ['sh', '-c', 'cat /proc/1/status | grep ^Uid:']);
     expect(user.out).not.toMatch(/^Uid:\s+0\s/);
@@ -218,8 +243,16 @@ describe('images', () => {
     expect((await sql('DROP TABLE kept')).code).toBe(0);
   });
 
-  it('the webapp image migrates the database with its prepare-database bundle, then serves the API and the UI', async () => {
-    const platform = [
+  it('the webapp image started as the manifest starts it migrates the database, sets the executor role password, then serves the API and the UI', async () => {
+    const loaded = await loadDesired(join(manifests, 'remcode.yaml'));
+    if (!loaded.ok) throw new Error('manifests/remcode.yaml is invalid');
+    const command = loaded.desired.services.webapp?.command;
+    if (!command) throw new Error('the manifest gives the webapp no command');
+    await docker(
+      'run',
+      '-d',
+      '--name',
+      names.webapp,
       '--network',
       network,
       '-v',
@@ -228,29 +261,14 @@ describe('images', () => {
       'DATABASE_URL=postgres://postgres@postgres:5432/remcode',
       '-e',
       'DATABASE_PASSWORD_FILE=/run/secrets/postgres_password',
-    ];
-    // As the stack runs it before the programs start, as the database owner.
-    await docker(
-      'run',
-      '--rm',
-      ...platform,
+      '-e',
+      'REMCODE_EXECUTOR_DATABASE_PASSWORD_FILE=/run/secrets/postgres_executor_password',
+      '-e',
+      'REDIS_URL=redis://webapp@redis:6379',
+      '-e',
+      'REDIS_PASSWORD_FILE=/run/secrets/redis_webapp_password',
       'remcode-webapp:local',
-      '/usr/bin/node',
-      'dist/common/cli/prepare-database.js',
-    );
-    await docker(
-      'run',
-      '-d',
-      '--name',
-      names.webapp,
-      ...platform,
-      '-e',
-      'REDIS_URL=redis://redis:6379',
-      '-e',
-      'REDIS_PASSWORD_FILE=/run/secrets/redis_password',
-      '-e',
-      `REMCODE_PREFIX=images${id}`,
-      'remcode-webapp:local',
+      ...command,
     );
     const health = await manifestHealthcheck('webapp');
     await waitFor(
@@ -272,6 +290,21 @@ describe('images', () => {
       'postgres',
     );
     expect(migrations.out).toBe('t\n');
+    // The executor's role now logs in over the network with the password in its secret.
+    const executor = await execIn(names.postgres, [
+      'sh',
+      '-c',
+      `PGPASSWORD=postgres-executor-${id} psql -h 127.0.0.1 -U remcode_executor -d remcode -tAc 'SELECT current_user'`,
+    ]);
+    expect(executor).toEqual({ code: 0, out: 'remcode_executor\n' });
+    // The webapp's connections to Redis are its own user's.
+    const clients = await execIn(names.redis, [
+      'sh',
+      '-c',
+      'REDISCLI_AUTH=$(cat "$REDIS_PASSWORD_FILE") redis-cli CLIENT LIST',
+    ]);
+    const users = new Set([...clients.out.matchAll(/ user=(\S+)/g)].map((m) => m[1]));
+    expect([...users].sort()).toEqual(['default', 'webapp']);
   });
 
   it('the edge and Prometheus pass the healthchecks the manifest gives them', async () => {

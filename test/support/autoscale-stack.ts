@@ -79,13 +79,24 @@ export async function startAutoscaleStack(options: AutoscaleStackOptions): Promi
     return structuredClone(service);
   };
   const stack = uniqueStack();
-  const redisPassword = randomBytes(16).toString('hex');
-  const postgresPassword = randomBytes(16).toString('hex');
   const [redisPort, postgresPort, webappPort] = [await freePort(), await freePort(), await freePort()];
   const dir = await tempDir();
   removeLater(dir);
-  await writeFile(join(dir, 'redis_password'), redisPassword);
-  await writeFile(join(dir, 'postgres_password'), postgresPassword);
+  // Every secret the manifest declares, as a file of the test's own, so that the programs log in as
+  // the stack has them (the executor as its own Postgres role, each program as its Redis user) and the
+  // test reads the queue and the rows as the default user and the owner.
+  const secrets: Record<string, { file: string }> = {};
+  const passwords = new Map<string, string>();
+  for (const name of Object.keys(loaded.desired.secrets ?? {})) {
+    const value = randomBytes(16).toString('hex');
+    passwords.set(name, value);
+    await writeFile(join(dir, name), value, { mode: 0o600 });
+    secrets[name] = { file: name };
+  }
+  const redisPassword = passwords.get('redis_password');
+  const postgresPassword = passwords.get('postgres_password');
+  if (redisPassword === undefined || postgresPassword === undefined)
+    throw new Error('the manifest declares no redis_password or postgres_password secret');
 
   const redisService = pick('redis');
   redisService.ports = [{ target: 6379, published: redisPort, mode: 'host' }];
@@ -121,7 +132,7 @@ export async function startAutoscaleStack(options: AutoscaleStackOptions): Promi
     version: 1,
     stack,
     networks: { backend: {} },
-    secrets: { redis_password: { file: 'redis_password' }, postgres_password: { file: 'postgres_password' } },
+    secrets,
     volumes: { pgdata: {} },
     services: { redis: redisService, postgres: postgresService, webapp, executor },
   };

@@ -163,7 +163,8 @@ export async function planClusterPlatform(options: ClusterPlatformOptions): Prom
   // it needs no migration service of the manifest's.
   for (const service of [webapp, executor]) {
     service.depends_on = ['redis', 'postgres'];
-    service.secrets = ['redis_password', 'postgres_password'];
+    // Their own Redis users, as the manifest has them, and the owner's password besides.
+    service.secrets = [...new Set([...(service.secrets ?? []), 'postgres_password'])];
     service.environment = {
       ...service.environment,
       DATABASE_URL: 'postgres://postgres@postgres:5432/remcode',
