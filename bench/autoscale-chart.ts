@@ -30,7 +30,8 @@ export async function writeChart(
     backgroundColor: '#ffffff',
     title: { text: title, left: 'center', textStyle: { fontSize: 14 } },
     legend: { top: 28 },
-    grid: { left: 60, right: 60, top: 70, bottom: 50 },
+    // A legend of many series wraps onto a second row: leave it room above the plot.
+    grid: { left: 60, right: 60, top: series.length > 4 ? 95 : 70, bottom: 50 },
     xAxis: { type: 'value', name: 'seconds', nameLocation: 'middle', nameGap: 28 },
     yAxis: [
       { type: 'value', name: 'replicas', minInterval: 1 },
