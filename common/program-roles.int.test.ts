@@ -17,7 +17,7 @@ import { until } from '../test/support/until.js';
 import { MigrationError, migrate, migrationsDir, prepareDatabase, setRolePasswords } from './db.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { createLogger } from './logger.js';
-import type { StoredResult } from './submission.js';
+import type { StoredResult } from './submission-schema.js';
 import { SubmissionStore } from './submissions-store.js';
 
 /**

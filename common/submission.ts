@@ -1,4 +1,5 @@
 import type { SubmissionLimits } from './limits.js';
+import type { StoredResult } from './submission-schema.js';
 import type { SubmissionState, SubmissionVerdict } from './verdicts.js';
 
 /** What a client sent, decoded to bytes. The first file is the entry point. */
@@ -20,30 +21,6 @@ export interface NewSubmission {
   readonly input: SubmissionInput;
   readonly limits: SubmissionLimits;
   readonly apiKeyId: string | null;
-}
-
-/** One sandbox run as stored: byte fields in base64. */
-export interface StoredRun {
-  readonly verdict: SubmissionVerdict | 'ok';
-  readonly timeLimit: 'cpu' | 'wall' | null;
-  readonly exitCode: number | null;
-  readonly signal: string | null;
-  readonly cpuTimeMs: number;
-  readonly wallTimeMs: number;
-  readonly memoryBytes: number;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly stdoutTruncated: boolean;
-  readonly stderrTruncated: boolean;
-  readonly error: string | null;
-}
-
-export interface StoredResult {
-  readonly verdict: SubmissionVerdict;
-  readonly compile: StoredRun | null;
-  readonly tests: readonly { readonly verdict: SubmissionVerdict; readonly run: StoredRun }[];
-  /** Why the result is `internal_error`, in words fit for the submitter. */
-  readonly error: string | null;
 }
 
 export interface Submission {

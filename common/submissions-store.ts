@@ -3,7 +3,8 @@ import type { SubmissionLimits } from './limits.js';
 import { rideThrough } from './outage.js';
 import type { DependencyUnavailableError } from './outage.js';
 import { decodeInput, encodeInput } from './submission.js';
-import type { InputJson, NewSubmission, StoredResult, Submission } from './submission.js';
+import type { StoredResult } from './submission-schema.js';
+import type { InputJson, NewSubmission, Submission } from './submission.js';
 import type { SubmissionState, SubmissionVerdict } from './verdicts.js';
 
 interface Row {

@@ -1,4 +1,5 @@
-import type { FinishedNotice, StoredResult, StoredRun } from '../../common/submission.js';
+import type { StoredResult, StoredRun } from '../../common/submission-schema.js';
+import type { FinishedNotice } from '../../common/submission.js';
 import type { JudgeResult } from '../judge/judge.js';
 import type { RunResult } from '../sandbox/types.js';
 

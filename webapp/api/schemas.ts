@@ -1,12 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
-import { SUBMISSION_STATES, SUBMISSION_VERDICTS } from '../../common/verdicts.js';
-import type { SubmissionState, SubmissionVerdict } from '../../common/verdicts.js';
+import { Nullable, StateSchema } from '../../common/submission-schema.js';
 
 /**
  * Request and response schemas of the v1 API. Structure is checked here; byte sizes after base64
  * decoding, file names and limits are checked by the decoder, which knows the language and the config.
  */
+
+// Defined in common/, where the store, the executor and the browser derive their types from them too.
+export { LimitsView, RunView, SubmissionView } from '../../common/submission-schema.js';
 
 const LimitValue = Type.Union([Type.Number({ minimum: 0 }), Type.String({ maxLength: 32 })]);
 
@@ -76,61 +78,6 @@ export const EventsQuery = Type.Object(
 
 export const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
-  Type.Union([schema, Type.Null()]);
-
-const Verdict = Type.Unsafe<SubmissionVerdict>({ type: 'string', enum: [...SUBMISSION_VERDICTS] });
-const State = Type.Unsafe<SubmissionState>({ type: 'string', enum: [...SUBMISSION_STATES] });
-
-export const RunView = Type.Object({
-  verdict: Type.String({
-    description: 'For a test: its verdict; for the compile step: the sandbox verdict ("ok" when it ran)',
-  }),
-  time_limit: Nullable(Type.Union([Type.Literal('cpu'), Type.Literal('wall')])),
-  stdout: Type.String(),
-  stderr: Type.String(),
-  stdout_truncated: Type.Boolean(),
-  stderr_truncated: Type.Boolean(),
-  exit_code: Nullable(Type.Integer()),
-  signal: Nullable(Type.String()),
-  cpu_time_ms: Type.Number(),
-  wall_time_ms: Type.Number(),
-  memory_bytes: Type.Number(),
-});
-
-export const LimitsView = Type.Object({
-  cpu_time_ms: Type.Integer(),
-  wall_time_ms: Type.Integer(),
-  memory_bytes: Type.Integer(),
-  processes: Type.Integer(),
-  output_bytes: Type.Integer(),
-  file_size_bytes: Type.Integer(),
-});
-
-export const SubmissionView = Type.Object(
-  {
-    id: Type.String(),
-    state: State,
-    language: Type.String(),
-    version: Nullable(Type.String()),
-    encoding: Type.Union([Type.Literal('utf8'), Type.Literal('base64')]),
-    verdict: Nullable(Verdict),
-    error: Nullable(Type.String()),
-    limits: LimitsView,
-    compile: Nullable(RunView),
-    tests: Type.Array(RunView),
-    stdout: Type.Optional(Nullable(Type.String())),
-    stderr: Type.Optional(Nullable(Type.String())),
-    exit_code: Type.Optional(Nullable(Type.Integer())),
-    executor: Nullable(Type.String()),
-    created_at: Type.String({ format: 'date-time' }),
-    started_at: Nullable(Type.String({ format: 'date-time' })),
-    finished_at: Nullable(Type.String({ format: 'date-time' })),
-  },
-  { description: 'A submission and, once finished, its result' },
-);
-export type SubmissionView = Static<typeof SubmissionView>;
-
 /** The submission's input, for permanent links that show the code again. */
 export const SourceView = Type.Object({
   id: Type.String(),
@@ -145,7 +92,7 @@ export const SourceView = Type.Object({
   ),
 });
 
-export const CreatedView = Type.Object({ id: Type.String(), state: State, location: Type.String() });
+export const CreatedView = Type.Object({ id: Type.String(), state: StateSchema, location: Type.String() });
 
 export const LanguageView = Type.Object({
   id: Type.String(),

@@ -1,15 +1,11 @@
-import type { StoredRun, Submission } from '../../common/submission.js';
-import type { SubmissionView } from './schemas.js';
+import type { RunView, StoredRun, SubmissionView } from '../../common/submission-schema.js';
+import type { Submission } from '../../common/submission.js';
 
 function text(base64: string, encoding: 'utf8' | 'base64'): string {
   return encoding === 'base64' ? base64 : Buffer.from(base64, 'base64').toString('utf8');
 }
 
-function runView(
-  run: StoredRun,
-  verdict: string,
-  encoding: 'utf8' | 'base64',
-): SubmissionView['tests'][number] {
+function runView(run: StoredRun, verdict: string, encoding: 'utf8' | 'base64'): RunView {
   return {
     verdict,
     time_limit: run.timeLimit,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { StoredRun, Submission } from '../../../common/submission.js';
+import type { StoredRun } from '../../../common/submission-schema.js';
+import type { Submission } from '../../../common/submission.js';
 import type { SubmissionVerdict } from '../../../common/verdicts.js';
 import { DEFAULT_LIMITS } from '../../../common/limits.js';
 import { outcomeOf } from './statuses.js';

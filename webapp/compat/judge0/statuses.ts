@@ -1,5 +1,6 @@
 import { constants } from 'node:os';
-import type { StoredRun, Submission } from '../../../common/submission.js';
+import type { StoredRun } from '../../../common/submission-schema.js';
+import type { Submission } from '../../../common/submission.js';
 
 /** Judge0 CE's statuses, ids 1 to 14, with its own descriptions. */
 export const JUDGE0_STATUSES = [

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../../common/limits.js';
-import type { StoredRun, Submission } from '../../../common/submission.js';
+import type { StoredRun } from '../../../common/submission-schema.js';
+import type { Submission } from '../../../common/submission.js';
 import type { SubmissionVerdict } from '../../../common/verdicts.js';
 import { attributesOf, judge0View } from './view.js';
 

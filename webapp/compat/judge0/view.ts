@@ -1,5 +1,6 @@
 import type { PublishedLanguage } from '../../../common/languages.js';
-import type { StoredRun, Submission } from '../../../common/submission.js';
+import type { StoredRun } from '../../../common/submission-schema.js';
+import type { Submission } from '../../../common/submission.js';
 import { judge0IdOf, judge0Languages } from './languages.js';
 import type { Judge0Attributes } from './request.js';
 import { outcomeOf, status } from './statuses.js';

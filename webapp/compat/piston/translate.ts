@@ -1,6 +1,7 @@
 import type { PublishedLanguage } from '../../../common/languages.js';
 import type { SubmissionLimits } from '../../../common/limits.js';
-import type { StoredRun, Submission } from '../../../common/submission.js';
+import type { StoredRun } from '../../../common/submission-schema.js';
+import type { Submission } from '../../../common/submission.js';
 import type { SubmissionBody } from '../../api/schemas.js';
 import { entryFileName } from '../../api/entry-file.js';
 import type { PistonRuntime } from './runtimes.js';
