@@ -2,9 +2,16 @@
  * The browser's view of the RemCode HTTP API (`/api/v1`). Responses are read defensively: the page must
  * keep working when the server adds fields, and must turn every failure into a sentence a person can act on.
  */
+import type { RunView, SubmissionView } from '../../../common/submission-schema.js';
 import { decodeBase64, encodeBase64, showBytes, showText, type ShownOutput } from './text.js';
 
 type Json = Record<string, unknown>;
+
+/**
+ * A response as the page reads it: the field names are the API's own (its schema in `common/`), the
+ * values are checked one by one, since a page loaded before a server upgrade may meet a newer server.
+ */
+type Wire<T> = { readonly [K in keyof T]?: unknown };
 
 export interface Language {
   readonly id: string;
@@ -17,6 +24,7 @@ export interface Language {
   readonly starterStdin: string | null;
 }
 
+/** A run as the page shows it: the API's `RunView` with its output decoded for display. */
 export interface RunResult {
   readonly verdict: string | null;
   readonly stdout: ShownOutput;
@@ -32,6 +40,7 @@ export interface RunResult {
   readonly timeLimit: string | null;
 }
 
+/** A submission as the page shows it: the API's `SubmissionView` with its output decoded for display. */
 export interface Submission {
   readonly id: string;
   readonly state: string;
@@ -39,10 +48,7 @@ export interface Submission {
   readonly language: string;
   readonly version: string | null;
   /** How the API sends this submission's text fields, chosen by whoever created it. */
-  readonly encoding: 'utf8' | 'base64';
-  readonly source: string;
-  readonly stdin: string;
-  readonly args: readonly string[];
+  readonly encoding: SubmissionView['encoding'];
   readonly compileOutput: ShownOutput | null;
   readonly compileOutputTruncated: boolean;
   readonly tests: readonly RunResult[];
@@ -139,60 +145,50 @@ function decodeInput(value: unknown, base64: boolean): string {
   }
 }
 
-function parseRun(raw: Json, base64: boolean): RunResult {
-  const truncated = obj(raw['truncated']);
+function parseRun(raw: Wire<RunView>, base64: boolean): RunResult {
   return {
-    verdict: str(raw['verdict']),
-    stdout: output(raw['stdout'], base64),
-    stderr: output(raw['stderr'], base64),
-    stdoutTruncated: Boolean(pick(raw, 'stdout_truncated', 'stdoutTruncated') ?? truncated['stdout']),
-    stderrTruncated: Boolean(pick(raw, 'stderr_truncated', 'stderrTruncated') ?? truncated['stderr']),
-    exitCode: num(pick(raw, 'exit_code', 'exitCode')),
-    signal: str(raw['signal']),
-    cpuTimeMs: num(pick(raw, 'cpu_time_ms', 'time_ms', 'cpu_time', 'time', 'cpuTimeMs')),
-    wallTimeMs: num(pick(raw, 'wall_time_ms', 'wall_time', 'wallTimeMs')),
-    memoryBytes: num(pick(raw, 'memory_bytes', 'memory', 'memoryBytes')),
-    timeLimit: str(raw['time_limit']),
+    verdict: str(raw.verdict),
+    stdout: output(raw.stdout, base64),
+    stderr: output(raw.stderr, base64),
+    stdoutTruncated: Boolean(raw.stdout_truncated),
+    stderrTruncated: Boolean(raw.stderr_truncated),
+    exitCode: num(raw.exit_code),
+    signal: str(raw.signal),
+    cpuTimeMs: num(raw.cpu_time_ms),
+    wallTimeMs: num(raw.wall_time_ms),
+    memoryBytes: num(raw.memory_bytes),
+    timeLimit: str(raw.time_limit),
   };
 }
 
 export function parseSubmission(value: unknown): Submission {
-  const raw = obj(value);
-  const base64 = raw['encoding'] === 'base64';
-  const files = Array.isArray(raw['files']) ? raw['files'].map(obj) : [];
-  const compile = obj(raw['compile']);
-  const compileParts = [compile['stdout'], compile['stderr']].filter(
+  const raw: Wire<SubmissionView> = obj(value);
+  const base64 = raw.encoding === 'base64';
+  const compile: Wire<RunView> = obj(raw.compile);
+  const compileParts = [compile.stdout, compile.stderr].filter(
     (p): p is string => typeof p === 'string' && p !== '',
   );
   // base64 parts cannot be joined as text; their bytes are joined instead.
   const compileOutput =
     compileParts.length === 0 ? null : base64 ? joinedBytes(compileParts) : showText(compileParts.join(''));
-  let tests = Array.isArray(raw['tests']) ? raw['tests'].map((t) => parseRun(obj(t), base64)) : [];
-  if (tests.length === 0 && (raw['stdout'] !== undefined || raw['exit_code'] !== undefined))
+  let tests = Array.isArray(raw.tests) ? raw.tests.map((t) => parseRun(obj(t), base64)) : [];
+  // A single run without a result (cancelled before it ran, say) has its fields at the top level only.
+  if (tests.length === 0 && (raw.stdout !== undefined || raw.exit_code !== undefined))
     tests = [parseRun(raw, base64)];
-  const args = Array.isArray(raw['args'])
-    ? raw['args'].filter((a): a is string => typeof a === 'string')
-    : [];
   return {
-    id: str(raw['id']) ?? '',
-    state: str(raw['state']) ?? 'queued',
-    verdict: str(raw['verdict']),
-    language: str(raw['language']) ?? '',
-    version: str(raw['version']),
+    id: str(raw.id) ?? '',
+    state: str(raw.state) ?? 'queued',
+    verdict: str(raw.verdict),
+    language: str(raw.language) ?? '',
+    version: str(raw.version),
     encoding: base64 ? 'base64' : 'utf8',
-    source: decodeInput(raw['source'] ?? files[0]?.['content'], base64),
-    stdin: decodeInput(raw['stdin'], base64),
-    args,
     compileOutput,
-    compileOutputTruncated: Boolean(
-      pick(raw, 'compile_output_truncated') ??
-      (compile['stdout_truncated'] === true || compile['stderr_truncated'] === true),
-    ),
+    compileOutputTruncated: compile.stdout_truncated === true || compile.stderr_truncated === true,
     tests,
-    createdAt: str(pick(raw, 'created_at', 'createdAt')),
-    finishedAt: str(pick(raw, 'finished_at', 'finishedAt')),
-    executor: str(raw['executor']),
-    message: str(pick(raw, 'message', 'error')),
+    createdAt: str(raw.created_at),
+    finishedAt: str(raw.finished_at),
+    executor: str(raw.executor),
+    message: str(raw.error),
   };
 }
 
