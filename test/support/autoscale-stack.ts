@@ -4,19 +4,15 @@
  * name. Redis, Postgres and the webapp publish test-only ports on the host so that the caller can read
  * the queue, count claims and submit. The reconciler runs in the caller's process.
  */
-import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { loadDesired } from '../../controller/desired/load.js';
-import type { AutoscaleDef, DesiredFile, ServiceDef } from '../../controller/desired/schema.js';
+import type { AutoscaleDef, DesiredFile } from '../../controller/desired/schema.js';
 import { pendingChanges } from '../../controller/plan/planner.js';
 import { createControllerMetrics } from '../../controller/reconcile/metrics.js';
 import { Reconciler } from '../../controller/reconcile/reconciler.js';
 import { ensureImages, firstSubmission, removeStackAndVolumes } from './platform-stack.js';
 import { freePort } from './ports.js';
+import { shippedManifest, writeStackSecrets } from './shipped-manifest.js';
 import { Registry } from 'prom-client';
 import { Autoscaler } from '../../controller/autoscale/autoscaler.js';
 import { createAutoscaleMetrics, registerInterruptedRuns } from '../../controller/autoscale/metrics.js';
@@ -25,8 +21,6 @@ import { QueueSource } from '../../controller/autoscale/queue-source.js';
 import { Retirer } from '../../controller/autoscale/retire.js';
 import { SwarmScaleTarget } from '../../controller/autoscale/swarm-target.js';
 import { client, docker, removeLater, silentLogger, tempDir, uniqueStack, writeDesired } from './swarm.js';
-
-const manifestFile = fileURLToPath(new URL('../../manifests/remcode.yaml', import.meta.url));
 
 export interface AutoscaleStackOptions {
   /** An autoscale policy for the executor, or a fixed count. */
@@ -70,33 +64,13 @@ export async function startAutoscaleStack(options: AutoscaleStackOptions): Promi
         throw new Error(`image ${image} is missing: bash manifests/images/build.sh builds it`);
       });
   }
-  const loaded = await loadDesired(manifestFile);
-  if (!loaded.ok) throw new Error(`manifests/remcode.yaml is invalid: ${JSON.stringify(loaded.issues)}`);
-  const shipped = loaded.desired.services;
-  const pick = (name: string): ServiceDef => {
-    const service = shipped[name];
-    if (!service) throw new Error(`the manifest has no ${name}`);
-    return structuredClone(service);
-  };
+  const manifest = await shippedManifest();
+  const { pick } = manifest;
   const stack = uniqueStack();
   const [redisPort, postgresPort, webappPort] = [await freePort(), await freePort(), await freePort()];
   const dir = await tempDir();
   removeLater(dir);
-  // Every secret the manifest declares, as a file of the test's own, so that the programs log in as
-  // the stack has them (the executor as its own Postgres role, each program as its Redis user) and the
-  // test reads the queue and the rows as the default user and the owner.
-  const secrets: Record<string, { file: string }> = {};
-  const passwords = new Map<string, string>();
-  for (const name of Object.keys(loaded.desired.secrets ?? {})) {
-    const value = randomBytes(16).toString('hex');
-    passwords.set(name, value);
-    await writeFile(join(dir, name), value, { mode: 0o600 });
-    secrets[name] = { file: name };
-  }
-  const redisPassword = passwords.get('redis_password');
-  const postgresPassword = passwords.get('postgres_password');
-  if (redisPassword === undefined || postgresPassword === undefined)
-    throw new Error('the manifest declares no redis_password or postgres_password secret');
+  const { secrets, redisPassword, postgresPassword } = await writeStackSecrets(manifest.desired, dir);
 
   const redisService = pick('redis');
   redisService.ports = [{ target: 6379, published: redisPort, mode: 'host' }];

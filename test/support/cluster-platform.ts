@@ -16,15 +16,14 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { redisKeys } from '../../common/keys.js';
-import { loadDesired } from '../../controller/desired/load.js';
 import type { DesiredFile, ServiceDef } from '../../controller/desired/schema.js';
 import { docker } from './swarm.js';
 import { freePort } from './ports.js';
+import { shippedManifest, writeStackSecrets } from './shipped-manifest.js';
 import { removeLater, tempDir, waitFor } from './swarm.js';
 
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL('../../', import.meta.url));
-const manifestFile = join(repo, 'manifests/remcode.yaml');
 
 export const CLUSTER_EXECUTOR_IMAGE = process.env.REMCODE_CLUSTER_EXECUTOR_IMAGE ?? 'remcode-executor:python';
 
@@ -94,13 +93,8 @@ export interface ClusterPlatform {
 const PREFIX = 'remcode';
 
 export async function planClusterPlatform(options: ClusterPlatformOptions): Promise<ClusterPlatform> {
-  const loaded = await loadDesired(manifestFile);
-  if (!loaded.ok) throw new Error(`manifests/remcode.yaml is invalid: ${JSON.stringify(loaded.issues)}`);
-  const pick = (name: string): ServiceDef => {
-    const service = loaded.desired.services[name];
-    if (!service) throw new Error(`the manifest has no ${name}`);
-    return structuredClone(service);
-  };
+  const manifest = await shippedManifest();
+  const { pick } = manifest;
   const stack = `rcp${randomBytes(3).toString('hex')}`;
   const [edgePort, edgeMetricsPort, redisPort, postgresPort] = [
     await freePort(),
@@ -110,20 +104,7 @@ export async function planClusterPlatform(options: ClusterPlatformOptions): Prom
   ];
   const dir = await tempDir();
   removeLater(dir);
-  // Every secret the manifest declares, as a file of the test's own: the test must know the Redis and
-  // Postgres passwords to read what the platform stored.
-  const secrets: Record<string, { file: string }> = {};
-  const passwords = new Map<string, string>();
-  for (const name of Object.keys(loaded.desired.secrets ?? {})) {
-    const value = randomBytes(16).toString('hex');
-    passwords.set(name, value);
-    await writeFile(join(dir, name), value, { mode: 0o600 });
-    secrets[name] = { file: name };
-  }
-  const redisPassword = passwords.get('redis_password');
-  const postgresPassword = passwords.get('postgres_password');
-  if (redisPassword === undefined || postgresPassword === undefined)
-    throw new Error('the manifest declares no redis_password or postgres_password secret');
+  const { secrets, redisPassword, postgresPassword } = await writeStackSecrets(manifest.desired, dir);
 
   const onManager = { constraints: ['node.role == manager'] };
   const redis = pick('redis');
@@ -158,9 +139,9 @@ export async function planClusterPlatform(options: ClusterPlatformOptions): Prom
   // Three engines share two cores here: the shipped periods would let Swarm kill a slow task as
   // unhealthy.
   const services: Record<string, ServiceDef> = { redis, postgres, webapp, edge, executor };
-  // The webapp and the executors log in as the database owner and prepare the database themselves at
-  // start, as `npm start` does: the test is about moving executors, not about database roles, and so
-  // it needs no migration service of the manifest's.
+  // The webapp and the executors log in to Postgres as the database owner and prepare the database
+  // themselves at start: the test is about moving tasks, not about database roles (the stack's own
+  // logins are proven by the swarm:up test).
   for (const service of [webapp, executor]) {
     service.depends_on = ['redis', 'postgres'];
     // Their own Redis users, as the manifest has them, and the owner's password besides.
