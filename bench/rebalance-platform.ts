@@ -15,7 +15,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ControllerProcess, TestCluster, counts } from '../test/support/cluster.js';
-import { clusterPlatformImages, planClusterPlatform } from '../test/support/cluster-platform.js';
+import {
+  clusterPlatformImages,
+  planClusterPlatform,
+  type EdgeWatch,
+} from '../test/support/cluster-platform.js';
 import { verifyAccepted } from '../test/support/load.js';
 import { freePort } from '../test/support/ports.js';
 import { waitFor } from '../test/support/swarm.js';
@@ -54,7 +58,7 @@ export async function platformBench(): Promise<void> {
     webappPerNode: Record<string, number>;
     edgeUp: number | undefined;
   }[] = [];
-  let edgeNoticedAt: number | undefined;
+  let edge: EdgeWatch | undefined;
   const requests: Request[] = [];
   const accepted = new Map<string, string>();
   let sampling = true;
@@ -141,17 +145,7 @@ export async function platformBench(): Promise<void> {
     phases.push({ name: 'before', from: steadyFrom, to: seconds() });
     note('stopping worker2');
     const awayFrom = seconds();
-    // The edge checks every webapp task each second: the first sample with fewer up is when it noticed.
-    void (async () => {
-      while (edgeNoticedAt === undefined && loading) {
-        const up = await platform.edgeServersUp().catch(() => undefined);
-        if (up !== undefined && up < WEBAPPS) {
-          edgeNoticedAt = seconds();
-          note(`the edge took a webapp task out of rotation (${up} up)`);
-        }
-        await sleep(100);
-      }
-    })();
+    edge = platform.watchEdge();
     await cluster.stopNode('worker2');
     note('worker2 is down');
     await waitFor(
@@ -186,6 +180,11 @@ export async function platformBench(): Promise<void> {
     await sleep(20_000);
     phases.push({ name: 'after', from: balancedAt, to: seconds() });
     loading = false;
+    edge.stop();
+    const noticedAt = edge.noticed();
+    const edgeNoticedAt = noticedAt === undefined ? undefined : Math.round((noticedAt - started) / 100) / 10;
+    if (edgeNoticedAt !== undefined)
+      events.push({ t: edgeNoticedAt, what: 'the edge took a webapp task out of rotation' });
     await Promise.all(load);
     const afterAll = await platform.interrupted();
     const { wrong, unfinished } = await verifyAccepted(platform.webappUrl, accepted, 180_000);
@@ -222,6 +221,7 @@ export async function platformBench(): Promise<void> {
   } finally {
     sampling = false;
     loading = false;
+    edge?.stop();
     await controller?.stop('SIGKILL');
     await platform.close();
     await cluster.down();

@@ -65,28 +65,6 @@ async function balanced(what: string, timeoutMs: number): Promise<void> {
   });
 }
 
-/**
- * When the edge first takes a webapp task out of rotation, watched from now until `stop`: the edge
- * checks each task every second and sends no new request to one that failed two checks.
- */
-function watchEdge(): { noticed(): number | undefined; stop(): void } {
-  let noticedAt: number | undefined;
-  let watching = true;
-  void (async () => {
-    while (watching && noticedAt === undefined) {
-      const up = await platform.edgeServersUp().catch(() => undefined);
-      if (up !== undefined && up < 3) noticedAt = Date.now();
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  })();
-  return {
-    noticed: () => noticedAt,
-    stop: () => {
-      watching = false;
-    },
-  };
-}
-
 /** Three executors running on the manager and worker1 only. */
 function strandedOff(node: string, timeoutMs: number): Promise<Spread> {
   return waitFor(
@@ -167,7 +145,7 @@ describe('the platform on a three-node swarm under load', () => {
       idempotencyKeys: true,
     });
     load.start();
-    const edge = watchEdge();
+    const edge = platform.watchEdge();
     try {
       await cluster.stopNode('worker2');
       await strandedOff('worker2', 180_000);
@@ -204,7 +182,7 @@ describe('the platform on a three-node swarm under load', () => {
       idempotencyKeys: true,
     });
     load.start();
-    const edge = watchEdge();
+    const edge = platform.watchEdge();
     try {
       await cluster.node('partition', 'worker1');
       try {

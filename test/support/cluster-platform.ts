@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -66,6 +67,12 @@ export interface ClusterPlatformOptions {
   readonly interval?: string;
 }
 
+export interface EdgeWatch {
+  /** Epoch ms of the first sample with a webapp task out of rotation; undefined while none was. */
+  noticed(): number | undefined;
+  stop(): void;
+}
+
 export interface ClusterPlatform {
   readonly stack: string;
   /** The desired-state file the controller applies. */
@@ -78,6 +85,11 @@ export interface ClusterPlatform {
   readonly webappUrl: string;
   /** Webapp tasks the edge holds as up (ready and answering its checks). */
   edgeServersUp(): Promise<number>;
+  /**
+   * From now until `stop`, when the edge first held fewer webapp tasks up than the platform runs: it
+   * checks each task every second and sends no new request to one that failed two checks.
+   */
+  watchEdge(): EdgeWatch;
   /** Connected by `connect()`. */
   redis: Redis | undefined;
   db: pg.Pool | undefined;
@@ -116,7 +128,8 @@ export async function planClusterPlatform(options: ClusterPlatformOptions): Prom
   // The webapp as shipped (its drain delay included), on any node: only the edge reaches it.
   const webapp = pick('webapp');
   delete webapp.autoscale;
-  webapp.replicas = options.webapps ?? 3;
+  const webapps = options.webapps ?? 3;
+  webapp.replicas = webapps;
   webapp.rebalance = { max_skew: 1, interval: options.interval ?? '1s', health_timeout: '180s' };
   const edge = pick('edge');
   edge.ports = [
@@ -192,6 +205,23 @@ export async function planClusterPlatform(options: ClusterPlatformOptions): Prom
       const match = /^haproxy_backend_active_servers\{proxy="webapp"\} (\d+)/m.exec(text);
       if (!match?.[1]) throw new Error('the edge reports no webapp backend');
       return Number.parseInt(match[1], 10);
+    },
+    watchEdge() {
+      let noticedAt: number | undefined;
+      let watching = true;
+      void (async () => {
+        while (watching && noticedAt === undefined) {
+          const up = await platform.edgeServersUp().catch(() => undefined);
+          if (up !== undefined && up < webapps) noticedAt = Date.now();
+          await sleep(100);
+        }
+      })();
+      return {
+        noticed: () => noticedAt,
+        stop: () => {
+          watching = false;
+        },
+      };
     },
     redis: undefined,
     db: undefined,
