@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { loadCatalogue } from '../languages/catalogue.js';
+import { loadLanguage } from '../languages/catalogue.js';
 import { judge, type JudgeResult } from '../judge/judge.js';
 import type { RunResult, Sandbox, SandboxOptions } from '../sandbox/types.js';
 import { parseCommandLine, USAGE, UsageError } from './options.js';
@@ -105,10 +105,11 @@ export async function runCommand(argv: readonly string[], io: CommandIo, deps: C
       io.stdout.write(`${USAGE}\n`);
       return EXIT_COMPLETED;
     }
-    const catalogue = await loadCatalogue(options.catalogue === null ? {} : { file: options.catalogue });
-    const language = catalogue.resolve(options.language);
+    const { language, known } = await loadLanguage(
+      options.language,
+      options.catalogue === null ? {} : { file: options.catalogue },
+    );
     if (!language) {
-      const known = catalogue.list().map((l) => l.id);
       throw new UsageError(`unknown language "${options.language}"; known: ${known.join(', ')}`);
     }
     if (!language.available) {

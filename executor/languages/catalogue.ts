@@ -244,6 +244,26 @@ export async function installCatalogue(
   return new Catalogue(installed);
 }
 
+/**
+ * One language of the catalogue, with only its own version detected: a one-off run (`remcode-run`)
+ * should not wait for forty version commands, several of them JVMs, to use one tool.
+ */
+export async function loadLanguage(
+  idOrAlias: string,
+  options: LoadCatalogueOptions = {},
+): Promise<{ language: InstalledLanguage | undefined; known: string[] }> {
+  const definitions = await readCatalogueFile(options.file ?? defaultCatalogueFile());
+  const name = idOrAlias.trim().toLowerCase();
+  const definition = definitions.find((d) => d.id === name || d.aliases.includes(name));
+  const known = definitions.map((d) => d.id);
+  if (!definition) return { language: undefined, known };
+  const catalogue = await installCatalogue(
+    [definition],
+    options.versionTimeoutMs === undefined ? {} : { versionTimeoutMs: options.versionTimeoutMs },
+  );
+  return { language: catalogue.list()[0], known };
+}
+
 export async function loadCatalogue(options: LoadCatalogueOptions = {}): Promise<LanguageCatalogue> {
   const definitions = await readCatalogueFile(options.file ?? defaultCatalogueFile());
   return installCatalogue(
