@@ -5,24 +5,17 @@
  * for stale ones: a helper's pid means nothing outside its own namespace.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createSandbox, type Sandbox } from './index.js';
 import type { RunResult } from './types.js';
+import { runCgroupParents } from '../../test/support/cgroups.js';
 import { MiB, TEST_RUN_LIMITS } from '../../test/support/run-limits.js';
 
 const CGROUP_NAME = 'remcode-executors';
 const env = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' };
-
-/** The directories that hold the runs' cgroups, as the helper finds them (see native/cgroup.c). */
-function cgroupParents(): string[] {
-  const v1 = ['memory', 'pids', 'cpuacct'].map((c) => `/sys/fs/cgroup/${c}`);
-  if (v1.every((dir) => existsSync(`${dir}/cgroup.procs`))) return v1.map((dir) => `${dir}/${CGROUP_NAME}`);
-  const own = /^0::(.*)$/m.exec(readFileSync('/proc/self/cgroup', 'utf8'))?.[1] ?? '/';
-  return [`/sys/fs/cgroup${own === '/' ? '' : own}/${CGROUP_NAME}`];
-}
 
 /** A pid that belongs to no process now: one of a child that has just been reaped. */
 function deadPid(): number {
@@ -43,7 +36,7 @@ function runOk(r: RunResult): { verdict: string; exitCode: number | null; stdout
 // Each sandbox removes its own runs' cgroups when it closes; the parents must be empty at the end.
 afterAll(() => {
   const leftover: string[] = [];
-  for (const parent of cgroupParents()) {
+  for (const parent of runCgroupParents(CGROUP_NAME)) {
     if (!existsSync(parent)) continue;
     const entries = readdirSync(parent, { withFileTypes: true });
     leftover.push(...entries.filter((e) => e.isDirectory()).map((e) => `${parent}/${e.name}`));
@@ -58,7 +51,7 @@ describe('stale-cgroup sweep', () => {
   let parents: string[];
 
   beforeAll(() => {
-    parents = cgroupParents();
+    parents = runCgroupParents(CGROUP_NAME);
     const pid = deadPid();
     leaves = {
       // Another executor's live box: its namespace is not ours, and its helper's pid is not one of ours.

@@ -9,6 +9,7 @@ import {
   type Sandbox,
   type Workspace,
 } from './index.js';
+import { runCgroupParents } from '../../test/support/cgroups.js';
 import { MiB, TEST_RUN_LIMITS } from '../../test/support/run-limits.js';
 
 const limits = TEST_RUN_LIMITS;
@@ -310,12 +311,8 @@ describe('the watchdog', () => {
 
 describe('startup and shutdown', () => {
   it('removes the empty cgroups that a killed helper left behind', async () => {
-    const cgroupDirs = () => [
-      ...(sandbox.info.cgroup === 'v1' ? ['memory', 'pids', 'cpuacct'] : ['']).flatMap((h) => {
-        const dir = `/sys/fs/cgroup/${h}/remcode`.replace('//', '/');
-        return readdirSync(dir).map((name) => `${dir}/${name}`);
-      }),
-    ];
+    const cgroupDirs = () =>
+      runCgroupParents('remcode').flatMap((dir) => readdirSync(dir).map((name) => `${dir}/${name}`));
     const others = new Set(helperPids());
     const doomed = await createSandbox({ slots: 1 });
     const pid = helperPids().find((p) => !others.has(p))!;

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { ownCgroupDirs } from '../support/cgroups.js';
 
 import type {
   RunLimits,
@@ -267,15 +268,11 @@ export interface HostBaseline {
   readonly cgroupDirs: ReadonlyMap<string, number>;
 }
 
-function cgroupRoots(name: string): string[] {
-  return [`/sys/fs/cgroup/${name}`];
-}
-
 async function cgroupTree(name: string): Promise<Map<string, string[]>> {
-  const roots = cgroupRoots(name);
+  // Below this process's own cgroup in every hierarchy, where the sandbox it starts makes its own.
+  let roots: string[] = [];
   try {
-    for (const controller of await readdir('/sys/fs/cgroup'))
-      roots.push(`/sys/fs/cgroup/${controller}/${name}`);
+    roots = ownCgroupDirs().map((dir) => `${dir}/${name}`);
   } catch {
     // No cgroup filesystem at all: the sandbox would not have started, so there is nothing to inspect.
   }

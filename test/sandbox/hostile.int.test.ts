@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
+import { ownCgroupDirs } from '../support/cgroups.js';
 import { createSandbox, SandboxRequestError } from '../../executor/sandbox/index.js';
 import type { RunResult, Sandbox, WorkspaceFile } from '../../executor/sandbox/types.js';
 import {
@@ -87,8 +88,8 @@ afterAll(async () => {
     await sandbox?.close();
     // A closed sandbox keeps no cgroup below its own top-level one.
     const leftover: string[] = [];
-    for (const controller of await readdir('/sys/fs/cgroup')) {
-      const top = `/sys/fs/cgroup/${controller}/${CGROUP_NAME}`;
+    for (const own of ownCgroupDirs()) {
+      const top = `${own}/${CGROUP_NAME}`;
       const entries = await readdir(top, { withFileTypes: true }).catch(() => []);
       leftover.push(...entries.filter((e) => e.isDirectory()).map((e) => `${top}/${e.name}`));
     }

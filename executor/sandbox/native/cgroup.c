@@ -12,6 +12,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,7 +20,12 @@
 #include "sandboxd.h"
 
 static int version;
+/* v1: where each hierarchy is mounted, and the path of that mount's root within the hierarchy */
 static char v1_memory[256], v1_pids[256], v1_cpuacct[256];
+static char v1_memory_root[512], v1_pids_root[512], v1_cpuacct_root[512];
+static int v1_memory_ro, v1_pids_ro, v1_cpuacct_ro;
+/* v1: our own cgroup's directory in each hierarchy, the parent of our `remcode/` cgroup */
+static char v1_memory_own[600], v1_pids_own[600], v1_cpuacct_own[600];
 static char v2_base[512]; /* the directory that holds our runs */
 
 int cgroup_version(void) { return version; }
@@ -53,9 +59,23 @@ static void scan_mounts(char *v2_mount, size_t v2len) {
     if (dash < 0 || dash + 3 >= nf) continue;
     const char *mountpoint = fields[4], *fstype = fields[dash + 1], *super = fields[dash + 3];
     if (strcmp(fstype, "cgroup") == 0) {
-      if (has_token(super, "memory")) snprintf(v1_memory, sizeof v1_memory, "%s", mountpoint);
-      if (has_token(super, "pids")) snprintf(v1_pids, sizeof v1_pids, "%s", mountpoint);
-      if (has_token(super, "cpuacct")) snprintf(v1_cpuacct, sizeof v1_cpuacct, "%s", mountpoint);
+      const char *root = fields[3];
+      int ro = has_token(fields[5], "ro");
+      if (has_token(super, "memory")) {
+        snprintf(v1_memory, sizeof v1_memory, "%s", mountpoint);
+        snprintf(v1_memory_root, sizeof v1_memory_root, "%s", root);
+        v1_memory_ro = ro;
+      }
+      if (has_token(super, "pids")) {
+        snprintf(v1_pids, sizeof v1_pids, "%s", mountpoint);
+        snprintf(v1_pids_root, sizeof v1_pids_root, "%s", root);
+        v1_pids_ro = ro;
+      }
+      if (has_token(super, "cpuacct")) {
+        snprintf(v1_cpuacct, sizeof v1_cpuacct, "%s", mountpoint);
+        snprintf(v1_cpuacct_root, sizeof v1_cpuacct_root, "%s", root);
+        v1_cpuacct_ro = ro;
+      }
     } else if (strcmp(fstype, "cgroup2") == 0 && v2_mount[0] == '\0') {
       snprintf(v2_mount, v2len, "%s", mountpoint);
     }
@@ -97,6 +117,55 @@ fail:
   return -1;
 }
 
+/* Our own cgroup in the v1 hierarchy that has `controller`, from /proc/self/cgroup ("N:a,b:/path"). */
+static int v1_own_path(const char *controller, char *out, size_t outlen) {
+  char self[4096];
+  if (read_file("/proc/self/cgroup", self, sizeof self) <= 0) return -1;
+  for (char *save = NULL, *l = strtok_r(self, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+    char *list = strchr(l, ':');
+    char *path = list ? strchr(list + 1, ':') : NULL;
+    if (!path) continue;
+    *path = '\0';
+    if (has_token(list + 1, controller)) {
+      snprintf(out, outlen, "%s", path + 1);
+      return 0;
+    }
+  }
+  return -1;
+}
+
+/*
+ * The directory of our own cgroup in one v1 hierarchy, where the runs' cgroups go, so that the limits
+ * of the executor's container (its service's memory and CPU) bound every run as well. A container
+ * engine mounts each hierarchy with our own cgroup as the mount's root (read-only): nothing above it,
+ * the hierarchy's release_agent included, is in this mount namespace. That one mount is made writable
+ * here, which needs CAP_SYS_ADMIN, already required for the boxes. On a host, or with the whole tree
+ * bound in, the mount root is the hierarchy's root and our cgroup lies below the mount point.
+ */
+static int v1_own_dir(const char *controller, const char *mountpoint, const char *root, int ro, char *out,
+                      size_t outlen, char *err, size_t errlen) {
+  char own[512];
+  if (v1_own_path(controller, own, sizeof own) < 0) {
+    snprintf(err, errlen, "cannot find our own %s cgroup in /proc/self/cgroup", controller);
+    return -1;
+  }
+  size_t rootlen = strcmp(root, "/") == 0 ? 0 : strlen(root);
+  const char *below;
+  if (strncmp(own, root, rootlen) == 0 && (own[rootlen] == '/' || own[rootlen] == '\0'))
+    below = own + rootlen; /* "" or "/a/b": where our cgroup lies under the mount */
+  else
+    below = ""; /* a cgroup namespace shows us at the mount's root */
+  snprintf(out, outlen, "%s%s", mountpoint, strcmp(below, "/") == 0 ? "" : below);
+  if (ro && strcmp(below, "") == 0 &&
+      mount(NULL, mountpoint, NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME,
+            NULL) < 0) {
+    snprintf(err, errlen, "cannot make the %s cgroup mount %s writable: %s (the sandbox needs CAP_SYS_ADMIN)",
+             controller, mountpoint, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
 int cgroup_detect(char *err, size_t errlen) {
   char v2_mount[256] = "";
   scan_mounts(v2_mount, sizeof v2_mount);
@@ -130,10 +199,16 @@ int cgroup_detect(char *err, size_t errlen) {
     }
   }
   if (v1_memory[0] && v1_pids[0] && v1_cpuacct[0]) {
-    const char *roots[3] = {v1_memory, v1_pids, v1_cpuacct};
+    const char *names[3] = {"memory", "pids", "cpuacct"};
+    const char *mounts[3] = {v1_memory, v1_pids, v1_cpuacct};
+    const char *roots[3] = {v1_memory_root, v1_pids_root, v1_cpuacct_root};
+    const int ro[3] = {v1_memory_ro, v1_pids_ro, v1_cpuacct_ro};
+    char *owns[3] = {v1_memory_own, v1_pids_own, v1_cpuacct_own};
     for (int i = 0; i < 3; i++) {
-      char path[600];
-      snprintf(path, sizeof path, "%s/%s", roots[i], cfg.cgroup_name);
+      if (v1_own_dir(names[i], mounts[i], roots[i], ro[i], owns[i], sizeof v1_memory_own, err, errlen) < 0)
+        return 0;
+      char path[700];
+      snprintf(path, sizeof path, "%s/%s", owns[i], cfg.cgroup_name);
       int rc = mkdir_ok(path);
       if (rc < 0) {
         snprintf(err, errlen, "cannot create %s: %s (is the cgroup filesystem mounted read-write?)", path,
@@ -174,9 +249,9 @@ int cgroup_create(struct run_cgroup *cg, unsigned long seq, char *err, size_t er
     snprintf(cg->pids, sizeof cg->pids, "%s", cg->mem);
     snprintf(cg->cpu, sizeof cg->cpu, "%s", cg->mem);
   } else {
-    snprintf(cg->mem, sizeof cg->mem, "%s/%s/%s", v1_memory, cfg.cgroup_name, leaf);
-    snprintf(cg->pids, sizeof cg->pids, "%s/%s/%s", v1_pids, cfg.cgroup_name, leaf);
-    snprintf(cg->cpu, sizeof cg->cpu, "%s/%s/%s", v1_cpuacct, cfg.cgroup_name, leaf);
+    snprintf(cg->mem, sizeof cg->mem, "%s/%s/%s", v1_memory_own, cfg.cgroup_name, leaf);
+    snprintf(cg->pids, sizeof cg->pids, "%s/%s/%s", v1_pids_own, cfg.cgroup_name, leaf);
+    snprintf(cg->cpu, sizeof cg->cpu, "%s/%s/%s", v1_cpuacct_own, cfg.cgroup_name, leaf);
   }
   const char *dirs[3] = {cg->mem, cg->pids, cg->cpu};
   for (int i = 0; i < (version == 2 ? 1 : 3); i++) {
@@ -303,14 +378,14 @@ static void sweep_dir(const char *dir) {
 }
 
 void cgroup_sweep_stale(void) {
-  char dir[600];
+  char dir[700];
   if (version == 2) {
     sweep_dir(v2_base);
     return;
   }
-  const char *roots[3] = {v1_memory, v1_pids, v1_cpuacct};
+  const char *owns[3] = {v1_memory_own, v1_pids_own, v1_cpuacct_own};
   for (int i = 0; i < 3; i++) {
-    snprintf(dir, sizeof dir, "%s/%s", roots[i], cfg.cgroup_name);
+    snprintf(dir, sizeof dir, "%s/%s", owns[i], cfg.cgroup_name);
     sweep_dir(dir);
   }
 }

@@ -1,0 +1,147 @@
+/**
+ * The executor container as the shipped manifest starts it (its capabilities, its seccomp setting, its
+ * mounts: no bind of the host's /sys/fs/cgroup) on this engine's cgroups. Its runs' cgroups must lie
+ * below the container's own cgroup, so that the container's memory limit bounds a run whose own limit
+ * is larger, and no mount in the container may show a cgroup hierarchy above its own cgroup, where
+ * a hierarchy's release_agent (run by the kernel as host root) lives. Builds the Python and C pool
+ * image (cached after test/images/executor-pool.int.test.ts).
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shippedManifest } from '../support/shipped-manifest.js';
+
+const run = promisify(execFile);
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const image = 'remcode-executor-pair:local';
+const name = `remcode-cgroups-${process.pid}`;
+/** The container's memory limit; the runs below ask for more than this. */
+const CONTAINER_MEMORY = '300m';
+
+async function docker(...args: string[]): Promise<string> {
+  const { stdout } = await run('docker', args, { maxBuffer: 1 << 24, timeout: 120_000 });
+  return stdout;
+}
+
+/** Judges `source` as Python with `remcode-run` inside the container; returns its JSON result. */
+async function remcodeRun(source: string, memory: string): Promise<Record<string, unknown>> {
+  await docker(
+    'exec',
+    name,
+    'node',
+    '-e',
+    "require('fs').writeFileSync('/tmp/probe.py', process.argv[1])",
+    source,
+  );
+  const out = await docker(
+    'exec',
+    name,
+    'node',
+    'dist/executor/cli/remcode-run.js',
+    '--lang',
+    'python',
+    '--memory',
+    memory,
+    '--time',
+    '10s',
+    '/tmp/probe.py',
+  );
+  return JSON.parse(out) as Record<string, unknown>;
+}
+
+function firstTest(result: Record<string, unknown>): { verdict: string; result: Record<string, unknown> } {
+  return (result['tests'] as { verdict: string; result: Record<string, unknown> }[])[0]!;
+}
+
+let ownMemoryCgroup = '';
+
+beforeAll(async () => {
+  await run('bash', ['manifests/images/build.sh', 'executor=pair:python,c'], {
+    cwd: repo,
+    maxBuffer: 1 << 26,
+    timeout: 1_500_000,
+  });
+  const executor = (await shippedManifest()).pick('executor');
+  const args = ['run', '-d', '--name', name, '--cap-drop', 'ALL'];
+  for (const cap of executor.cap_add ?? []) args.push('--cap-add', cap);
+  if (executor.seccomp === 'unconfined') args.push('--security-opt', 'seccomp=unconfined');
+  for (const mount of executor.mounts ?? []) {
+    // The test is about what the container sees of the cgroup tree: every mount the manifest gives it
+    // is given here, and a bind of the host's cgroups would show up in the checks below.
+    if (mount.type === 'tmpfs') args.push('--tmpfs', mount.target);
+    else
+      args.push(
+        '--mount',
+        `type=${mount.type},source=${mount.source ?? ''},target=${mount.target}${mount.read_only ? ',readonly' : ''}`,
+      );
+  }
+  args.push('--memory', CONTAINER_MEMORY, '--memory-swap', CONTAINER_MEMORY);
+  args.push(image, 'node', '-e', 'setInterval(() => {}, 1 << 30)');
+  await docker(...args);
+  const own = await docker('exec', name, 'cat', '/proc/1/cgroup');
+  ownMemoryCgroup = /^\d+:(?:[^:]*,)?memory(?:,[^:]*)?:(.*)$/m.exec(own)?.[1] ?? '';
+  expect(ownMemoryCgroup, own).not.toBe('');
+}, 1_600_000);
+
+afterAll(async () => {
+  await docker('rm', '-f', name).catch(() => undefined);
+});
+
+describe('the executor container on this engine', () => {
+  it('mounts no cgroup hierarchy above its own cgroup, so no release_agent is within reach', async () => {
+    const own = await docker('exec', name, 'cat', '/proc/1/cgroup');
+    const paths = new Map<string, string>();
+    for (const line of own.trim().split('\n')) {
+      const [, controllers, path] = /^\d+:([^:]*):(.*)$/.exec(line) ?? [];
+      for (const controller of (controllers ?? '').split(',')) if (controller) paths.set(controller, path!);
+    }
+    const mountinfo = await docker('exec', name, 'cat', '/proc/1/mountinfo');
+    const cgroupMounts = mountinfo
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' '))
+      .filter((fields) => fields[fields.indexOf('-') + 1] === 'cgroup');
+    expect(cgroupMounts.length).toBeGreaterThan(0);
+    for (const fields of cgroupMounts) {
+      const superOptions = fields[fields.indexOf('-') + 3]!.split(',');
+      const controller = superOptions.find((option) => paths.has(option));
+      // The mount's root (field 4) is the container's own cgroup in that hierarchy, never above it.
+      expect({ mount: fields[4], root: fields[3] }).toEqual({
+        mount: fields[4],
+        root: paths.get(controller ?? '') ?? '(no cgroup of ours in this hierarchy)',
+      });
+    }
+    const found = await docker('exec', name, 'find', '/sys/fs/cgroup', '-name', 'release_agent');
+    expect(found.trim()).toBe('');
+  });
+
+  it("puts each run's cgroup below the container's own", async () => {
+    const result = await remcodeRun("print(open('/proc/self/cgroup').read())\n", '256MiB');
+    const test = firstTest(result);
+    expect(test.verdict, JSON.stringify(result)).toBe('accepted');
+    const memoryLine = String(test.result['stdout'])
+      .split('\n')
+      .find((line) => /^\d+:(?:[^:]*,)?memory(?:,[^:]*)?:/.test(line));
+    expect(memoryLine?.split(':')[2]).toMatch(new RegExp(`^${ownMemoryCgroup}/remcode/[^/]+$`));
+  });
+
+  it("stops a run at the container's memory limit even when the run's own limit is larger", async () => {
+    const source = [
+      'blocks = []',
+      'for i in range(12):',
+      '    blocks.append(bytearray(50 * 1024 * 1024))',
+      "    print('allocated', (i + 1) * 50, 'MiB', flush=True)",
+      "print('done')",
+      '',
+    ].join('\n');
+    const result = await remcodeRun(source, '1GiB');
+    const test = firstTest(result);
+    // 600 MiB fits the run's 1 GiB but not the container's 300 MiB: the kernel kills it at the latter.
+    expect(test.verdict, JSON.stringify(result)).not.toBe('accepted');
+    expect(String(test.result['stdout'])).not.toContain('done');
+    // The container and its executor are still there to judge the next run.
+    const after = await remcodeRun("print('still here')\n", '64MiB');
+    expect(firstTest(after).verdict).toBe('accepted');
+  });
+});
