@@ -20,6 +20,11 @@ export interface RedisKeys {
   readonly pools: string;
   /** JSON announcement of one pool: its queue and languages; expires when its executors stop beating. */
   pool(name: string): string;
+  /**
+   * The last announcement of a pool allowed to scale to zero, kept without expiry by the controller so
+   * the webapp still routes its languages to its queue while no executor runs (common/pools.ts).
+   */
+  parkedPool(name: string): string;
   /** Fixed-window request counter of one API key. */
   rate(keyId: string, window: number): string;
   /** BullMQ's list of waiting jobs (the queue depth the controller scales on). */
@@ -47,6 +52,7 @@ export function redisKeys(prefix: string): RedisKeys {
     executors: `${prefix}:executors`,
     pools: `${prefix}:pools`,
     pool: (name) => `${prefix}:pool:${name}`,
+    parkedPool: (name) => `${prefix}:pool-parked:${name}`,
     rate: (keyId, window) => `${prefix}:rate:${keyId}:${window}`,
     queueWaiting: `${prefix}:${SUBMISSION_QUEUE}:wait`,
     retire: `${prefix}:retire`,

@@ -22,6 +22,7 @@ import { createRedis } from '../common/redis.js';
 import { handleSignals } from '../common/signals.js';
 import { Autoscaler } from './autoscale/autoscaler.js';
 import { createAutoscaleMetrics, registerInterruptedRuns } from './autoscale/metrics.js';
+import { PoolParking } from './autoscale/parking.js';
 import { PrometheusSource } from './autoscale/prometheus-source.js';
 import { QueueSource } from './autoscale/queue-source.js';
 import { Retirer } from './autoscale/retire.js';
@@ -156,6 +157,7 @@ async function daemon(file: string, config: ControllerConfig, logger: Logger): P
       )
     : undefined;
   const queue = redis ? new QueueSource(redis, config.prefix) : undefined;
+  const parking = redis ? new PoolParking(redis, config.prefix) : undefined;
   if (queue) registerInterruptedRuns(metrics.registry, () => queue.interruptedRuns());
   const autoscaleMetrics = createAutoscaleMetrics(metrics.registry);
   // Each executor service retires only executors of its own pool.
@@ -188,6 +190,7 @@ async function daemon(file: string, config: ControllerConfig, logger: Logger): P
     target: (stack, fullName) => new SwarmScaleTarget(client, stack, fullName),
     queue,
     retirer,
+    parking,
     prometheus: new PrometheusSource(),
     prometheusUrl: config.prometheusUrl,
   });
@@ -200,7 +203,7 @@ async function daemon(file: string, config: ControllerConfig, logger: Logger): P
     onDesired: (desired) => {
       poolOf.clear();
       for (const [name, def] of Object.entries(desired.services)) poolOf.set(name, poolOfService(name, def));
-      autoscaler.setDesired(desired);
+      void autoscaler.setDesired(desired);
       rebalancer.setDesired(desired);
     },
   });

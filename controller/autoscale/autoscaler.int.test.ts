@@ -11,6 +11,7 @@ import { until } from '../../test/support/until.js';
 import type { DesiredFile } from '../desired/schema.js';
 import { Autoscaler } from './autoscaler.js';
 import { createAutoscaleMetrics, type AutoscaleMetrics } from './metrics.js';
+import { PoolParking } from './parking.js';
 import { PrometheusSource } from './prometheus-source.js';
 import { QueueSource } from './queue-source.js';
 import { Retirer } from './retire.js';
@@ -107,6 +108,7 @@ function autoscaler(service: FakeService, metrics: AutoscaleMetrics): Autoscaler
     target: () => service,
     queue: source,
     retirer: new Retirer({ redis, prefix, logger, metrics, executors: () => source.executors() }),
+    parking: new PoolParking(redis, prefix),
     prometheus: new PrometheusSource(),
     prometheusUrl: undefined,
     // Each test calls evaluate() itself: a scheduled evaluation could act on half-added jobs first.
@@ -134,7 +136,7 @@ describe('autoscaler', () => {
     try {
       for (const executor of executors) await executor.start();
       const first = autoscaler(service, createAutoscaleMetrics(new Registry()));
-      first.setDesired(desired());
+      await first.setDesired(desired());
       for (const id of ['j1', 'j2', 'j3']) await queue.add('run', { id }, jobOptions(id));
 
       const up = await first.evaluate('executor');
@@ -160,7 +162,7 @@ describe('autoscaler', () => {
 
       // A new controller finds the scale-in in Redis and completes it.
       const second = autoscaler(service, createAutoscaleMetrics(new Registry()));
-      second.setDesired(desired());
+      await second.setDesired(desired());
       await second.evaluate('executor');
       expect(service.replicas).toBe(1);
       expect(service.writes).toEqual([3, 1]);
@@ -182,7 +184,7 @@ describe('autoscaler', () => {
         await executor.start();
       }
       const scaler = autoscaler(service, createAutoscaleMetrics(new Registry()));
-      scaler.setDesired(desired());
+      await scaler.setDesired(desired());
       for (const id of ['k1', 'k2']) await queue.add('run', { id }, jobOptions(id));
       // Two jobs for three replicas: retire one; all are busy, so it keeps running for now.
       expect(await scaler.evaluate('executor')).toMatchObject({ direction: 'down', desired: 2 });
@@ -206,7 +208,7 @@ describe('autoscaler', () => {
       for (const executor of executors) await executor.start();
       const scaler = autoscaler(service, createAutoscaleMetrics(new Registry()));
       const policy = { scale_down: { stabilization: 0, period: '1h', max_replicas: 1 } };
-      scaler.setDesired(desired(policy));
+      await scaler.setDesired(desired(policy));
       // Idle: the recommendation is the minimum, 1; one replica per hour may go.
       const first = await scaler.evaluate('executor');
       expect(first).toMatchObject({ current: 3, desired: 2, direction: 'down' });
@@ -232,7 +234,7 @@ describe('autoscaler', () => {
     const service = new FakeService();
     service.updateState = 'paused';
     const scaler = autoscaler(service, createAutoscaleMetrics(new Registry()));
-    scaler.setDesired(desired());
+    await scaler.setDesired(desired());
     for (const id of ['h1', 'h2', 'h3']) await queue.add('run', { id }, jobOptions(id));
     expect(await scaler.evaluate('executor')).toMatchObject({ mode: 'held', apply: false });
     expect(service.replicas).toBe(1);
@@ -246,7 +248,7 @@ describe('autoscaler', () => {
     const service = new FakeService();
     service.replicas = 0;
     const scaler = autoscaler(service, createAutoscaleMetrics(new Registry()));
-    scaler.setDesired(desired({ min: 0 }));
+    await scaler.setDesired(desired({ min: 0 }));
     expect(await scaler.evaluate('executor')).toMatchObject({ desired: 1, apply: true });
     expect(service.replicas).toBe(1);
     await redis.set(keys.pool('default'), '{}');
@@ -257,7 +259,7 @@ describe('autoscaler', () => {
     const registry = new Registry();
     const service = new FakeService();
     const scaler = autoscaler(service, createAutoscaleMetrics(registry));
-    scaler.setDesired(desired({ dry_run: true }));
+    await scaler.setDesired(desired({ dry_run: true }));
     for (const id of ['m1', 'm2']) await queue.add('run', { id }, jobOptions(id));
     expect(await scaler.evaluate('executor')).toMatchObject({ mode: 'dry_run', desired: 2, apply: false });
     expect(service.replicas).toBe(1);

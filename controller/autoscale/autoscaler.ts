@@ -2,7 +2,8 @@
  * The thin part of the autoscaler: for each service with an `autoscale:` policy, every interval it
  * reads the service and its checks, asks the pure `decide` for a count, applies it (scale-in through
  * executor retirement when the service serves the queue), and records the evaluation for `/status` and
- * `/metrics`. Evaluations of one service never overlap.
+ * `/metrics`. Evaluations of one service never overlap. An executor pool that may scale to zero is
+ * kept parked (parking.ts), so the webapp still queues its submissions and the queue wakes it.
  */
 import type { Logger } from '../../common/logger.js';
 import type { DesiredFile } from '../desired/schema.js';
@@ -13,6 +14,7 @@ import { recordEvaluation, type AutoscaleMetrics } from './metrics.js';
 import { parsePolicy, type AutoscalePolicy } from './policy.js';
 import type { PrometheusSource } from './prometheus-source.js';
 import type { QueueSource } from './queue-source.js';
+import type { PoolParking, PoolRoute } from './parking.js';
 import type { Retirer, ScaleIn } from './retire.js';
 import type { ScaleTarget } from './swarm-target.js';
 import { poolOfService } from '../desired/pools.js';
@@ -27,6 +29,11 @@ export interface AutoscalerOptions {
   /** Absent when the controller has no Redis: queue checks then fail (and never scale in). */
   readonly queue: QueueSource | undefined;
   readonly retirer: Retirer | undefined;
+  /**
+   * Keeps the pools of queue-scaled services with `min: 0` routable at zero. Absent when the controller
+   * has no Redis: queue checks then fail and hold the count, so no pool goes to zero.
+   */
+  readonly parking: PoolParking | undefined;
   readonly prometheus: PrometheusSource;
   /** For Prometheus checks without their own `url`. */
   readonly prometheusUrl: string | undefined;
@@ -53,6 +60,8 @@ interface Entry {
   policy: AutoscalePolicy;
   /** The executor pool whose queue the service's queue checks read (controller/desired/pools.ts). */
   pool: string;
+  /** The languages the file gives the pool; undefined for the default pool. */
+  languages: readonly string[] | undefined;
   stack: string;
   target: ScaleTarget;
   memory: AutoscaleMemory;
@@ -69,6 +78,10 @@ export class Autoscaler {
   readonly #options: AutoscalerOptions;
   readonly #log: Logger;
   readonly #services = new Map<string, Entry>();
+  /** Pools of queue-scaled services whose `min` is 0: the ones kept parked at zero. */
+  #parkable: ReadonlySet<string> = new Set();
+  /** Settles when the last release of parked pools begun has ended; releases never overlap. */
+  #releasing: Promise<void> = Promise.resolve();
   readonly #now: () => number;
   #state: AutoscalerState = 'idle';
 
@@ -87,27 +100,35 @@ export class Autoscaler {
     this.#state = next;
   }
 
-  /** Takes the policies of a newly loaded desired state; memory survives a reload of the same service. */
-  setDesired(desired: DesiredFile): void {
+  /**
+   * Takes the policies of a newly loaded desired state; memory survives a reload of the same service.
+   * Resolves once the parked announcements of pools that may no longer be at zero are removed; never
+   * rejects (a failure is logged, and the pool's own evaluations remove its announcement).
+   */
+  setDesired(desired: DesiredFile): Promise<void> {
     if (this.#state === 'idle') this.#setState('running');
-    if (this.#state !== 'running') return;
+    if (this.#state !== 'running') return this.#releasing;
     const seen = new Set<string>();
+    const parkable = new Set<string>();
     for (const [name, def] of Object.entries(desired.services)) {
       if (!def.autoscale) continue;
       seen.add(name);
       const policy = parsePolicy(def.autoscale);
       const fullName = objectName(desired.stack, name);
       const pool = poolOfService(name, def);
+      if (policy.min === 0 && policy.checks.some((check) => check.source === 'queue')) parkable.add(pool);
       const existing = this.#services.get(name);
       if (existing && existing.stack === desired.stack) {
         existing.policy = policy;
         existing.pool = pool;
+        existing.languages = def.languages;
         continue;
       }
       if (existing) clearTimeout(existing.timer);
       const entry: Entry = {
         policy,
         pool,
+        languages: def.languages,
         stack: desired.stack,
         target: this.#options.target(desired.stack, fullName),
         memory: EMPTY_MEMORY,
@@ -128,6 +149,19 @@ export class Autoscaler {
       this.#services.delete(name);
       this.#log.info({ service: name }, 'no longer autoscaled');
     }
+    this.#parkable = parkable;
+    const parking = this.#options.parking;
+    if (!parking) return this.#releasing;
+    this.#releasing = this.#releasing.then(async () => {
+      try {
+        const released = await parking.releaseExcept(parkable);
+        if (released.length > 0)
+          this.#log.info({ pools: released }, 'pools may no longer be at zero: unparked');
+      } catch (error) {
+        this.#log.warn({ err: error }, 'unparking pools failed');
+      }
+    });
+    return this.#releasing;
   }
 
   #schedule(name: string, entry: Entry, delayMs: number): void {
@@ -209,13 +243,13 @@ export class Autoscaler {
       snapshot.updateState !== undefined && HANDS_OFF_STATES.has(snapshot.updateState)
         ? `its rolling update is ${snapshot.updateState}`
         : undefined;
-    // The webapp offers a pool's languages only while one of its executors runs and announces them: a
-    // pool at zero could never be woken by a submission, so a queue-scaled pool keeps one executor.
+    // The webapp routes a pool's languages only while it has an announcement, live or parked: a pool
+    // at zero without one could never be woken by a submission, so it keeps one executor until its
+    // languages are known.
+    const route = usesQueue ? await this.#route(name, entry) : undefined;
     const floor =
-      usesQueue &&
-      this.#options.queue &&
-      !(await this.#options.queue.languagesPublished(entry.pool).catch(() => true))
-        ? { replicas: 1, reason: `no executor of pool ${entry.pool} runs to announce its languages` }
+      route === 'none'
+        ? { replicas: 1, reason: `no executor of pool ${entry.pool} has announced its languages` }
         : undefined;
     const { evaluation, memory } = decide({
       policy: entry.policy,
@@ -261,6 +295,22 @@ export class Autoscaler {
       'evaluation',
     );
     return applied;
+  }
+
+  /** How the webapp can route to the service's pool, after parking it or not; undefined when unknown. */
+  async #route(name: string, entry: Entry): Promise<PoolRoute | undefined> {
+    const parking = this.#options.parking;
+    if (!parking) return undefined;
+    try {
+      return await parking.sync(entry.pool, {
+        parkable: this.#parkable.has(entry.pool),
+        languages: entry.languages,
+      });
+    } catch (error) {
+      // Redis is away: the queue check fails too and holds the count, so no floor is needed to be safe.
+      this.#log.debug({ err: error, service: name }, 'pool announcement unreadable');
+      return undefined;
+    }
   }
 
   /** `changed`: the count changed, or a scale-in began retiring executors. */
@@ -351,6 +401,7 @@ export class Autoscaler {
       if (entry.running) running.push(entry.running);
       running.push(entry.turn.then(() => undefined));
     }
+    running.push(this.#releasing);
     await Promise.allSettled(running);
     this.#setState('closed');
   }

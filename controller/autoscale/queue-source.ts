@@ -66,14 +66,6 @@ export class QueueSource {
   }
 
   /**
-   * True once an executor of `pool` has announced its languages and still runs, so the webapp can route
-   * submissions in them to its queue.
-   */
-  async languagesPublished(pool: string = DEFAULT_POOL): Promise<boolean> {
-    return (await this.#redis.exists(this.#keys.pool(pool))) === 1;
-  }
-
-  /**
    * Runs executors cut short because they were leaving, by cause (`retire`: asked by the autoscaler;
    * `stop`: SIGTERM from Swarm), counted by the executors themselves.
    */

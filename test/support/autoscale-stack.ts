@@ -16,6 +16,7 @@ import { shippedManifest, writeStackSecrets } from './shipped-manifest.js';
 import { Registry } from 'prom-client';
 import { Autoscaler } from '../../controller/autoscale/autoscaler.js';
 import { createAutoscaleMetrics, registerInterruptedRuns } from '../../controller/autoscale/metrics.js';
+import { PoolParking } from '../../controller/autoscale/parking.js';
 import { PrometheusSource } from '../../controller/autoscale/prometheus-source.js';
 import { QueueSource } from '../../controller/autoscale/queue-source.js';
 import { Retirer } from '../../controller/autoscale/retire.js';
@@ -239,9 +240,10 @@ export function autoscalerFor(
       metrics,
       executors: () => queue.executors(),
     }),
+    parking: new PoolParking(stack.redis, 'remcode'),
     prometheus: new PrometheusSource(),
     prometheusUrl: undefined,
   });
-  autoscaler.setDesired(stack.desired);
+  void autoscaler.setDesired(stack.desired);
   return { autoscaler, queue };
 }

@@ -106,6 +106,10 @@ export const LanguageView = Type.Object({
   editor_mode: Type.String(),
   starter: Type.String(),
   starter_stdin: Type.String(),
+  cold: Type.Boolean({
+    description:
+      'true when only an executor pool scaled to zero has the language: a run waits for an executor to start',
+  }),
 });
 
 export const StatusView = Type.Object({

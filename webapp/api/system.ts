@@ -29,6 +29,7 @@ export function systemRoutes(ctx: ApiContext, readiness: Readiness): FastifyPlug
           editor_mode: l.editorMode,
           starter: l.starter,
           starter_stdin: l.starterStdin ?? '',
+          cold: l.cold,
         })),
     );
 

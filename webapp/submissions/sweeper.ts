@@ -66,7 +66,7 @@ export class Sweeper {
         // ran out while Redis or Postgres was away, and the row shows its result was never stored.
         if (job && !(await job.isFailed())) continue;
         const queue = await this.queues.forLanguage(language);
-        // No running pool has its language (its pool is scaled to zero or gone): the row waits.
+        // No pool has its language (its pool is gone, or at zero without being parked): the row waits.
         if (!queue) {
           waiting.add(language);
           continue;
