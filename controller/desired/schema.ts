@@ -304,6 +304,12 @@ export const ServiceSchema = Type.Object(
       }),
     ),
     mounts: Type.Optional(Type.Array(Mount)),
+    read_only: Type.Optional(
+      Type.Boolean({
+        description:
+          "the container's root filesystem read-only; give writable paths as tmpfs or volume mounts",
+      }),
+    ),
     cap_add: Type.Optional(Type.Array(Capability)),
     cap_drop: Type.Optional(Type.Array(Capability)),
     seccomp: Type.Optional(

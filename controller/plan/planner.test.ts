@@ -123,6 +123,18 @@ describe('plan', () => {
       expected: ['update service web: image restarts'],
     },
     {
+      name: 'keeps a read-only root filesystem as the file says, and restores it when changed by hand',
+      file: desired({ web: { ...web, read_only: true } }),
+      actual: (file) => state({ services: [deployed(file, 'web', (s) => (container(s).ReadOnly = false))] }),
+      expected: ['update service web: read_only restarts'],
+    },
+    {
+      name: 'treats a root filesystem Swarm reports without ReadOnly as writable, as the file has it',
+      file: desired({ web: { ...web, read_only: false } }),
+      actual: (file) => state({ services: [deployed(file, 'web', (s) => delete container(s).ReadOnly)] }),
+      expected: ['noop service web'],
+    },
+    {
       name: 'ignores the order of environment variables but not their values',
       file: desired({ web }),
       actual: (file) =>

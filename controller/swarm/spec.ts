@@ -142,6 +142,7 @@ export function buildServiceSpec(
           }
         : {}),
     })),
+    ...(def.read_only !== undefined ? { ReadOnly: def.read_only } : {}),
     ...(def.cap_add ? { CapabilityAdd: def.cap_add.map(capability) } : {}),
     ...(def.cap_drop ? { CapabilityDrop: def.cap_drop.map(capability) } : {}),
     ...(def.seccomp && features.seccomp ? { Privileges: { Seccomp: { Mode: def.seccomp } } } : {}),
@@ -275,6 +276,7 @@ export const FIELDS: readonly Field[] = [
       }),
     ),
   ),
+  pathField('read_only', [...C, 'ReadOnly'], (v) => v ?? false),
   pathField('cap_add', [...C, 'CapabilityAdd'], (v) => sortedStrings(v)),
   pathField('cap_drop', [...C, 'CapabilityDrop'], (v) => sortedStrings(v)),
   pathField('seccomp', [...C, 'Privileges', 'Seccomp', 'Mode'], (v) => v ?? 'default'),

@@ -1,6 +1,6 @@
 /**
  * The executor container as the shipped manifest starts it (its capabilities, its seccomp setting, its
- * mounts: no bind of the host's /sys/fs/cgroup) on this engine's cgroups. Its runs' cgroups must lie
+ * read-only root, its mounts: no bind of the host's /sys/fs/cgroup) on this engine's cgroups. Its runs' cgroups must lie
  * below the container's own cgroup, so that the container's memory limit bounds a run whose own limit
  * is larger, and no mount in the container may show a cgroup hierarchy above its own cgroup, where
  * a hierarchy's release_agent (run by the kernel as host root) lives. Builds the Python and C pool
@@ -63,8 +63,10 @@ beforeAll(async () => {
     timeout: 1_500_000,
   });
   const executor = (await shippedManifest()).pick('executor');
-  const args = ['run', '-d', '--name', name, '--cap-drop', 'ALL'];
+  const args = ['run', '-d', '--name', name];
+  for (const cap of executor.cap_drop ?? []) args.push('--cap-drop', cap);
   for (const cap of executor.cap_add ?? []) args.push('--cap-add', cap);
+  if (executor.read_only) args.push('--read-only');
   if (executor.seccomp === 'unconfined') args.push('--security-opt', 'seccomp=unconfined');
   for (const mount of executor.mounts ?? []) {
     // The test is about what the container sees of the cgroup tree: every mount the manifest gives it
