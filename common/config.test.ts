@@ -80,6 +80,23 @@ describe('parseExecutorConfig', () => {
     expect(() => parseExecutorConfig({ EXECUTOR_STANDBY_SLOTS: '-1' })).toThrow('EXECUTOR_STANDBY_SLOTS');
   });
 
+  it('serves metrics on 0.0.0.0 unless told an address or a subnet, and never both', () => {
+    expect(parseExecutorConfig({})).toMatchObject({ metricsHost: '0.0.0.0', metricsSubnet: undefined });
+    expect(parseExecutorConfig({ EXECUTOR_METRICS_HOST: '127.0.0.1' }).metricsHost).toBe('127.0.0.1');
+    expect(parseExecutorConfig({ EXECUTOR_METRICS_SUBNET: '10.231.0.0/20' }).metricsSubnet).toEqual({
+      text: '10.231.0.0/20',
+      network: '10.231.0.0',
+      prefix: 20,
+      family: 'ipv4',
+    });
+    expect(() =>
+      parseExecutorConfig({ EXECUTOR_METRICS_HOST: '0.0.0.0', EXECUTOR_METRICS_SUBNET: '10.231.0.0/20' }),
+    ).toThrow('EXECUTOR_METRICS_SUBNET: set it or EXECUTOR_METRICS_HOST, not both');
+    expect(() => parseExecutorConfig({ EXECUTOR_METRICS_SUBNET: '10.231.0.0' })).toThrow(
+      'EXECUTOR_METRICS_SUBNET must be a subnet such as 10.231.0.0/20, not "10.231.0.0"',
+    );
+  });
+
   it('keeps Python warm unless EXECUTOR_WARM says otherwise', () => {
     expect(parseExecutorConfig({}).warmLanguage).toBe('python');
     expect(parseExecutorConfig({ EXECUTOR_WARM: 'off' }).warmLanguage).toBeNull();
@@ -113,6 +130,7 @@ describe('blank and bad values of every program', () => {
     ['executor', 'EXECUTOR_ALLOW_UNCAPPED_SWAP', 'yes'],
     ['executor', 'EXECUTOR_COMPILE_CACHE', 'huge'],
     ['executor', 'EXECUTOR_METRICS_PORT', '65536'],
+    ['executor', 'EXECUTOR_METRICS_SUBNET', '10.231.0.0/40'],
     ['controller', 'CONTROLLER_SOCKET', 'run/controller.sock'],
     ['controller', 'CONTROLLER_SOCKET', `/${'a'.repeat(107)}`],
     ['controller', 'PROMETHEUS_URL', 'ftp://prometheus'],

@@ -19,6 +19,8 @@ import type { Env } from './env.js';
 import { DEFAULT_LIMITS, MAX_LIMITS, parseLimitList } from './limits.js';
 import type { SubmissionLimits } from './limits.js';
 import { DEFAULT_POOL, POOL_NAME } from './pools.js';
+import { InvalidSubnet, parseSubnet } from './subnet.js';
+import type { Subnet } from './subnet.js';
 
 export { ConfigError } from './env.js';
 
@@ -102,7 +104,13 @@ export interface ExecutorConfig extends CommonConfig {
   /** Sandbox slots beyond `slots` in which jobs wait, ready to run, for a slot's program to end. */
   readonly standbySlots: number;
   readonly metricsPort: number;
+  /** Address of `/healthz`, `/readyz` and `/metrics` when no subnet is given. Default 0.0.0.0. */
   readonly metricsHost: string;
+  /**
+   * EXECUTOR_METRICS_SUBNET: serve those on the executor's own address in this subnet (the network only
+   * Prometheus shares) and on 127.0.0.1, instead of on `metricsHost`. Unset by default.
+   */
+  readonly metricsSubnet: Subnet | undefined;
   /** Grace on SIGTERM to finish held jobs before handing them back. Default 25 s (Swarm waits 30 s). */
   readonly shutdownGraceMs: number;
   /** BullMQ lock duration: how soon a job of a killed executor is delivered again. Default 30 s. */
@@ -244,7 +252,17 @@ const ExecutorEnv = Type.Object({
   /** Default: as many as slots. */
   EXECUTOR_STANDBY_SLOTS: Type.Optional(wholeNumber(0, 1024)),
   EXECUTOR_METRICS_PORT: wholeNumber(0, 65535, 9101),
-  EXECUTOR_METRICS_HOST: Type.String({ default: '0.0.0.0' }),
+  EXECUTOR_METRICS_HOST: Type.Optional(Type.String({ emptyIsUnset: true })),
+  EXECUTOR_METRICS_SUBNET: Type.Optional(
+    readAs(Type.String({ emptyIsUnset: true }), (text) => {
+      try {
+        return parseSubnet(text);
+      } catch (error) {
+        if (error instanceof InvalidSubnet) throw new InvalidValue(error.message);
+        throw error;
+      }
+    }),
+  ),
   EXECUTOR_SHUTDOWN_GRACE: duration('25s'),
   EXECUTOR_LOCK_DURATION: duration('30s'),
   EXECUTOR_COMPILE_CACHE: size('256MiB'),
@@ -287,12 +305,19 @@ const ExecutorEnv = Type.Object({
 export function parseExecutorConfig(env: Env = process.env): ExecutorConfig {
   const values = decodeEnv(ExecutorEnv, env);
   const slots = values.EXECUTOR_SLOTS ?? os.availableParallelism();
+  if (values.EXECUTOR_METRICS_HOST !== undefined && values.EXECUTOR_METRICS_SUBNET !== undefined) {
+    throw new ConfigError(
+      'EXECUTOR_METRICS_SUBNET',
+      'EXECUTOR_METRICS_SUBNET: set it or EXECUTOR_METRICS_HOST, not both',
+    );
+  }
   return {
     ...commonConfig(values),
     slots,
     standbySlots: values.EXECUTOR_STANDBY_SLOTS ?? slots,
     metricsPort: values.EXECUTOR_METRICS_PORT,
-    metricsHost: values.EXECUTOR_METRICS_HOST,
+    metricsHost: values.EXECUTOR_METRICS_HOST ?? '0.0.0.0',
+    metricsSubnet: values.EXECUTOR_METRICS_SUBNET,
     shutdownGraceMs: values.EXECUTOR_SHUTDOWN_GRACE,
     lockDurationMs: values.EXECUTOR_LOCK_DURATION,
     compileCacheBytes: values.EXECUTOR_COMPILE_CACHE,

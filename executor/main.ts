@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { parseExecutorConfig } from '../common/config.js';
 import { startProgram } from '../common/program.js';
 import type { ExecutorConfig } from '../common/config.js';
@@ -18,6 +19,7 @@ import { assertSwapCapped } from './sandbox/swap.js';
 import type { InstalledLanguage } from './languages/types.js';
 import { Executor } from './worker/executor.js';
 import { startHealthServer } from './worker/health-server.js';
+import { addressInSubnet } from './worker/metrics-address.js';
 import { RetireWatch } from './worker/retire-watch.js';
 
 /**
@@ -45,6 +47,12 @@ function warmStartFor(
 }
 
 async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
+  // Before anything else: a task left off the monitoring network stops here, saying so. 127.0.0.1 is
+  // for the container's own healthcheck.
+  const metricsHosts =
+    config.metricsSubnet === undefined
+      ? [config.metricsHost]
+      : [...new Set([addressInSubnet(config.metricsSubnet, os.networkInterfaces()), '127.0.0.1'])];
   // Languages first: an executor asked for one its image lacks stops before it touches Redis or Postgres.
   const catalogue = await loadCatalogue(
     config.catalogueFile === undefined ? {} : { file: config.catalogueFile },
@@ -113,7 +121,7 @@ async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
   const health = await startHealthServer(
     { ready: () => executor.state === 'running', registry },
     config.metricsPort,
-    config.metricsHost,
+    metricsHosts,
   );
   // Retiring takes the same path as SIGTERM: one drain, then exit 0 so Swarm sees a finished task. But
   // no stop grace period hurries a retiring executor: it lets every run finish, however long the limits
@@ -138,7 +146,7 @@ async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
       // Users of a connection before the connection.
       await runCloseSteps(
         [
-          ['health server', () => new Promise((resolve) => health.server.close(resolve))],
+          ['health server', () => health.close()],
           ['sandbox', () => sandbox.close()],
           ['cancel subscriber', () => subscriber.quit()],
           ['worker redis', () => workerRedis.quit()],
@@ -152,7 +160,10 @@ async function run(config: ExecutorConfig, logger: Logger): Promise<void> {
   );
   await executor.start();
   retire.start();
-  logger.info({ id: config.executorId, slots: config.slots, metricsPort: health.port }, 'executor running');
+  logger.info(
+    { id: config.executorId, slots: config.slots, metricsPort: health.port, metricsHosts: health.hosts },
+    'executor running',
+  );
 }
 
 startProgram('executor', parseExecutorConfig, run);

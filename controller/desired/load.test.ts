@@ -51,6 +51,16 @@ describe('desired-state file', () => {
       'demo.yaml:9: services.web.ports[0].host: unknown key "host"',
     ],
     [
+      'a subnet that is not one',
+      `${header}networks:\n  monitoring: { subnet: 10.231.0.0/33 }\nservices:\n  web:\n    image: x\n`,
+      'demo.yaml:4: networks.monitoring.subnet: the subnet has a prefix longer than 32 bits: "10.231.0.0/33"',
+    ],
+    [
+      'two networks whose subnets overlap',
+      `${header}networks:\n  a: { subnet: 10.231.0.0/20 }\n  b: { subnet: 10.231.4.0/24 }\nservices:\n  web:\n    image: x\n`,
+      'demo.yaml:5: networks.b.subnet: the subnet overlaps network "a"\'s 10.231.0.0/20',
+    ],
+    [
       'a dangling network reference',
       `${header}services:\n  web:\n    image: x\n    networks: [backend]\n`,
       'demo.yaml:6: services.web.networks[0]: network "backend" is not declared under networks',

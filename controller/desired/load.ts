@@ -7,6 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ValueErrorType } from '@sinclair/typebox/errors';
 import { catalogueLanguageIds } from '../../common/language-packages.js';
+import { InvalidSubnet, parseSubnet, subnetContains } from '../../common/subnet.js';
+import type { Subnet } from '../../common/subnet.js';
 import { parseBytes, parseDurationMs } from '../../common/units.js';
 import { policyIssues } from '../autoscale/policy.js';
 import { rebalanceIssues } from '../rebalance/policy.js';
@@ -121,6 +123,28 @@ function checkSemantics(
   const services = desired.services;
   const published = new Map<string, string>();
 
+  // Docker would refuse a bad or overlapping subnet only when it creates the network, mid-apply.
+  const subnets: [string, Subnet][] = [];
+  for (const [name, network] of Object.entries(desired.networks ?? {})) {
+    if (network.subnet === undefined) continue;
+    let subnet: Subnet;
+    try {
+      subnet = parseSubnet(network.subnet);
+    } catch (error) {
+      if (!(error instanceof InvalidSubnet)) throw error;
+      add(`/networks/${name}/subnet`, `the subnet ${error.message}`);
+      continue;
+    }
+    const overlapping = subnets.find(
+      ([, other]) => subnetContains(other, subnet.network) || subnetContains(subnet, other.network),
+    );
+    if (overlapping)
+      add(
+        `/networks/${name}/subnet`,
+        `the subnet overlaps network "${overlapping[0]}"'s ${overlapping[1].text}`,
+      );
+    else subnets.push([name, subnet]);
+  }
   for (const [name, secret] of Object.entries(desired.secrets ?? {})) {
     if ((secret.generate === true) === (secret.file !== undefined)) {
       add(`/secrets/${name}`, 'a secret needs exactly one of "generate: true" or "file"');

@@ -33,6 +33,14 @@ const Network = Type.Object(
     driver: Type.Optional(Type.Literal('overlay', { default: 'overlay' })),
     attachable: Type.Optional(Type.Boolean({ default: false })),
     internal: Type.Optional(Type.Boolean({ default: false, description: 'no route out of the cluster' })),
+    subnet: Type.Optional(
+      Type.String({
+        pattern: '^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$',
+        description:
+          'IPv4 subnet in CIDR notation, such as 10.231.0.0/20, fixed when the network is created; ' +
+          'default: one Swarm picks. Programs that must find their own address on the network name it',
+      }),
+    ),
     labels: Type.Optional(Labels),
   },
   strict,

@@ -2,16 +2,19 @@
  * End to end: `npm run swarm:up` brings the whole platform up from manifests/remcode.yaml, a
  * submission runs through the edge's published port on 127.0.0.1, a hand-made change is put back, the
  * executor is logged in to Postgres as its own role and each program to Redis as its own user, the
+ * executors' metrics answer Prometheus on the monitoring network and refuse the webapp, the
  * manifest's executor autoscaling follows a burst up and back down with no Redis command refused, and
  * `npm run swarm:down` removes it all. Builds every image (minutes on a fresh machine);
  * REMCODE_E2E_SWARM=0 skips it while iterating on other parts.
  */
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyAccepted } from '../../test/support/load.js';
 import { docker, inspectService, waitFor } from '../../test/support/swarm.js';
+import { formatIssue, loadDesired } from '../desired/load.js';
 
 const run = promisify(execFile);
 
@@ -72,15 +75,42 @@ async function redisCli(...args: string[]): Promise<string> {
   return stdout;
 }
 
-/** The addresses of a service's running containers on the stack's backend network. */
-async function addresses(service: string): Promise<string[]> {
+/** The addresses of a service's running containers on one of the stack's networks. */
+async function addresses(service: string, network = 'remcode_backend'): Promise<string[]> {
   const found = await docker.listContainers({
     filters: { label: [`com.docker.swarm.service.name=${service}`], status: ['running'] },
   });
   return found.flatMap((container) => {
-    const address = container.NetworkSettings?.Networks?.['remcode_backend']?.IPAddress;
+    const address = container.NetworkSettings?.Networks?.[network]?.IPAddress;
     return address ? [address] : [];
   });
+}
+
+/**
+ * A GET from inside a container of `service` with Node's fetch: the status (followed by "with executor
+ * metrics" when the body is an executor's), or the error's code (`ECONNREFUSED`), or the abort's name
+ * when nothing answered within `abortMs`.
+ */
+async function fetchFrom(service: string, url: string, abortMs = 10_000): Promise<string> {
+  const script = `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(${abortMs}) }).then(
+    async (r) => {
+      const metrics = (await r.text()).includes('remcode_executor_slots') ? ' with executor metrics' : '';
+      process.stdout.write('status ' + r.status + metrics);
+    },
+    (e) => process.stdout.write('error ' + (e.cause?.code ?? e.name)),
+  )`;
+  const { stdout } = await run('docker', ['exec', await containerOf(service), 'node', '-e', script]);
+  return stdout;
+}
+
+/** BusyBox's wget in the Prometheus task (its image has no Node): the body, or a thrown error. */
+async function fromPrometheus(url: string): Promise<string> {
+  const { stdout } = await run(
+    'docker',
+    ['exec', await containerOf('remcode_prometheus'), 'wget', '-q', '-O', '-', url],
+    { maxBuffer: 1 << 24 },
+  );
+  return stdout;
 }
 
 /** A Python submission through the edge, waited for. */
@@ -194,6 +224,59 @@ describe.runIf(enabled)('swarm:up end to end', () => {
       return rows.length > 0 ? rows.map((row) => row[0]) : undefined;
     });
     expect(roles).toEqual(['remcode_executor']);
+  }, 180_000);
+
+  it("serves the executors' metrics to Prometheus on the monitoring network, and not to the webapp", async () => {
+    const desired = await loadDesired(join(repo, 'manifests/remcode.yaml'));
+    if (!desired.ok) throw new Error(desired.issues.map(formatIssue).join('\n'));
+    const subnet = desired.desired.networks?.['monitoring']?.subnet;
+    const network = await docker.getNetwork('remcode_monitoring').inspect();
+    expect((network as { IPAM: { Config: { Subnet: string }[] } }).IPAM.Config[0]?.Subnet).toBe(subnet);
+
+    const monitoring = await addresses('remcode_executor', 'remcode_monitoring');
+    const backend = await addresses('remcode_executor');
+    expect(monitoring.length).toBeGreaterThan(0);
+    expect(monitoring.length).toBe(backend.length);
+    // Every running executor is a target on its monitoring address, and answers scrapes. A target
+    // Prometheus has not scraped yet reports "unknown": wait for one scrape of each.
+    const wanted = monitoring.map((address) => `${address}:9101`).sort();
+    const targets = await waitFor(
+      'Prometheus to scrape every executor',
+      async () => {
+        const answer = JSON.parse(
+          await fromPrometheus('http://127.0.0.1:9090/api/v1/targets?state=active'),
+        ) as {
+          data: {
+            activeTargets: { labels: { job: string; instance: string }; health: string; lastError: string }[];
+          };
+        };
+        const executors = answer.data.activeTargets.filter((t) => t.labels.job === 'executor');
+        const instances = executors.map((t) => t.labels.instance).sort();
+        if (JSON.stringify(instances) !== JSON.stringify(wanted)) return undefined;
+        return executors.every((t) => t.health !== 'unknown') ? executors : undefined;
+      },
+      120_000,
+    );
+    expect(targets.map((t) => [t.labels.instance, t.health, t.lastError])).toEqual(
+      wanted.map((instance) => [instance, 'up', '']),
+    );
+    expect(await fromPrometheus(`http://${monitoring[0]}:9101/metrics`)).toMatch(
+      /^remcode_executor_slots\{/m,
+    );
+
+    // The webapp shares the backend network with the executors: their port there refuses it. It is
+    // not on the monitoring network, so a request to their address there takes the webapp's default
+    // route out of the cluster, where no executor answers (what does, if anything, depends on the
+    // machine's network: an egress proxy may answer 404).
+    expect(await fetchFrom('remcode_webapp', `http://${backend[0]}:9101/metrics`)).toBe('error ECONNREFUSED');
+    expect(await fetchFrom('remcode_webapp', `http://${monitoring[0]}:9101/metrics`)).not.toContain(
+      'with executor metrics',
+    );
+    // The executor's own healthcheck still reads 127.0.0.1, and so does a scrape from inside its task.
+    expect(await fetchFrom('remcode_executor', 'http://127.0.0.1:9101/healthz')).toBe('status 200');
+    expect(await fetchFrom('remcode_executor', 'http://127.0.0.1:9101/metrics')).toBe(
+      'status 200 with executor metrics',
+    );
   }, 180_000);
 
   it('scales the executor by the manifest: a burst drives replicas up, each run finishes once, none is interrupted', async () => {

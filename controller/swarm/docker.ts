@@ -108,7 +108,7 @@ export class SwarmClient {
   async createNetwork(
     name: string,
     stack: string,
-    def: { attachable?: boolean; internal?: boolean; labels?: Record<string, string> },
+    def: { attachable?: boolean; internal?: boolean; subnet?: string; labels?: Record<string, string> },
   ): Promise<void> {
     try {
       await this.docker.createNetwork({
@@ -117,6 +117,9 @@ export class SwarmClient {
         Attachable: def.attachable ?? false,
         Internal: def.internal ?? false,
         CheckDuplicate: true,
+        ...(def.subnet === undefined
+          ? {}
+          : { IPAM: { Driver: 'default', Config: [{ Subnet: def.subnet }] } }),
         Labels: { ...def.labels, ...ownershipLabels(stack) },
       });
     } catch (error) {

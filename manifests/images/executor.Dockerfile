@@ -62,7 +62,9 @@ COPY --from=build /src/executor/languages/catalogue.yaml executor/languages/cata
 COPY --from=build /src/executor/sandbox/native/build executor/sandbox/native/build
 COPY --from=build /src/executor/sandbox/warm executor/sandbox/warm
 LABEL dev.remcode.pool=${POOL} dev.remcode.languages=${LANGUAGES}
+# No EXECUTOR_METRICS_HOST: its default is already 0.0.0.0, and a stack that names
+# EXECUTOR_METRICS_SUBNET instead must not find a host set for it as well.
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    NODE_ENV=production EXECUTOR_METRICS_HOST=0.0.0.0 EXECUTOR_POOL=${POOL} EXECUTOR_LANGUAGES=${LANGUAGES}
+    NODE_ENV=production EXECUTOR_POOL=${POOL} EXECUTOR_LANGUAGES=${LANGUAGES}
 EXPOSE 9101
 CMD ["node", "dist/executor/main.js"]

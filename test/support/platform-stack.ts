@@ -14,6 +14,7 @@ import type { DesiredFile } from '../../controller/desired/schema.js';
 import { pendingChanges } from '../../controller/plan/planner.js';
 import { createControllerMetrics } from '../../controller/reconcile/metrics.js';
 import { Reconciler } from '../../controller/reconcile/reconciler.js';
+import { offMonitoring } from './shipped-manifest.js';
 import { client, docker, removeStack, silentLogger, uniqueStack, waitFor } from './swarm.js';
 
 const run = promisify(execFile);
@@ -99,7 +100,10 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformS
   for (const name of Object.keys(services)) {
     if (!(PLATFORM_IMAGES as readonly string[]).includes(name)) delete services[name];
   }
+  // Prometheus is not here, and the monitoring network's fixed subnet may be held by another stack.
+  delete (desired.networks as Record<string, unknown> | undefined)?.['monitoring'];
   for (const service of Object.values(services)) {
+    offMonitoring(service);
     // The test sets replica counts itself; no autoscaler runs in the test process.
     const owned = service as { autoscale?: unknown; replicas?: number };
     if (owned.autoscale !== undefined) {

@@ -15,8 +15,24 @@ const manifestFile = fileURLToPath(new URL('../../manifests/remcode.yaml', impor
 
 export interface ShippedManifest {
   readonly desired: DesiredFile;
-  /** A copy of one of its services, free to change. */
+  /** A copy of one of its services, free to change, on the test stack's networks (`offMonitoring`). */
   readonly pick: (name: string) => ServiceDef;
+}
+
+/**
+ * A service of the shipped manifest as a test stack runs it: off the `monitoring` network, with an
+ * executor's metrics on 0.0.0.0 instead of its address in that network's subnet. The subnet is fixed
+ * in the manifest, and a Swarm gives it to one network at a time, so a test stack beside a stack
+ * brought up by `swarm:up` (or one another test leaked) could not create its own. The swarm:up test
+ * proves the monitoring network itself.
+ */
+export function offMonitoring(service: ServiceDef): ServiceDef {
+  if (service.networks) service.networks = service.networks.filter((network) => network !== 'monitoring');
+  if (service.environment && 'EXECUTOR_METRICS_SUBNET' in service.environment) {
+    const { EXECUTOR_METRICS_SUBNET: _subnet, ...rest } = service.environment;
+    service.environment = rest;
+  }
+  return service;
 }
 
 export async function shippedManifest(): Promise<ShippedManifest> {
@@ -28,7 +44,7 @@ export async function shippedManifest(): Promise<ShippedManifest> {
     pick: (name) => {
       const service = desired.services[name];
       if (!service) throw new Error(`the manifest has no ${name}`);
-      return structuredClone(service);
+      return offMonitoring(structuredClone(service));
     },
   };
 }
