@@ -136,6 +136,8 @@ describe('blank and bad values of every program', () => {
     ['controller', 'PROMETHEUS_URL', 'ftp://prometheus'],
     ['controller', 'REMCODE_AUTOSCALE_REDIS', 'yes'],
     ['prepare-database', 'REMCODE_WEBAPP_DATABASE_PASSWORD_FILE', '/nonexistent/file'],
+    ['prepare-database', 'REMCODE_OWNER_DATABASE_URL', 'not a url'],
+    ['prepare-database', 'REMCODE_OWNER_DATABASE_PASSWORD_FILE', '/nonexistent/file'],
   ] as const)('the %s names %s when its value %j is wrong', (program, variable, value) => {
     let thrown: unknown;
     try {
@@ -158,5 +160,41 @@ describe('blank and bad values of every program', () => {
     expect(
       parseMigrateConfig({ REMCODE_EXECUTOR_DATABASE_PASSWORD_FILE: join(dir, 'pw') }).rolePasswords,
     ).toEqual({ remcode_executor: 'executor-pw' });
+  });
+
+  it("logs in as the owner named by REMCODE_OWNER_* when the process's DATABASE_URL names a program role", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'remcode-config-'));
+    writeFileSync(join(dir, 'owner'), 'owner pw\n');
+    writeFileSync(join(dir, 'webapp'), 'webapp-pw\n');
+    writeFileSync(join(dir, 'empty'), '');
+    // The stack's webapp task: its own pool's role in DATABASE_URL, the owner's beside it.
+    const webappTask = {
+      DATABASE_URL: 'postgres://remcode_webapp@postgres:5432/remcode',
+      DATABASE_PASSWORD_FILE: join(dir, 'webapp'),
+      REMCODE_OWNER_DATABASE_URL: 'postgres://postgres@postgres:5432/remcode',
+      REMCODE_OWNER_DATABASE_PASSWORD_FILE: join(dir, 'owner'),
+      REMCODE_WEBAPP_DATABASE_PASSWORD_FILE: join(dir, 'webapp'),
+    };
+    expect(parseMigrateConfig(webappTask)).toMatchObject({
+      databaseUrl: 'postgres://postgres:owner%20pw@postgres:5432/remcode',
+      rolePasswords: { remcode_webapp: 'webapp-pw' },
+    });
+    // Unset: DATABASE_URL is the owner's, as under `npm start`.
+    expect(
+      parseMigrateConfig({
+        ...webappTask,
+        REMCODE_OWNER_DATABASE_URL: '',
+        REMCODE_OWNER_DATABASE_PASSWORD_FILE: '',
+      }).databaseUrl,
+    ).toBe('postgres://remcode_webapp:webapp-pw@postgres:5432/remcode');
+    expect(() => parseMigrateConfig({ ...webappTask, REMCODE_OWNER_DATABASE_URL: '' })).toThrow(
+      'REMCODE_OWNER_DATABASE_PASSWORD_FILE: set REMCODE_OWNER_DATABASE_URL as well, naming the owner',
+    );
+    expect(() =>
+      parseMigrateConfig({ ...webappTask, REMCODE_OWNER_DATABASE_PASSWORD_FILE: join(dir, 'empty') }),
+    ).toThrow('REMCODE_OWNER_DATABASE_PASSWORD_FILE: the file is empty');
+    expect(() =>
+      parseMigrateConfig({ ...webappTask, REMCODE_OWNER_DATABASE_URL: 'mysql://root@db/remcode' }),
+    ).toThrow('REMCODE_OWNER_DATABASE_URL');
   });
 });

@@ -386,8 +386,13 @@ export function parseControllerConfig(env: Env = process.env): ControllerConfig 
   };
 }
 
-/** `prepare-database`: the owner's connection (DATABASE_URL) and the passwords it gives the program roles. */
+/** `prepare-database`: the owner's connection and the passwords it gives the program roles. */
 export interface MigrateConfig {
+  /**
+   * The owner's connection, password applied: REMCODE_OWNER_DATABASE_URL with
+   * REMCODE_OWNER_DATABASE_PASSWORD_FILE when set (a process whose own DATABASE_URL names a program role
+   * runs it first), else DATABASE_URL with DATABASE_PASSWORD_FILE.
+   */
   readonly databaseUrl: string;
   readonly logLevel: LogLevel;
   /**
@@ -400,13 +405,38 @@ export interface MigrateConfig {
 
 const MigrateEnv = Type.Object({
   ...CommonEnv.properties,
+  REMCODE_OWNER_DATABASE_URL: Type.Optional(url(['postgres:', 'postgresql:'], { emptyIsUnset: true })),
+  REMCODE_OWNER_DATABASE_PASSWORD_FILE: secretFile(),
   REMCODE_WEBAPP_DATABASE_PASSWORD_FILE: secretFile(),
   REMCODE_EXECUTOR_DATABASE_PASSWORD_FILE: secretFile(),
 });
 
 export function parseMigrateConfig(env: Env = process.env): MigrateConfig {
   const values = decodeEnv(MigrateEnv, env);
-  const { databaseUrl, logLevel } = commonConfig(values);
+  const common = commonConfig(values);
+  const { logLevel } = common;
+  let databaseUrl = common.databaseUrl;
+  const owner = values.REMCODE_OWNER_DATABASE_URL;
+  if (owner === undefined && values.REMCODE_OWNER_DATABASE_PASSWORD_FILE !== undefined) {
+    // Without it the password would go with DATABASE_URL, which names another role here.
+    throw new ConfigError(
+      'REMCODE_OWNER_DATABASE_PASSWORD_FILE',
+      'REMCODE_OWNER_DATABASE_PASSWORD_FILE: set REMCODE_OWNER_DATABASE_URL as well, naming the owner',
+    );
+  }
+  if (owner !== undefined) {
+    const password = readSecretFile(
+      'REMCODE_OWNER_DATABASE_PASSWORD_FILE',
+      values.REMCODE_OWNER_DATABASE_PASSWORD_FILE,
+    );
+    if (password === '')
+      throw new ConfigError(
+        'REMCODE_OWNER_DATABASE_PASSWORD_FILE',
+        'REMCODE_OWNER_DATABASE_PASSWORD_FILE: the file is empty',
+      );
+    if (password !== undefined) owner.password = encodeURIComponent(password);
+    databaseUrl = owner.toString();
+  }
   const rolePasswords: Record<string, string> = {};
   for (const [role, variable] of [
     ['remcode_webapp', 'REMCODE_WEBAPP_DATABASE_PASSWORD_FILE'],

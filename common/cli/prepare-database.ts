@@ -6,12 +6,13 @@ import { createPool, ensureDatabase, migrate, setRolePasswords } from '../db.js'
 import { createLogger } from '../logger.js';
 
 /**
- * `node dist/common/cli/prepare-database.js [--stay]`, as the database owner (DATABASE_URL): creates the
- * database when missing, applies migrations (which create the program roles) and sets those roles'
- * passwords from REMCODE_WEBAPP_DATABASE_PASSWORD_FILE and REMCODE_EXECUTOR_DATABASE_PASSWORD_FILE, with a
- * plain message when Postgres cannot be reached. `npm start` runs it before the programs start. The
- * Swarm stack's webapp task loads it first with `node --import` (manifests/remcode.yaml), which waits
- * for it before the webapp's main module runs. `--stay` idles afterwards, for a `migrate` service of
+ * `node dist/common/cli/prepare-database.js [--stay]`, as the database owner (REMCODE_OWNER_DATABASE_URL
+ * when set, else DATABASE_URL): creates the database when missing, applies migrations (which create the
+ * program roles) and sets those roles' passwords from REMCODE_WEBAPP_DATABASE_PASSWORD_FILE and
+ * REMCODE_EXECUTOR_DATABASE_PASSWORD_FILE, with a plain message when Postgres cannot be reached.
+ * `npm start` runs it before the programs start. The Swarm stack's webapp task loads it first with
+ * `node --import` (manifests/remcode.yaml), which waits for it before the webapp's main module runs;
+ * there DATABASE_URL is the webapp's own role's, hence the owner's variables of its own. `--stay` idles afterwards, for a `migrate` service of
  * its own that Swarm must not restart and whose owner's password lives in no process that takes input.
  */
 const stay = process.argv.includes('--stay');

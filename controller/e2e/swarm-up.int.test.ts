@@ -1,9 +1,10 @@
 /**
  * End to end: `npm run swarm:up` brings the whole platform up from manifests/remcode.yaml, a
  * submission runs through the edge's published port on 127.0.0.1, a hand-made change is put back, the
- * executor is logged in to Postgres as its own role and each program to Redis as its own user, the
- * executors' metrics answer Prometheus on the monitoring network and refuse the webapp, the
- * manifest's executor autoscaling follows a burst up and back down with no Redis command refused, and
+ * webapp and the executor are logged in to Postgres as their own roles (the webapp's without DDL) and
+ * each program to Redis as its own user, the executors' metrics answer Prometheus on the monitoring
+ * network and refuse the webapp, the manifest's executor autoscaling follows a burst up and back down
+ * with no Redis command refused, and
  * `npm run swarm:down` removes it all. Builds every image (minutes on a fresh machine);
  * REMCODE_E2E_SWARM=0 skips it while iterating on other parts.
  */
@@ -189,7 +190,7 @@ describe.runIf(enabled)('swarm:up end to end', () => {
     console.log(`drift corrected after ${((Date.now() - drifted) / 1000).toFixed(1)} s`);
   }, 1_800_000);
 
-  it('the executor logs in to Postgres as remcode_executor, and each program to Redis as its own user', async () => {
+  it('the webapp logs in to Postgres as remcode_webapp and the executor as remcode_executor, each program to Redis as its own user', async () => {
     // An executor that started before the webapp had migrated and given its role the password failed
     // its login; Swarm started it again until one came up (the submission above ran on it).
     const tasks = (await docker.listTasks({ filters: { service: ['remcode_executor'] } })) as {
@@ -214,16 +215,30 @@ describe.runIf(enabled)('swarm:up end to end', () => {
     expect(usersFrom(executors)).toEqual(['executor']);
     expect(usersFrom(webapps)).toEqual(['webapp']);
 
-    // The executor's pool closes idle connections after 10 s: each look follows a run of its own.
-    const list = executors.map((address) => `'${address}'`).join(',');
-    const roles = await waitFor('a Postgres session of the executor', async () => {
-      if ((await submitAndWait('print(1)')).status !== 200) return undefined;
+    // The pools close idle connections after 10 s: each look follows a run of its own, which both the
+    // webapp (storing the submission, reading the result) and an executor (claim, result) take part in.
+    const rolesOf = async (from: string[]) => {
       const rows = await sql(
-        `SELECT DISTINCT usename FROM pg_stat_activity WHERE host(client_addr) IN (${list})`,
+        `SELECT DISTINCT usename FROM pg_stat_activity WHERE host(client_addr) IN (${from.map((a) => `'${a}'`).join(',')})`,
       );
-      return rows.length > 0 ? rows.map((row) => row[0]) : undefined;
+      return rows.map((row) => row[0]);
+    };
+    const roles = await waitFor('Postgres sessions of the webapp and the executor', async () => {
+      if ((await submitAndWait('print(1)')).status !== 200) return undefined;
+      const found = { webapp: await rolesOf(webapps), executor: await rolesOf(executors) };
+      return found.webapp.length > 0 && found.executor.length > 0 ? found : undefined;
     });
-    expect(roles).toEqual(['remcode_executor']);
+    expect(roles).toEqual({ webapp: ['remcode_webapp'], executor: ['remcode_executor'] });
+    // Migrations are the owner's, in the webapp task's prepare step; the webapp's own role has no DDL.
+    // SET SESSION AUTHORIZATION checks privileges as that role would have them logged in.
+    const refused = await sql(
+      'SET SESSION AUTHORIZATION remcode_webapp; CREATE TABLE remcode_webapp_ddl (a int)',
+    ).then(
+      () => 'created',
+      (error: unknown) => String((error as { stderr?: string }).stderr ?? error),
+    );
+    expect(refused).toContain('permission denied for schema public');
+    expect(await sql("SELECT 1 FROM pg_tables WHERE tablename = 'remcode_webapp_ddl'")).toEqual([]);
   }, 180_000);
 
   it("serves the executors' metrics to Prometheus on the monitoring network, and not to the webapp", async () => {

@@ -89,6 +89,7 @@ describe('images', () => {
     await writeFile(join(secrets, 'redis_webapp_password'), `redis-webapp-${id}\n`);
     await writeFile(join(secrets, 'redis_executor_password'), `redis-executor-${id}\n`);
     await writeFile(join(secrets, 'postgres_password'), `postgres-${id}\n`);
+    await writeFile(join(secrets, 'postgres_webapp_password'), `postgres-webapp-${id}\n`);
     await writeFile(join(secrets, 'postgres_executor_password'), `postgres-executor-${id}\n`);
     await chmod(secrets, 0o755);
     await docker('network', 'create', network);
@@ -243,11 +244,16 @@ describe('images', () => {
     expect((await sql('DROP TABLE kept')).code).toBe(0);
   });
 
-  it('the webapp image started as the manifest starts it migrates the database, sets the executor role password, then serves the API and the UI', async () => {
+  it("the webapp image started as the manifest starts it migrates the database as the owner, sets the program roles' passwords, then serves the API and the UI as remcode_webapp", async () => {
     const loaded = await loadDesired(join(manifests, 'remcode.yaml'));
     if (!loaded.ok) throw new Error('manifests/remcode.yaml is invalid');
-    const command = loaded.desired.services.webapp?.command;
-    if (!command) throw new Error('the manifest gives the webapp no command');
+    const webapp = loaded.desired.services.webapp;
+    if (!webapp?.command) throw new Error('the manifest gives the webapp no command');
+    // The manifest's own environment: the services' names are the containers' network aliases here.
+    const environment = Object.entries(webapp.environment ?? {}).flatMap(([key, value]) => [
+      '-e',
+      `${key}=${value}`,
+    ]);
     await docker(
       'run',
       '-d',
@@ -257,18 +263,9 @@ describe('images', () => {
       network,
       '-v',
       `${secrets}:/run/secrets:ro`,
-      '-e',
-      'DATABASE_URL=postgres://postgres@postgres:5432/remcode',
-      '-e',
-      'DATABASE_PASSWORD_FILE=/run/secrets/postgres_password',
-      '-e',
-      'REMCODE_EXECUTOR_DATABASE_PASSWORD_FILE=/run/secrets/postgres_executor_password',
-      '-e',
-      'REDIS_URL=redis://webapp@redis:6379',
-      '-e',
-      'REDIS_PASSWORD_FILE=/run/secrets/redis_webapp_password',
+      ...environment,
       'remcode-webapp:local',
-      ...command,
+      ...webapp.command,
     );
     const health = await manifestHealthcheck('webapp');
     await waitFor(
@@ -297,6 +294,28 @@ describe('images', () => {
       `PGPASSWORD=postgres-executor-${id} psql -h 127.0.0.1 -U remcode_executor -d remcode -tAc 'SELECT current_user'`,
     ]);
     expect(executor).toEqual({ code: 0, out: 'remcode_executor\n' });
+    // The webapp's pool is remcode_webapp's, which may not create a table. /readyz asks Postgres and
+    // leaves the connection idle in the pool (for 10 s): look right after it.
+    expect((await get('/readyz')).out).toMatch(/^200 /);
+    const sessions = await execIn(
+      names.postgres,
+      [
+        'psql',
+        '-d',
+        'remcode',
+        '-tAc',
+        "SELECT DISTINCT usename FROM pg_stat_activity WHERE client_addr IS NOT NULL AND datname = 'remcode'",
+      ],
+      'postgres',
+    );
+    expect(sessions.out).toBe('remcode_webapp\n');
+    const create = await execIn(names.postgres, [
+      'sh',
+      '-c',
+      `PGPASSWORD=postgres-webapp-${id} psql -h 127.0.0.1 -U remcode_webapp -d remcode -v ON_ERROR_STOP=1 -tAc 'CREATE TABLE x (a int)'`,
+    ]);
+    expect(create.code).not.toBe(0);
+    expect(create.out).toContain('permission denied for schema public');
     // The webapp's connections to Redis are its own user's.
     const clients = await execIn(names.redis, [
       'sh',

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepareDatabase as prepareProgramDatabase } from '../../common/db.js';
+import { createLogger } from '../../common/logger.js';
 import { freePort } from '../support/ports.js';
 import { until } from '../support/until.js';
 
@@ -126,5 +128,29 @@ describe('program roles on the stack Postgres', () => {
     expect(output).toContain('REMCODE_EXECUTOR_DATABASE_PASSWORD_FILE: the file is empty');
     // The password set before still holds.
     expect(await as('remcode_executor', passwords.executor, 'SELECT 1')).toBe('ok');
+  });
+
+  it("in the stack's webapp task, migrates as the owner named by REMCODE_OWNER_* while DATABASE_URL names remcode_webapp", async () => {
+    const rotated = randomBytes(16).toString('hex');
+    await writeFile(join(dir, 'postgres_webapp_password_2'), rotated, { mode: 0o644 });
+    const { code, output } = await prepareDatabase({
+      DATABASE_URL: `postgres://remcode_webapp@127.0.0.1:${port}/remcode`,
+      DATABASE_PASSWORD_FILE: join(dir, 'postgres_webapp_password_2'),
+      REMCODE_OWNER_DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/remcode`,
+      REMCODE_OWNER_DATABASE_PASSWORD_FILE: join(dir, 'postgres_password'),
+      REMCODE_WEBAPP_DATABASE_PASSWORD_FILE: join(dir, 'postgres_webapp_password_2'),
+      REMCODE_EXECUTOR_DATABASE_PASSWORD_FILE: join(dir, 'postgres_executor_password'),
+    });
+    expect(code, output).toBe(0);
+    expect(output).toContain('database ready');
+    expect(output).not.toContain(passwords.owner);
+    expect(output).not.toContain(rotated);
+    // Only the owner could have set it: remcode_webapp may not alter roles.
+    expect(await as('remcode_webapp', rotated, 'SELECT 1')).toBe('ok');
+    expect(await as('remcode_webapp', passwords.webapp, 'SELECT 1')).toBe('28P01');
+    // The webapp's own start then finds nothing to apply, and would not be allowed to.
+    const logger = createLogger('test', 'silent');
+    await prepareProgramDatabase(url('remcode_webapp', rotated), logger, { waitMs: 0 });
+    expect(await as('remcode_webapp', rotated, 'CREATE TABLE y (a int)')).toBe('42501');
   });
 });
