@@ -86,7 +86,9 @@ function resources(def: ServiceDef['resources']): Record<string, unknown> {
   return { Limits: side(def?.limits), Reservations: side(def?.reservations) };
 }
 
-const capability = (name: string): string => (name.startsWith('CAP_') ? name : `CAP_${name}`);
+/** Docker names capabilities with `CAP_`; `ALL` (as in `cap_drop: [ALL]`) it takes as it is. */
+const capability = (name: string): string =>
+  name === 'ALL' || name.startsWith('CAP_') ? name : `CAP_${name}`;
 
 /** The full spec of a service as the file describes it; secret ids come from `secretIds` (name → id). */
 export function buildServiceSpec(
