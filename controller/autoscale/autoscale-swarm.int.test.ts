@@ -1,4 +1,5 @@
 import { Registry } from 'prom-client';
+import { redisKeys } from '../../common/keys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   autoscalerFor,
@@ -103,6 +104,63 @@ describe('autoscaling on Swarm', () => {
       `burst of ${BURST}: decision after ${decided - started} ms, a new replica serving after ` +
         `${serving - started} ms, ${new Set(rows.map((row) => row.executor)).size} executors served, ` +
         `${retired} retired, interrupted ${interrupted.join('/')} (retire/stop); last: ${evaluations[0]?.reason ?? '-'}`,
+    );
+  }, 600_000);
+
+  it('a pool at zero stays routable, and its first submission wakes one executor that runs it', async () => {
+    // The same stack, now allowed to scale to zero: the controller parks the pool as it goes.
+    const executor = platform.desired.services['executor'];
+    const policy = executor?.autoscale;
+    if (!executor || !policy) throw new Error('the stack under test has no autoscaled executor');
+    await autoscaler.setDesired({
+      ...platform.desired,
+      services: { ...platform.desired.services, executor: { ...executor, autoscale: { ...policy, min: 0 } } },
+    });
+    await waitFor(
+      'the idle executor to retire and the count to reach 0',
+      async () => {
+        const replicas = await platform.executorReplicas();
+        return replicas.spec === 0 && replicas.running === 0;
+      },
+      180_000,
+    );
+    // Its announcement expires with its heartbeat; only the parked one is left.
+    const keys = redisKeys('remcode');
+    await waitFor(
+      "the last executor's announcement to expire",
+      async () => (await platform.redis.exists(keys.pool('executor'))) === 0,
+      60_000,
+    );
+    expect(await platform.redis.pttl(keys.parkedPool('executor'))).toBe(-1);
+    // The webapp reuses its read of the pools for up to 5 s, so it says so a moment later.
+    await waitFor(
+      'the webapp to list python as cold',
+      async () => {
+        const languages = (await (await fetch(`${platform.webappUrl}/api/v1/languages`)).json()) as {
+          id: string;
+          cold: boolean;
+        }[];
+        return languages.find((l) => l.id === 'python')?.cold === true;
+      },
+      30_000,
+    );
+
+    const started = Date.now();
+    const id = await platform.submit('print("woke")\n');
+    await waitFor(
+      'the autoscaler to wake the pool',
+      async () => (await platform.executorReplicas()).spec === 1,
+      60_000,
+    );
+    const decided = Date.now();
+    const finished = await verifyAccepted(platform.webappUrl, new Map([[id, 'woke\n']]), 240_000);
+    expect(finished, 'the first submission ran on the woken executor').toEqual({ wrong: [], unfinished: [] });
+    const [row] = await claims(platform.db, [id]);
+    expect(row?.attempts).toBe(1);
+    const serving = row?.started_at?.getTime() ?? Number.NaN;
+    console.log(
+      `from zero: decision after ${decided - started} ms, the first submission started after ` +
+        `${serving - started} ms and finished after ${Date.now() - started} ms (polled)`,
     );
   }, 600_000);
 });
