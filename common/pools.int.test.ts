@@ -4,26 +4,14 @@ import { TEST_REDIS_URL, deleteRedisPrefix, testPrefix } from '../test/support/i
 import { redisKeys } from './keys.js';
 import type { PublishedLanguage } from './languages.js';
 import { announcePool, parkPool, poolQueueName, readPools, unparkPools } from './pools.js';
+import { publishedLanguage } from '../test/support/published-language.js';
 
 /** Pool announcements, live and parked, as the webapp reads them back from a real Redis. */
 const prefix = testPrefix();
 const keys = redisKeys(prefix);
 const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 2 });
 
-function language(id: string, version = '1'): PublishedLanguage {
-  return {
-    id,
-    name: id,
-    aliases: [],
-    version,
-    available: true,
-    unavailableReason: null,
-    sourceFile: `main.${id}`,
-    compiled: false,
-    editorMode: id,
-    starter: '',
-  };
-}
+const language = (id: string, version = '1'): PublishedLanguage => publishedLanguage(id, { version });
 
 function parked(pool: string, ...languages: PublishedLanguage[]) {
   return { pool, queue: poolQueueName(pool), languages, at: 1 };

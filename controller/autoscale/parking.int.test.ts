@@ -5,6 +5,7 @@ import type { PublishedLanguage } from '../../common/languages.js';
 import { announcePool, parseAnnouncement, readPools } from '../../common/pools.js';
 import { TEST_REDIS_URL, deleteRedisPrefix, testPrefix } from '../../test/support/isolation.js';
 import { PoolParking } from './parking.js';
+import { publishedLanguage } from '../../test/support/published-language.js';
 
 /** Parking against a real Redis, with announcements written the way executors write them. */
 const prefix = testPrefix();
@@ -13,20 +14,7 @@ const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 2 });
 const parking = new PoolParking(redis, prefix);
 const parkable = { parkable: true, languages: ['java', 'go'] } as const;
 
-function language(id: string, version = '1'): PublishedLanguage {
-  return {
-    id,
-    name: id,
-    aliases: [],
-    version,
-    available: true,
-    unavailableReason: null,
-    sourceFile: `main.${id}`,
-    compiled: false,
-    editorMode: id,
-    starter: '',
-  };
-}
+const language = (id: string, version = '1'): PublishedLanguage => publishedLanguage(id, { version });
 
 /** The executors of `pool` stop: their announcement expires (here, at once). */
 async function executorsGone(pool: string): Promise<void> {

@@ -5,26 +5,14 @@ import type { PublishedLanguage } from '../../common/languages.js';
 import { announcePool, parkPool, poolQueueName } from '../../common/pools.js';
 import { TEST_REDIS_URL, deleteRedisPrefix, testPrefix } from '../../test/support/isolation.js';
 import { LanguageDirectory } from './languages.js';
+import { publishedLanguage } from '../../test/support/published-language.js';
 
 /** The webapp's routing over running and parked pools, read from a real Redis. */
 const prefix = testPrefix();
 const keys = redisKeys(prefix);
 const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 2 });
 
-function language(id: string, version: string): PublishedLanguage {
-  return {
-    id,
-    name: id,
-    aliases: [],
-    version,
-    available: true,
-    unavailableReason: null,
-    sourceFile: `main.${id}`,
-    compiled: false,
-    editorMode: id,
-    starter: '',
-  };
-}
+const language = (id: string, version: string): PublishedLanguage => publishedLanguage(id, { version });
 
 beforeEach(async () => {
   await deleteRedisPrefix(prefix);
