@@ -15,7 +15,7 @@ import { PoolParking } from './parking.js';
 import { PrometheusSource } from './prometheus-source.js';
 import { QueueSource } from './queue-source.js';
 import { Retirer } from './retire.js';
-import type { ScaleTarget, ServiceSnapshot } from './swarm-target.js';
+import { MemoryScaleTarget as FakeService } from '../../test/support/scale-target.js';
 
 /**
  * The autoscaler's thin part against real Redis, real BullMQ jobs and real executor heartbeats and
@@ -27,24 +27,6 @@ const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 2 });
 const logger = createLogger('test', 'silent');
 let queue: SubmissionQueue;
 let source: QueueSource;
-
-class FakeService implements ScaleTarget {
-  replicas = 1;
-  updateState: string | undefined;
-  writes: number[] = [];
-  read(): Promise<ServiceSnapshot> {
-    return Promise.resolve({ replicas: this.replicas, updateState: this.updateState });
-  }
-  setReplicas(replicas: number, expected: number): Promise<boolean> {
-    if (this.replicas !== expected) return Promise.resolve(false);
-    this.replicas = replicas;
-    this.writes.push(replicas);
-    return Promise.resolve(true);
-  }
-  runningContainers(): Promise<string[]> {
-    return Promise.resolve([]);
-  }
-}
 
 /** An executor reduced to what the autoscaler sees: its heartbeat, and its answer to a retire request. */
 class FakeExecutor {

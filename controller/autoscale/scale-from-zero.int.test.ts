@@ -17,7 +17,7 @@ import { PoolParking } from './parking.js';
 import { PrometheusSource } from './prometheus-source.js';
 import { QueueSource } from './queue-source.js';
 import { Retirer } from './retire.js';
-import type { ScaleTarget, ServiceSnapshot } from './swarm-target.js';
+import { MemoryScaleTarget as FakeService } from '../../test/support/scale-target.js';
 
 /**
  * A pool scaled to zero wakes for its first submission: the real webapp accepts and queues it (the pool
@@ -29,23 +29,6 @@ import type { ScaleTarget, ServiceSnapshot } from './swarm-target.js';
 const logger = createLogger('test', 'silent');
 const python = fakeLanguage('python', false);
 let h: Harness;
-
-class FakeService implements ScaleTarget {
-  replicas = 1;
-  writes: number[] = [];
-  read(): Promise<ServiceSnapshot> {
-    return Promise.resolve({ replicas: this.replicas, updateState: undefined });
-  }
-  setReplicas(replicas: number, expected: number): Promise<boolean> {
-    if (this.replicas !== expected) return Promise.resolve(false);
-    this.replicas = replicas;
-    this.writes.push(replicas);
-    return Promise.resolve(true);
-  }
-  runningContainers(): Promise<string[]> {
-    return Promise.resolve([]);
-  }
-}
 
 const desired: DesiredFile = {
   version: 1,
