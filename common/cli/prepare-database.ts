@@ -12,8 +12,9 @@ import { createLogger } from '../logger.js';
  * REMCODE_EXECUTOR_DATABASE_PASSWORD_FILE, with a plain message when Postgres cannot be reached.
  * `npm start` runs it before the programs start. The Swarm stack's webapp task loads it first with
  * `node --import` (manifests/remcode.yaml), which waits for it before the webapp's main module runs;
- * there DATABASE_URL is the webapp's own role's, hence the owner's variables of its own. `--stay` idles afterwards, for a `migrate` service of
- * its own that Swarm must not restart and whose owner's password lives in no process that takes input.
+ * there DATABASE_URL names the webapp's own role, hence the owner's variables of its own. `--stay`
+ * idles afterwards, for a `migrate` service of its own that Swarm must not restart and whose owner's
+ * password lives in no process that takes input.
  */
 const stay = process.argv.includes('--stay');
 const unknown = process.argv.slice(2).filter((a) => a !== '--stay');

@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { PublishedLanguage } from '../../common/languages.js';
 import { entryFileName } from './entry-file.js';
+import { publishedLanguage } from '../../test/support/published-language.js';
 
 function language(id: string, sourceFile: string): PublishedLanguage {
-  return {
-    id,
-    name: id,
-    aliases: [],
-    version: '1',
-    available: true,
-    unavailableReason: null,
-    sourceFile,
-    compiled: true,
-    editorMode: id,
-    starter: '',
-  };
+  return publishedLanguage(id, { sourceFile, compiled: true });
 }
 
 const java = language('java', 'Main.java');

@@ -1,19 +1,10 @@
 import { expect, it } from 'vitest';
 import type { PublishedLanguage } from '../../../common/languages.js';
 import { findJudge0Language, JUDGE0_LANGUAGES, judge0IdOf, judge0Languages } from './languages.js';
+import { publishedLanguage } from '../../../test/support/published-language.js';
 
-const installed = (id: string, version: string): PublishedLanguage => ({
-  id,
-  name: id,
-  aliases: [],
-  version,
-  available: true,
-  unavailableReason: null,
-  sourceFile: 'main.x',
-  compiled: false,
-  editorMode: id,
-  starter: '',
-});
+const installed = (id: string, version: string): PublishedLanguage =>
+  publishedLanguage(id, { version, sourceFile: 'main.x' });
 
 it('gives every Judge0 id one language and every language one listed id', () => {
   const ids = JUDGE0_LANGUAGES.flatMap((e) => [e.id, ...e.also]);

@@ -3,21 +3,10 @@ import type { PublishedLanguage } from '../../../common/languages.js';
 import { DEFAULT_LIMITS, MAX_LIMITS } from '../../../common/limits.js';
 import { findRuntime, pistonRuntimes, versionMatches } from './runtimes.js';
 import { PistonRequestError, toSubmissionBody } from './translate.js';
+import { publishedLanguage } from '../../../test/support/published-language.js';
 
 function language(id: string, extra: Partial<PublishedLanguage> = {}): PublishedLanguage {
-  return {
-    id,
-    name: id,
-    aliases: [],
-    version: '3.11.2',
-    available: true,
-    unavailableReason: null,
-    sourceFile: `main.${id}`,
-    compiled: false,
-    editorMode: id,
-    starter: '',
-    ...extra,
-  };
+  return publishedLanguage(id, { version: '3.11.2', ...extra });
 }
 
 const python = language('python', { aliases: ['python3', 'py'], sourceFile: 'main.py' });
