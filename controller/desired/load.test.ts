@@ -61,6 +61,26 @@ describe('desired-state file', () => {
       'demo.yaml:5: networks.b.subnet: the subnet overlaps network "a"\'s 10.231.0.0/20',
     ],
     [
+      'a job with a replica count',
+      `${header}services:\n  migrate:\n    image: x\n    mode: job\n    replicas: 2\n`,
+      'demo.yaml:7: services.migrate.replicas: mode: job takes no replicas: a job runs one task to completion',
+    ],
+    [
+      'a job with a rollout policy',
+      `${header}services:\n  migrate:\n    image: x\n    mode: job\n    update_config: { order: start-first }\n`,
+      'demo.yaml:7: services.migrate.update_config: mode: job takes no update_config: Swarm runs a changed job again instead of rolling it out',
+    ],
+    [
+      'a restart policy on a replicated service',
+      `${header}services:\n  web:\n    image: x\n    restart_policy: { max_attempts: 2 }\n`,
+      'demo.yaml:6: services.web.restart_policy: restart_policy applies to mode: job; a replicated service is started again whenever it stops',
+    ],
+    [
+      'a mode that does not exist',
+      `${header}services:\n  migrate:\n    image: x\n    mode: once\n`,
+      'demo.yaml:6: services.migrate.mode: Expected union value',
+    ],
+    [
       'a dangling network reference',
       `${header}services:\n  web:\n    image: x\n    networks: [backend]\n`,
       'demo.yaml:6: services.web.networks[0]: network "backend" is not declared under networks',

@@ -152,6 +152,7 @@ function checkSemantics(
   }
   for (const [name, service] of Object.entries(services)) {
     const at = `/services/${name}`;
+    checkJob(service, at, add);
     if (service.autoscale !== undefined) {
       if (service.replicas !== undefined) {
         add(
@@ -211,6 +212,36 @@ function checkSemantics(
   }
   const cycle = findCycle(services);
   if (cycle) add(`/services/${cycle[0]}/depends_on`, `dependency cycle: ${cycle.join(' -> ')}`);
+}
+
+/** What a service that runs to completion cannot have: a count, a rollout, a place in the edge. */
+const NOT_FOR_JOBS: Readonly<Partial<Record<keyof ServiceDef, string>>> = {
+  replicas: 'a job runs one task to completion',
+  autoscale: 'a job runs one task to completion; nothing scales it',
+  rebalance: 'a job has no running tasks to spread',
+  languages: 'an executor pool runs until stopped',
+  update_config: 'Swarm runs a changed job again instead of rolling it out',
+  rollback_config: 'Swarm runs a changed job again instead of rolling it out',
+  ports: 'a job serves nothing',
+};
+
+function checkJob(
+  service: ServiceDef,
+  at: string,
+  add: (pointer: string, message: string, preferKey?: boolean) => void,
+): void {
+  if (service.mode !== 'job') {
+    if (service.restart_policy !== undefined)
+      add(
+        `${at}/restart_policy`,
+        'restart_policy applies to mode: job; a replicated service is started again whenever it stops',
+        true,
+      );
+    return;
+  }
+  for (const [key, why] of Object.entries(NOT_FOR_JOBS)) {
+    if (key in service) add(`${at}/${key}`, `mode: job takes no ${key}: ${why}`, true);
+  }
 }
 
 function checkResources(

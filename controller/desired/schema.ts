@@ -259,8 +259,34 @@ const RebalancePolicySchema = Type.Object(
   },
 );
 
+/** How often Swarm starts a job's task again after it failed; defaults in controller/swarm/spec.ts. */
+const JobRestartPolicy = Type.Object(
+  {
+    delay: Type.Optional(Duration),
+    max_attempts: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description:
+          'tasks started for one run of the job before it counts as failed (default 3); 0: no limit',
+      }),
+    ),
+  },
+  {
+    ...strict,
+    description: 'mode: job only: a failed task is started again after delay, up to max_attempts',
+  },
+);
+
 export const ServiceSchema = Type.Object(
   {
+    mode: Type.Optional(
+      Type.Union([Type.Literal('replicated'), Type.Literal('job')], {
+        description:
+          "replicated (default): tasks run until stopped; job: one task runs to completion (Swarm's replicated-job, Docker API 1.41), " +
+          'again each time its spec changes, never again once it completed; services that depend on it wait for it to complete',
+      }),
+    ),
+    restart_policy: Type.Optional(JobRestartPolicy),
     image: Type.String({
       minLength: 1,
       description: 'name[:tag][@sha256:digest]; compared by digest when pinned',
@@ -282,7 +308,8 @@ export const ServiceSchema = Type.Object(
     ),
     depends_on: Type.Optional(
       Type.Array(Name, {
-        description: 'services that must run healthy before this one is created or updated',
+        description:
+          'services that must run healthy (a job: have completed its current run) before this one is created or updated',
       }),
     ),
     resources: Type.Optional(
@@ -359,6 +386,7 @@ export type VolumeDef = Static<typeof Volume>;
 export type AutoscaleDef = Static<typeof AutoscalePolicySchema>;
 export type AutoscaleCheckDef = Static<typeof AutoscaleCheck>;
 export type RebalanceDef = Static<typeof RebalancePolicySchema>;
+export type JobRestartPolicyDef = Static<typeof JobRestartPolicy>;
 
 /** The JSON Schema document written to `manifests/remcode.schema.json`. */
 export function jsonSchema(): TSchema {

@@ -50,6 +50,7 @@ function state(partial: Partial<ActualState>): ActualState {
 }
 
 const web = { image: 'app:1', command: ['sleep', 'infinity'], environment: { A: '1', B: '2' }, replicas: 2 };
+const job = { image: 'app:1', mode: 'job' as const, command: ['migrate'], environment: { A: '1' } };
 
 describe('plan', () => {
   const cases: Array<{
@@ -115,6 +116,62 @@ describe('plan', () => {
           ],
         }),
       expected: ['update service web: image restarts'],
+    },
+    {
+      name: 'leaves a completed job alone: its run is no drift and nothing starts it again',
+      file: desired({ migrate: job }),
+      actual: (file) => state({ services: [deployed(file, 'migrate')] }),
+      expected: ['noop service migrate'],
+    },
+    {
+      name: 'updates a job whose image changed, which makes Swarm run it again',
+      file: desired({ migrate: { ...job, image: 'app:2' } }),
+      actual: (file) =>
+        state({ services: [deployed(file, 'migrate', (s) => (container(s).Image = 'app:1'))] }),
+      expected: ['update service migrate: image restarts'],
+    },
+    {
+      name: 'updates a job whose secrets changed',
+      file: desired(
+        { migrate: { ...job, secrets: ['s', 't'] } },
+        { secrets: { s: { generate: true }, t: { generate: true } } },
+      ),
+      actual: (file) =>
+        state({
+          services: [
+            deployed(file, 'migrate', (s) => {
+              const secrets = container(s).Secrets as unknown[];
+              container(s).Secrets = secrets.slice(0, 1);
+            }),
+          ],
+        }),
+      expected: ['create secret s', 'create secret t', 'update service migrate: secrets restarts'],
+    },
+    {
+      name: "updates a job whose restart policy changed by hand back to the file's",
+      file: desired({ migrate: job }),
+      actual: (file) =>
+        state({
+          services: [
+            deployed(
+              file,
+              'migrate',
+              (s) =>
+                ((s.TaskTemplate as { RestartPolicy: { MaxAttempts: number } }).RestartPolicy.MaxAttempts =
+                  9),
+            ),
+          ],
+        }),
+      expected: ['update service migrate: restart_policy restarts'],
+    },
+    {
+      name: 'refuses to turn a replicated service into a job in place: Swarm cannot change a mode',
+      file: desired({ migrate: job }),
+      actual: () =>
+        state({
+          services: [deployed(desired({ migrate: { image: 'app:1', command: job.command } }), 'migrate')],
+        }),
+      expected: ['blocked service migrate'],
     },
     {
       name: 'updates an image changed by hand',

@@ -10,6 +10,7 @@ import {
   objectName,
   replicasOwnedByAutoscaler,
   restartsTasks,
+  specMode,
   type EngineFeatures,
   type FieldDiff,
   type Spec,
@@ -87,6 +88,20 @@ export function ownDiffs(
   return diffs.filter((diff) => diff.field !== 'replicas' || !keep);
 }
 
+/**
+ * Why a service cannot be updated into `want`: Swarm refuses to change a service's mode, so a service
+ * that becomes a job (or stops being one) must be removed first, by a person who knows what its tasks
+ * hold. Undefined when the modes agree.
+ */
+export function modeChangeReason(want: Spec, actual: Spec): string | undefined {
+  const [from, to] = [specMode(actual), specMode(want)];
+  if (from === to) return undefined;
+  return (
+    `its mode is ${from} and the file asks for ${to}, which Swarm cannot change in place; ` +
+    `remove the service (docker service rm ${String(want.Name)}) and the controller creates it anew`
+  );
+}
+
 /** Services in dependency order (dependencies first); ties keep the file's order. */
 export function serviceOrder(desired: DesiredFile): string[] {
   const order: string[] = [];
@@ -153,6 +168,11 @@ export function plan(desired: DesiredFile, actual: ActualState, options: PlanOpt
       continue;
     }
     const want = buildServiceSpec(desired, name, secretIds, options.features);
+    const modeChange = modeChangeReason(want, found.spec);
+    if (modeChange !== undefined) {
+      actions.push({ kind: 'blocked', object: 'service', name, reason: modeChange });
+      continue;
+    }
     const diffs = ownDiffs(
       diffSpecs(want, found.spec, { networkNames }),
       desired,

@@ -16,6 +16,9 @@ export interface ControllerMetrics {
   readonly replicas: Gauge<'service' | 'kind'>;
   /** 1 while a service is stalled by a paused or rolling-back update or an unmanaged name clash. */
   readonly alerts: Gauge<'service'>;
+  /** 1 for the state a job's current run is in (pending, running, complete, failed), 0 for the others. */
+  readonly jobState: Gauge<'service' | 'state'>;
+  readonly jobFailedTasks: Counter<'service'>;
 }
 
 /** On the process's registry; tests that build several controllers give each its own. */
@@ -85,6 +88,18 @@ export function createControllerMetrics(
     alerts: new Gauge({
       name: 'remcode_controller_service_stalled',
       help: '1 while the controller refuses to touch a service (paused or rolling back update, name clash)',
+      labelNames: ['service'],
+      registers,
+    }),
+    jobState: new Gauge({
+      name: 'remcode_controller_job_state',
+      help: "1 for the state of a job service's current run (pending, running, complete, failed)",
+      labelNames: ['service', 'state'],
+      registers,
+    }),
+    jobFailedTasks: new Counter({
+      name: 'remcode_controller_job_failed_tasks_total',
+      help: 'Tasks of job services seen failed (each retried by its restart policy until the run fails)',
       labelNames: ['service'],
       registers,
     }),

@@ -14,13 +14,16 @@ import {
   buildServiceSpec,
   diffSpecs,
   initialReplicas,
+  isJob,
   isManaged,
+  JOB_MAX_ATTEMPTS,
   mergeForUpdate,
   objectName,
   restartsTasks,
   type EngineFeatures,
 } from '../swarm/spec.js';
 import { conditionsOf, updateConditions, type Condition, type Standing } from '../status/conditions.js';
+import { judgeJob, jobStanding, type JobRun } from '../status/job.js';
 import { Backoff } from './backoff.js';
 import type { ControllerMetrics } from './metrics.js';
 
@@ -33,6 +36,8 @@ export interface ServiceStatus {
   conditions: Condition[];
   lastError: string | undefined;
   lastAppliedGeneration: number | undefined;
+  /** For a job service (`mode: job`): its current run. */
+  job: JobRun | undefined;
 }
 
 export interface ControllerEvent {
@@ -77,6 +82,8 @@ export class Reconciler {
   readonly #events: ControllerEvent[] = [];
   /** Generation at which each service was last written or confirmed; an update after that is drift. */
   readonly #confirmed = new Map<string, number>();
+  /** Failed tasks of each job already logged and counted, by task id. */
+  readonly #jobFailuresSeen = new Map<string, Set<string>>();
 
   constructor(options: ReconcilerOptions) {
     this.#client = options.client;
@@ -274,6 +281,12 @@ export class Reconciler {
       let ready = true;
       for (const dependency of dependsOn) {
         const def = desired.services[dependency];
+        if (isJob(def)) {
+          // A migration must have finished before what reads its schema starts or changes.
+          const run = await this.#jobRun(desired, dependency);
+          if (run?.state !== 'complete') ready = false;
+          continue;
+        }
         const wanted = def ? initialReplicas(def) : 1;
         const running = await this.#client.runningTasks(objectName(desired.stack, dependency));
         if (running < Math.min(wanted, 1)) ready = false;
@@ -282,6 +295,40 @@ export class Reconciler {
       if (Date.now() >= deadline) return false;
       await sleep(500);
     }
+  }
+
+  async #jobRun(desired: DesiredFile, name: string): Promise<JobRun | undefined> {
+    const found = await this.#client.jobTasks(objectName(desired.stack, name));
+    if (!found) return undefined;
+    const maxAttempts = desired.services[name]?.restart_policy?.max_attempts ?? JOB_MAX_ATTEMPTS;
+    return judgeJob(found.iteration, found.tasks, maxAttempts);
+  }
+
+  /** Logs and counts what changed in a job's run since the last look: a failed task, an outcome. */
+  #reportJob(name: string, run: JobRun, previous: JobRun | undefined): void {
+    const log = this.#logger.child({ object: 'service', target: name, iteration: run.iteration });
+    const seen = this.#jobFailuresSeen.get(name) ?? new Set<string>();
+    this.#jobFailuresSeen.set(name, seen);
+    for (const failure of run.failures) {
+      const id = failure.slice(0, failure.indexOf(':'));
+      if (seen.has(id)) continue;
+      seen.add(id);
+      log.error({ failure, attempts: run.attempts }, 'job task failed');
+      this.#event(name, `job run ${run.iteration}: task failed: ${failure}`);
+      this.#metrics?.jobFailedTasks.inc({ service: name });
+    }
+    if (previous?.iteration === run.iteration && previous.state === run.state) return;
+    if (run.state === 'complete') {
+      log.info({ attempts: run.attempts, completedAt: run.completedAt }, 'job completed');
+      this.#event(name, `job run ${run.iteration} completed`);
+    } else if (run.state === 'failed') {
+      log.error({ attempts: run.attempts, failures: run.failures }, 'job failed');
+      this.#event(name, `job run ${run.iteration} failed after ${run.attempts} attempts`);
+    } else {
+      log.info({ state: run.state, attempts: run.attempts }, `job ${run.state}`);
+    }
+    for (const state of ['pending', 'running', 'complete', 'failed'] as const)
+      this.#metrics?.jobState.set({ service: name, state }, state === run.state ? 1 : 0);
   }
 
   #setStatus(name: string, patch: Partial<ServiceStatus>): void {
@@ -293,6 +340,7 @@ export class Reconciler {
       conditions: [],
       lastError: undefined,
       lastAppliedGeneration: undefined,
+      job: undefined,
     };
     this.#status.set(name, { ...current, ...patch });
   }
@@ -306,21 +354,38 @@ export class Reconciler {
   async #refreshStatus(desired: DesiredFile, current: Plan, generation: number): Promise<void> {
     const pending = new Map(current.actions.filter((a) => a.object === 'service').map((a) => [a.name, a]));
     for (const [name, def] of Object.entries(desired.services)) {
-      let running = 0;
-      try {
-        running = await this.#client.runningTasks(objectName(desired.stack, name));
-      } catch {
-        // Status is best effort; the next pass refreshes it.
-      }
       const action = pending.get(name);
       const previous = this.#status.get(name);
+      let running = 0;
       // For an autoscaled service this is its floor; the autoscaler's status has the live target.
-      const desiredReplicas = initialReplicas(def);
-      const tasks = `${running}/${desiredReplicas} tasks running`;
-      let standing: Standing =
-        running >= desiredReplicas
-          ? { kind: 'ready', message: tasks }
-          : { kind: 'reconciling', reason: 'Progressing', message: tasks };
+      let desiredReplicas = initialReplicas(def);
+      let standing: Standing;
+      let job: JobRun | undefined;
+      if (isJob(def)) {
+        // A job asks for one completed task, not running ones: a completed run is Ready, not drift.
+        desiredReplicas = 1;
+        try {
+          job = await this.#jobRun(desired, name);
+        } catch {
+          job = previous?.job;
+        }
+        if (job) this.#reportJob(name, job, previous?.job);
+        running = job?.state === 'complete' ? 1 : 0;
+        standing = job
+          ? jobStanding(job)
+          : { kind: 'reconciling', reason: 'Progressing', message: 'job not created yet' };
+      } else {
+        try {
+          running = await this.#client.runningTasks(objectName(desired.stack, name));
+        } catch {
+          // Status is best effort; the next pass refreshes it.
+        }
+        const tasks = `${running}/${desiredReplicas} tasks running`;
+        standing =
+          running >= desiredReplicas
+            ? { kind: 'ready', message: tasks }
+            : { kind: 'reconciling', reason: 'Progressing', message: tasks };
+      }
       if (action?.kind === 'blocked') {
         standing = { kind: 'stalled', reason: 'Blocked', message: action.reason };
         this.#metrics?.alerts.set({ service: name }, 1);
@@ -330,7 +395,7 @@ export class Reconciler {
       if (previous?.lastError !== undefined && this.#backoff.failures(`service/${name}`) > 0) {
         standing = { kind: 'stalled', reason: 'ApplyFailed', message: previous.lastError };
       }
-      this.#setStatus(name, { desiredReplicas, runningReplicas: running, image: def.image });
+      this.#setStatus(name, { desiredReplicas, runningReplicas: running, image: def.image, job });
       this.#setStanding(name, standing, generation);
       this.#metrics?.replicas.set({ service: name, kind: 'desired' }, desiredReplicas);
       this.#metrics?.replicas.set({ service: name, kind: 'running' }, running);

@@ -25,7 +25,9 @@ export type ConditionReason =
   /** The desired-state file is invalid; the last good state is kept. */
   | 'InvalidDesiredState'
   /** A pass failed, or some of its writes did. */
-  | 'PassFailed';
+  | 'PassFailed'
+  /** A job's run failed every attempt its restart policy allows; it runs again when its spec changes. */
+  | 'JobFailed';
 
 export interface Condition {
   readonly type: ConditionType;
@@ -70,7 +72,7 @@ export type Standing =
       readonly kind: 'stalled';
       readonly reason: Extract<
         ConditionReason,
-        'Blocked' | 'ApplyFailed' | 'InvalidDesiredState' | 'PassFailed'
+        'Blocked' | 'ApplyFailed' | 'InvalidDesiredState' | 'PassFailed' | 'JobFailed'
       >;
       readonly message: string;
     };

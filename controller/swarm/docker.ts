@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import type { ActualObject, ActualService, ActualState } from '../plan/planner.js';
+import type { JobTask } from '../status/job.js';
 import { LABEL_MANAGED_BY, ownershipLabels, type EngineFeatures, type Spec } from './spec.js';
 
 export class DockerApiError extends Error {
@@ -38,6 +39,13 @@ interface RawObject {
   Labels?: Record<string, string>;
   Id?: string;
   UpdateStatus?: { State?: string };
+}
+
+interface RawTask {
+  ID: string;
+  CreatedAt?: string;
+  JobIteration?: { Index?: number };
+  Status?: { State?: string; Err?: string; Timestamp?: string; ContainerStatus?: { ExitCode?: number } };
 }
 
 export class SwarmClient {
@@ -184,6 +192,38 @@ export class SwarmClient {
         filters: JSON.stringify({ service: [serviceName], 'desired-state': ['running'] }),
       })) as Array<{ Status?: { State?: string } }>;
       return tasks.filter((task) => task.Status?.State === 'running').length;
+    } catch (error) {
+      throw wrap(error, `listing tasks of ${serviceName}`);
+    }
+  }
+
+  /**
+   * A job service's current run (`JobStatus.JobIteration`, absent while 0) and every task it has kept,
+   * of earlier runs too; undefined when the service does not exist.
+   */
+  async jobTasks(serviceName: string): Promise<{ iteration: number; tasks: JobTask[] } | undefined> {
+    let raw: { JobStatus?: { JobIteration?: { Index?: number } } };
+    try {
+      raw = (await this.docker.getService(serviceName).inspect()) as typeof raw;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw wrap(error, `inspecting service ${serviceName}`);
+    }
+    try {
+      const tasks = (await this.docker.listTasks({
+        filters: JSON.stringify({ service: [serviceName] }),
+      })) as RawTask[];
+      return {
+        iteration: raw.JobStatus?.JobIteration?.Index ?? 0,
+        tasks: tasks.map((task) => ({
+          id: task.ID,
+          iteration: task.JobIteration === undefined ? undefined : (task.JobIteration.Index ?? 0),
+          state: task.Status?.State ?? 'new',
+          error: task.Status?.Err || undefined,
+          exitCode: task.Status?.ContainerStatus?.ExitCode,
+          at: task.Status?.Timestamp ?? task.CreatedAt ?? '',
+        })),
+      };
     } catch (error) {
       throw wrap(error, `listing tasks of ${serviceName}`);
     }

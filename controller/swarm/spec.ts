@@ -90,6 +90,29 @@ function resources(def: ServiceDef['resources']): Record<string, unknown> {
 const capability = (name: string): string =>
   name === 'ALL' || name.startsWith('CAP_') ? name : `CAP_${name}`;
 
+/** A job's failed task is started again after this long, */
+const JOB_RESTART_DELAY_NS = 5_000_000_000;
+/**
+ * ... this many times in all, then the run counts as failed until its spec changes: enough for a
+ * migration to outlast a Postgres that was still starting, few enough that a broken one is reported
+ * as failed rather than retried for ever.
+ */
+export const JOB_MAX_ATTEMPTS = 3;
+
+export function isJob(def: ServiceDef | undefined): boolean {
+  return def?.mode === 'job';
+}
+
+/** `replicated` or `job`, as a spec on either side of a diff says. */
+export function specMode(spec: Spec): 'replicated' | 'job' | 'other' {
+  const mode = get(spec, ['Mode']);
+  if (mode !== null && typeof mode === 'object') {
+    if ('ReplicatedJob' in mode) return 'job';
+    if ('Replicated' in mode) return 'replicated';
+  }
+  return 'other';
+}
+
 /** The full spec of a service as the file describes it; secret ids come from `secretIds` (name → id). */
 export function buildServiceSpec(
   desired: DesiredFile,
@@ -163,13 +186,21 @@ export function buildServiceSpec(
       : {}),
     StopGracePeriod: ms(def.stop_grace_period) ?? 10_000_000_000,
   };
+  const job = isJob(def);
   return {
     Name: objectName(stack, name),
     Labels: { ...def.labels, ...ownershipLabels(stack), [LABEL_SERVICE]: name },
     TaskTemplate: {
       ContainerSpec: containerSpec,
       Resources: resources(def.resources),
-      RestartPolicy: { Condition: 'any', Delay: 5_000_000_000, MaxAttempts: 0 },
+      RestartPolicy: job
+        ? {
+            // A job's task that exits 0 is done; only a failed one is started again.
+            Condition: 'on-failure',
+            Delay: ms(def.restart_policy?.delay) ?? JOB_RESTART_DELAY_NS,
+            MaxAttempts: def.restart_policy?.max_attempts ?? JOB_MAX_ATTEMPTS,
+          }
+        : { Condition: 'any', Delay: 5_000_000_000, MaxAttempts: 0 },
       Placement: {
         Constraints: def.placement?.constraints ?? [],
         Preferences: (def.placement?.preferences ?? []).map((p) => ({
@@ -184,9 +215,14 @@ export function buildServiceSpec(
         Aliases: [name],
       })),
     },
-    Mode: { Replicated: { Replicas: initialReplicas(def) } },
-    UpdateConfig: updatePolicy(def.update_config),
-    RollbackConfig: updatePolicy(def.rollback_config),
+    // Swarm runs a job again whenever its spec is updated; it has no rollout to configure.
+    ...(job
+      ? { Mode: { ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } } }
+      : {
+          Mode: { Replicated: { Replicas: initialReplicas(def) } },
+          UpdateConfig: updatePolicy(def.update_config),
+          RollbackConfig: updatePolicy(def.rollback_config),
+        }),
     EndpointSpec: {
       Mode: def.endpoint_mode ?? 'vip',
       Ports: (def.ports ?? []).map((port) => ({
@@ -329,6 +365,14 @@ export const FIELDS: readonly Field[] = [
       })
       .sort(),
   ),
+  pathField('restart_policy', ['TaskTemplate', 'RestartPolicy'], (v) => {
+    const r = record(v);
+    return {
+      condition: r.Condition ?? 'any',
+      delay: r.Delay ?? 5_000_000_000,
+      max_attempts: r.MaxAttempts ?? 0,
+    };
+  }),
   pathField('labels', ['Labels'], (v) => record(v), false),
   pathField('replicas', ['Mode', 'Replicated', 'Replicas'], (v) => v ?? null, false),
   pathField('update_config', ['UpdateConfig'], policyCanonical, false),
