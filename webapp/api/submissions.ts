@@ -15,7 +15,7 @@ import {
   WaitQuery,
 } from './schemas.js';
 import type { SubmissionService } from '../submissions/service.js';
-import { submissionView } from './view.js';
+import { sourceView, submissionView } from './view.js';
 
 const problems = { '4xx': ProblemSchema, '5xx': ProblemSchema };
 
@@ -129,22 +129,7 @@ export function submissionRoutes(ctx: ApiContext, service: SubmissionService): F
       async (request) => {
         const s = await ctx.store.get(request.params.id);
         if (!s) throw notFound(request.params.id);
-        const enc = (b: Buffer): string =>
-          s.encoding === 'base64' ? b.toString('base64') : b.toString('utf8');
-        return {
-          id: s.id,
-          language: s.language,
-          encoding: s.encoding,
-          files: s.input.files.map((f) => ({ name: f.name, content: enc(f.content) })),
-          stdin: enc(s.input.stdin),
-          args: [...s.input.args],
-          compiler_args: [...s.input.compilerArgs],
-          tests:
-            s.input.tests?.map((t) => ({
-              stdin: enc(t.stdin),
-              expected_output: t.expectedOutput === null ? null : enc(t.expectedOutput),
-            })) ?? null,
-        };
+        return sourceView(s);
       },
     );
 

@@ -1,5 +1,7 @@
 import type { RunView, StoredRun, SubmissionView } from '../../common/submission-schema.js';
 import type { Submission } from '../../common/submission.js';
+import type { Static } from '@sinclair/typebox';
+import type { SourceView } from './schemas.js';
 
 function text(base64: string, encoding: 'utf8' | 'base64'): string {
   return encoding === 'base64' ? base64 : Buffer.from(base64, 'base64').toString('utf8');
@@ -52,5 +54,24 @@ export function submissionView(s: Submission): SubmissionView {
     created_at: s.createdAt.toISOString(),
     started_at: s.startedAt?.toISOString() ?? null,
     finished_at: s.finishedAt?.toISOString() ?? null,
+  };
+}
+
+/** What was submitted, in the encoding it was submitted in, so a client can show or resubmit it. */
+export function sourceView(s: Submission): Static<typeof SourceView> {
+  const enc = (b: Buffer): string => (s.encoding === 'base64' ? b.toString('base64') : b.toString('utf8'));
+  return {
+    id: s.id,
+    language: s.language,
+    encoding: s.encoding,
+    files: s.input.files.map((f) => ({ name: f.name, content: enc(f.content) })),
+    stdin: enc(s.input.stdin),
+    args: [...s.input.args],
+    compiler_args: [...s.input.compilerArgs],
+    tests:
+      s.input.tests?.map((t) => ({
+        stdin: enc(t.stdin),
+        expected_output: t.expectedOutput === null ? null : enc(t.expectedOutput),
+      })) ?? null,
   };
 }
