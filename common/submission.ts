@@ -23,14 +23,9 @@ export interface NewSubmission {
   readonly apiKeyId: string | null;
 }
 
-export interface Submission {
-  readonly id: string;
+/** A stored submission: what was sent (less the key it was sent with), then how far it got. */
+export interface Submission extends Omit<NewSubmission, 'apiKeyId'> {
   readonly state: SubmissionState;
-  readonly language: string;
-  readonly languageVersion: string | null;
-  readonly encoding: 'utf8' | 'base64';
-  readonly input: SubmissionInput;
-  readonly limits: SubmissionLimits;
   readonly verdict: SubmissionVerdict | null;
   readonly result: StoredResult | null;
   readonly executor: string | null;
