@@ -3,13 +3,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiContext } from './context.js';
-import { installErrorHandlers } from './api/errors.js';
+import { installErrorHandlers, ProblemError } from './api/errors.js';
 import { collectOpenApi } from './api/openapi.js';
 import { Readiness } from './readiness.js';
 import { SubmissionService } from './submissions/service.js';
 import { submissionRoutes } from './api/submissions.js';
 import { systemRoutes } from './api/system.js';
 import { compatRoutes } from './compat/routes.js';
+
+/** What answers while the schema is not current. */
+const PROBES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** A plugin registered after the API in its own encapsulated context, such as the browser UI. */
 export type AppPlugin = (app: FastifyInstance, context: ApiContext) => Promise<void>;
@@ -52,6 +55,23 @@ export async function buildApp(ctx: ApiContext, options: BuildAppOptions = {}): 
     return payload;
   });
   installErrorHandlers(app);
+  // Until the schema is current only the probes and metrics answer; the edge sends nothing here then,
+  // and a client that reaches the task directly is told to come back.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (ctx.schema.state === 'current' || PROBES.has(request.url.split('?')[0] ?? '')) {
+      done();
+      return;
+    }
+    done(
+      new ProblemError(
+        503,
+        'schema_not_ready',
+        'The service is starting',
+        'The database schema is not yet at the version this webapp expects; try again shortly',
+        { 'retry-after': '5' },
+      ),
+    );
+  });
   const openapi = collectOpenApi(app, { title: 'RemCode API', version: '1' });
   // One service behind every dialect, so they all admit, validate and run submissions the same way.
   const submissions = new SubmissionService(ctx);

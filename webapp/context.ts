@@ -12,6 +12,7 @@ import { createRedis } from '../common/redis.js';
 import { SubmissionStore } from '../common/submissions-store.js';
 import { ApiKeys } from './access/api-keys.js';
 import { WebappLifecycle } from './lifecycle.js';
+import { SchemaGate } from './schema-gate.js';
 import { createWebappMetrics } from './metrics.js';
 import type { WebappMetrics } from './metrics.js';
 import { LanguageDirectory } from './pools/languages.js';
@@ -43,6 +44,8 @@ export interface ApiContext {
   readonly metrics: WebappMetrics;
   /** Readiness fails once this leaves `serving`. */
   readonly lifecycle: WebappLifecycle;
+  /** Until the database schema is at this code's version, readiness fails and the API answers 503. */
+  readonly schema: SchemaGate;
 }
 
 export interface WebappContext extends ApiContext {
@@ -70,6 +73,9 @@ export async function createWebappContext(
   const hub = await NoticeHub.start(subscriber, keys.eventsChannel, logger.child({ component: 'notices' }));
   const monitor = new QueueMonitor(queues, redis, keys, logger.child({ component: 'queue-monitor' }));
   await monitor.started();
+  const schema = new SchemaGate(pool, logger.child({ component: 'schema' }));
+  // One look now: a database already migrated (or one this role may migrate) serves at once.
+  await schema.check();
   const ctx: ApiContext = {
     config,
     logger,
@@ -95,6 +101,7 @@ export async function createWebappContext(
       pool,
     }),
     lifecycle: new WebappLifecycle(logger.child({ component: 'lifecycle' })),
+    schema,
   };
   let closing: Promise<void> | undefined;
   return {
@@ -103,6 +110,7 @@ export async function createWebappContext(
       // The parts first, then the connections this function created and handed to them.
       closing ??= runCloseSteps(
         [
+          ['schema gate', () => schema.close()],
           ['enqueuer', () => enqueuer.close()],
           ['queue monitor', () => monitor.close()],
           ['notice hub', () => hub.close()],

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseWebappConfig } from '../common/config.js';
 import { startProgram } from '../common/program.js';
 import type { WebappConfig } from '../common/config.js';
-import { prepareDatabase } from '../common/db.js';
+import { ensureDatabase } from '../common/db.js';
 import type { Logger } from '../common/logger.js';
 import { createRegistry } from '../common/metrics.js';
 import { assertRedisReachable } from '../common/redis.js';
@@ -15,18 +15,14 @@ import uiPlugin from './ui-server/plugin.js';
 
 async function run(config: WebappConfig, logger: Logger): Promise<void> {
   await assertRedisReachable({ url: config.redisUrl, password: config.redisPassword });
-  await prepareDatabase(config.databaseUrl, logger);
-  const ctx = await createWebappContext(config, logger, createRegistry('webapp'));
-  const sweeper = new Sweeper(
-    ctx.store,
-    ctx.queues,
-    logger.child({ component: 'sweeper' }),
-    config.retentionMs,
-    config.sweepIntervalMs,
+  // A role that may create databases (`npm run dev` as the superuser) makes a missing one; a program
+  // role may not, and its schema gate says what it waits for.
+  await ensureDatabase(config.databaseUrl).catch((error: unknown) =>
+    logger.debug({ err: error }, 'could not check for the database; trying it as configured'),
   );
-  void sweeper.sweep();
-  // Registered after the first connect, so this fires on reconnects: after a Redis outage.
-  ctx.redis.on('ready', () => sweeper.afterOutage());
+  const ctx = await createWebappContext(config, logger, createRegistry('webapp'));
+  // Made once the schema is current: it sweeps rows from the start, on a timer of its own.
+  const sweeping: { sweeper?: Sweeper } = {};
   const app = await buildApp(ctx, { plugins: [(instance) => uiPlugin(instance)] });
   handleSignals(
     logger,
@@ -40,7 +36,7 @@ async function run(config: WebappConfig, logger: Logger): Promise<void> {
         [
           ['http server', () => app.close()],
           ['readiness', () => ctx.lifecycle.to('closed')],
-          ['sweeper', () => sweeper.close()],
+          ['sweeper', () => sweeping.sweeper?.close()],
           ['connections', () => ctx.close()],
         ],
         logger,
@@ -50,6 +46,20 @@ async function run(config: WebappConfig, logger: Logger): Promise<void> {
   );
   const address = await app.listen({ port: config.port, host: config.host });
   logger.info({ address }, `RemCode webapp listening on ${address}`);
+  // Listening already, so the healthcheck passes while readiness fails; the sweeper writes rows and
+  // starts only on the schema it was written for.
+  if (!(await ctx.schema.wait())) return;
+  const started = new Sweeper(
+    ctx.store,
+    ctx.queues,
+    logger.child({ component: 'sweeper' }),
+    config.retentionMs,
+    config.sweepIntervalMs,
+  );
+  sweeping.sweeper = started;
+  void started.sweep();
+  // Registered after the first connect, so this fires on reconnects: after a Redis outage.
+  ctx.redis.on('ready', () => started.afterOutage());
 }
 
 startProgram('webapp', parseWebappConfig, run);

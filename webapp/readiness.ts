@@ -23,7 +23,7 @@ export class Readiness {
   private readonly outageSince: Partial<Record<Dependency, number>> = {};
 
   constructor(
-    private readonly ctx: Pick<ApiContext, 'config' | 'enqueuer' | 'lifecycle' | 'pool' | 'redis'>,
+    private readonly ctx: Pick<ApiContext, 'config' | 'enqueuer' | 'lifecycle' | 'pool' | 'redis' | 'schema'>,
   ) {}
 
   async check(): Promise<ReadinessReport> {
@@ -31,6 +31,9 @@ export class Readiness {
     // A draining process answers at once: the edge must stop choosing it within one check interval.
     if (ctx.lifecycle.state !== 'serving')
       return { ready: false, status: ctx.lifecycle.state, checks: { process: ctx.lifecycle.state } };
+    // Serving against an older schema would fail requests, or worse, write rows the code misreads.
+    if (ctx.schema.state !== 'current')
+      return { ready: false, status: 'waiting_for_schema', checks: { schema: ctx.schema.reason } };
     const [postgres, redis] = await Promise.all([
       this.probe('postgres', () => ctx.pool.query('SELECT 1')),
       this.probe('redis', () => ctx.redis.ping()),
