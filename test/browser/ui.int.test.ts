@@ -8,6 +8,11 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot, SCREENSHOTS, type Browser } from './browser.js';
 import { ensureUiBuilt, startService, type Service } from './service.js';
+import { Redis } from 'ioredis';
+import { redisKeys } from '../../common/keys.js';
+import { parkPool, poolQueueName, unparkPools } from '../../common/pools.js';
+import { TEST_REDIS_URL } from '../support/isolation.js';
+import { publishedLanguage } from '../support/published-language.js';
 
 const STREAMING_PYTHON = [
   'import sys, time',
@@ -330,6 +335,50 @@ describe('the web UI', () => {
     await page.waitForSelector('ul.languages li strong');
     await screenshot(page, '11-status');
     await page.close();
+  });
+
+  it('offers a language only a pool at zero has, and says its first run waits for an executor', async () => {
+    // What the controller leaves for a pool it scaled to zero (controller/autoscale/parking.ts).
+    const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 2 });
+    const keys = redisKeys(service.prefix);
+    // A language the running executor does not have, so only the parked pool offers it.
+    const zig = publishedLanguage('zig', { name: 'Zig', version: '0.13.0', compiled: true });
+    await parkPool(redis, keys, {
+      pool: 'big',
+      queue: poolQueueName('big'),
+      languages: [zig],
+      at: Date.now(),
+    });
+    const page = await browser.newPage();
+    try {
+      const option = page.locator('#language option[value="zig"]');
+      // The webapp reads the pools again every few seconds.
+      await expect
+        .poll(
+          async () => {
+            await openEditor(page);
+            return option.count();
+          },
+          { timeout: 20_000 },
+        )
+        .toBe(1);
+      expect(await option.textContent()).toBe('Zig · 0.13.0 (starts on demand)');
+      expect(await page.locator('#language option[value="python"]').textContent()).not.toContain('on demand');
+      await page.selectOption('#language', 'zig');
+      expect(await page.locator('#cold-note').isVisible()).toBe(true);
+      expect(await page.locator('#cold-note').textContent()).toContain('No executor for Zig is running');
+      await screenshot(page, '12-cold-language');
+      await page.selectOption('#language', 'python');
+      expect(await page.locator('#cold-note').isVisible()).toBe(false);
+      await page.goto(service.url + '/status');
+      await expect
+        .poll(() => textOf(page.locator('ul.languages li', { hasText: 'Zig' })), POLL)
+        .toContain('one starts on the first run');
+    } finally {
+      await page.close();
+      await unparkPools(redis, keys, ['big']);
+      await redis.quit();
+    }
   });
 
   it('loads in under 300 KB compressed, and records how soon a result is painted after the API answers', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, describeFailure, parseSubmission, withRetries } from './api.js';
+import { ApiError, describeFailure, parseLanguages, parseSubmission, withRetries } from './api.js';
 
 describe('describeFailure', () => {
   it.each([
@@ -130,5 +130,22 @@ describe('withRetries', () => {
     const down = failing(Array.from({ length: 50 }, () => new ApiError(0, 'network', 'unreachable')));
     await expect(withRetries(down.attempt, 0)).rejects.toMatchObject({ code: 'network' });
     expect(down.calls()).toBe(1);
+  });
+});
+
+describe('parseLanguages', () => {
+  it('marks a language cold only when the API says so', () => {
+    const list = parseLanguages({
+      languages: [
+        { id: 'python', name: 'Python', version: '3.13', available: true, cold: false },
+        { id: 'haskell', name: 'Haskell', version: '9.6.6', available: true, cold: true },
+        { id: 'c', name: 'C', version: '14', available: true },
+      ],
+    });
+    expect(list.map((l) => [l.id, l.cold])).toEqual([
+      ['python', false],
+      ['haskell', true],
+      ['c', false],
+    ]);
   });
 });

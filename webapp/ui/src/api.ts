@@ -22,6 +22,8 @@ export interface Language {
   readonly starter: string | null;
   /** The input the starter reads, put in the stdin box with it. */
   readonly starterStdin: string | null;
+  /** Only a pool scaled to zero has it: the first run waits while an executor starts. */
+  readonly cold: boolean;
 }
 
 /** A run as the page shows it: the API's `RunView` with its output decoded for display. */
@@ -206,6 +208,7 @@ export function parseLanguages(value: unknown): Language[] {
       editorMode: str(pick(raw, 'editor_mode', 'editorMode')),
       starter: str(raw['starter']),
       starterStdin: str(pick(raw, 'starter_stdin', 'starterStdin')),
+      cold: raw['cold'] === true,
     };
   });
 }

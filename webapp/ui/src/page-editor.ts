@@ -64,6 +64,8 @@ export function editorPage(main: HTMLElement): void {
     return { field: f, input };
   });
   const formError = h('p', { class: 'form-error', role: 'alert', id: 'form-error', hidden: true });
+  // A language only a pool at zero serves is still offered; say why its first run takes longer.
+  const coldNote = h('p', { class: 'hint', id: 'cold-note', role: 'status', hidden: true });
   const panel = new ResultPanel();
   const share = h('div', { class: 'share', hidden: true });
 
@@ -101,6 +103,10 @@ export function editorPage(main: HTMLElement): void {
     current = lang;
     if (!lang) return;
     select.value = lang.id;
+    coldNote.hidden = !lang.cold;
+    coldNote.textContent = lang.cold
+      ? `No executor for ${lang.name} is running right now. One starts when you press Run, so the first run waits for it (usually a few seconds).`
+      : '';
     const showsStarter = draft.sources[lang.id] === undefined;
     editor.setText(draft.sources[lang.id] ?? starterFor(lang));
     // The starter reads a line: with an empty stdin box its first run would fail (Python's EOFError),
@@ -215,6 +221,7 @@ export function editorPage(main: HTMLElement): void {
   append(
     form,
     h('div', { class: 'toolbar' }, h('label', { for: 'language' }, 'Language'), select, runButton),
+    coldNote,
     h('div', { class: 'field' }, h('span', { class: 'label', id: 'code-label' }, 'Code'), editorHost),
     h('div', { class: 'field' }, h('label', { for: 'stdin' }, 'Input (stdin)'), stdin),
     h(
@@ -263,11 +270,7 @@ export function editorPage(main: HTMLElement): void {
         );
         return;
       }
-      select.replaceChildren(
-        ...languages.map((l) =>
-          h('option', { value: l.id }, l.version ? `${l.name} · ${l.version}` : l.name),
-        ),
-      );
+      select.replaceChildren(...languages.map((l) => h('option', { value: l.id }, optionLabel(l))));
       select.disabled = false;
       chooseLanguage(
         languages.find((l) => l.id === draft.language) ??
@@ -283,4 +286,10 @@ export function editorPage(main: HTMLElement): void {
           : 'The list of languages could not be loaded. Reload the page.',
       );
     });
+}
+
+/** The list entry: name, version, and whether its first run waits for an executor to start. */
+function optionLabel(l: Language): string {
+  const named = l.version ? `${l.name} · ${l.version}` : l.name;
+  return l.cold ? `${named} (starts on demand)` : named;
 }

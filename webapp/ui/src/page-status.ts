@@ -64,6 +64,7 @@ export function statusPage(main: HTMLElement): void {
             h('strong', {}, l.name),
             ' ',
             l.available ? (l.version ?? 'version unknown') : h('span', { class: 'meta' }, 'not installed'),
+            l.cold && h('span', { class: 'meta' }, ' · no executor running, one starts on the first run'),
           ),
         );
       }
