@@ -142,13 +142,9 @@ class SlotPool implements Sandbox {
     }
     const slot = await this.#takeSlot(signal);
     this.#busy++;
-    try {
-      await slot.simple(encodeWorkspace(options.sizeBytes));
-    } catch (error) {
-      await this.#giveBack(slot);
-      throw error;
-    }
-    return new SlotWorkspace(slot, this.#gate, (s) => this.#giveBack(s));
+    // The workspace request waits for the workspace's first call and goes in the same write: a job's
+    // files then cost the helper one wake-up, not two.
+    return new SlotWorkspace(slot, encodeWorkspace(options.sizeBytes), this.#gate, (s) => this.#giveBack(s));
   }
 
   #takeSlot(signal?: AbortSignal): Promise<Slot> {
@@ -220,14 +216,24 @@ class SlotWorkspace implements Workspace {
   readonly #slot: Slot;
   readonly #gate: RunGate;
   readonly #giveBack: (slot: Slot) => Promise<void>;
+  /** The workspace request, until the first call sends it ahead of its own. */
+  #create: Buffer | undefined;
   #runs = 0;
   #released = false;
   #chain: Promise<unknown> = Promise.resolve();
 
-  constructor(slot: Slot, gate: RunGate, giveBack: (slot: Slot) => Promise<void>) {
+  constructor(slot: Slot, create: Buffer, gate: RunGate, giveBack: (slot: Slot) => Promise<void>) {
     this.#slot = slot;
+    this.#create = create;
     this.#gate = gate;
     this.#giveBack = giveBack;
+  }
+
+  /** What must go to the helper ahead of the next request: the workspace itself, the first time. */
+  #ahead(): Buffer[] {
+    const create = this.#create;
+    this.#create = undefined;
+    return create ? [create] : [];
   }
 
   /** Workspace calls run one after another even when the caller does not await each. */
@@ -248,7 +254,9 @@ class SlotWorkspace implements Workspace {
       if (this.#runs > 0)
         throw new SandboxRequestError('files can only be placed before the first run', 'invalid');
       for (const f of files) checkFile(f);
-      for (const f of files) await this.#slot.simple(encodeFile(f.path, f.mode ?? 0o644, f.content));
+      const frames = [...this.#ahead(), ...files.map((f) => encodeFile(f.path, f.mode ?? 0o644, f.content))];
+      const last = frames.pop();
+      if (last) await this.#slot.simple(last, frames);
     });
   }
 
@@ -284,6 +292,7 @@ class SlotWorkspace implements Workspace {
           (stream === 'stdout' ? out : err).push(chunk);
           request.onOutput?.(stream, chunk);
         },
+        this.#ahead(),
       );
       return toRunResult(
         done,
@@ -300,7 +309,7 @@ class SlotWorkspace implements Workspace {
   snapshot(maxBytes: number): Promise<WorkspaceFile[]> {
     return this.#serial(async () => {
       this.#checkOpen();
-      const files = await this.#slot.snapshot(encodeSnapshot(maxBytes));
+      const files = await this.#slot.snapshot(encodeSnapshot(maxBytes), this.#ahead());
       return files.map((f) => ({ path: f.path, mode: f.mode, content: f.content }));
     });
   }
@@ -310,7 +319,9 @@ class SlotWorkspace implements Workspace {
       if (this.#released) return;
       this.#released = true;
       try {
-        if (this.#slot.alive) await this.#slot.simple(encodeFrame(Request.release));
+        // A workspace never sent was never made: there is nothing to release.
+        if (this.#slot.alive && this.#create === undefined)
+          await this.#slot.simple(encodeFrame(Request.release));
       } catch (error) {
         if (!(error instanceof SandboxCrashedError)) this.#slot.kill();
       } finally {

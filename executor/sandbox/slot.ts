@@ -145,67 +145,114 @@ export class Slot {
     }
   }
 
+  /**
+   * Sends `frame`, preceded in the same write by `leading` requests that are each answered by OK or
+   * ERROR. The helper handles its input in order, so it answers them first and then `frame`; one write
+   * wakes it once instead of once per request. The first error among the leading answers is the
+   * operation's answer (the requests after it run into it, e.g. a file without its workspace).
+   */
   #begin<T>(
     frame: Buffer,
     make: (resolve: (v: T) => void, reject: (e: Error) => void) => Pending,
+    leading: readonly Buffer[] = [],
   ): Promise<T> {
     if (this.#dead) return Promise.reject(this.#dead);
     if (this.#pending) return Promise.reject(new Error('sandbox slot is busy: operations must not overlap'));
     return new Promise<T>((resolve, reject) => {
-      this.#pending = make(resolve, reject);
-      this.#child.stdin.write(frame);
+      let unanswered = leading.length;
+      let first: Error | undefined;
+      const last = make(
+        (value) => (first ? reject(first) : resolve(value)),
+        (error) => reject(first ?? error),
+      );
+      this.#pending =
+        unanswered === 0
+          ? last
+          : {
+              onFrame: (f) => {
+                if (unanswered === 0) return last.onFrame(f);
+                unanswered--;
+                if (f.type === Response.error) first ??= toRequestError(f.payload);
+                else if (f.type !== Response.ok)
+                  first ??= new SandboxCrashedError(`unexpected frame 0x${f.type.toString(16)}`);
+                return false;
+              },
+              fail: (error) => last.fail(error),
+            };
+      this.#child.stdin.write(unanswered === 0 ? frame : Buffer.concat([...leading, frame]));
     });
   }
 
-  /** A request answered by OK or ERROR. */
-  simple(frame: Buffer): Promise<void> {
-    return this.#begin<void>(frame, (resolve, reject) => ({
-      onFrame: (f) => {
-        if (f.type === Response.ok) resolve();
-        else if (f.type === Response.error) reject(toRequestError(f.payload));
-        else reject(new SandboxCrashedError(`unexpected frame 0x${f.type.toString(16)}`));
-        return true;
-      },
-      fail: reject,
-    }));
+  /** A request answered by OK or ERROR, after `leading` ones of the same kind (see `#begin`). */
+  simple(frame: Buffer, leading: readonly Buffer[] = []): Promise<void> {
+    return this.#begin<void>(
+      frame,
+      (resolve, reject) => ({
+        onFrame: (f) => {
+          if (f.type === Response.ok) resolve();
+          else if (f.type === Response.error) reject(toRequestError(f.payload));
+          else reject(new SandboxCrashedError(`unexpected frame 0x${f.type.toString(16)}`));
+          return true;
+        },
+        fail: reject,
+      }),
+      leading,
+    );
   }
 
-  run(frame: Buffer, onOutput: (stream: OutputStream, chunk: Buffer) => void): Promise<DoneFrame> {
-    return this.#begin<DoneFrame>(frame, (resolve, reject) => ({
-      onFrame: (f) => {
-        if (f.type === Response.output) {
-          const { stream, chunk } = decodeOutput(f.payload);
-          onOutput(stream, chunk);
-          return false;
-        }
-        if (f.type === Response.done) resolve(decodeDone(f.payload));
-        else if (f.type === Response.error) reject(toRequestError(f.payload));
-        else reject(new SandboxCrashedError(`unexpected frame 0x${f.type.toString(16)}`));
-        return true;
-      },
-      fail: reject,
-    }));
+  /** A run, after `leading` requests answered by OK or ERROR (see `#begin`). */
+  run(
+    frame: Buffer,
+    onOutput: (stream: OutputStream, chunk: Buffer) => void,
+    leading: readonly Buffer[] = [],
+  ): Promise<DoneFrame> {
+    return this.#begin<DoneFrame>(
+      frame,
+      (resolve, reject) => ({
+        onFrame: (f) => {
+          if (f.type === Response.output) {
+            const { stream, chunk } = decodeOutput(f.payload);
+            onOutput(stream, chunk);
+            return false;
+          }
+          if (f.type === Response.done) resolve(decodeDone(f.payload));
+          else if (f.type === Response.error) reject(toRequestError(f.payload));
+          else reject(new SandboxCrashedError(`unexpected frame 0x${f.type.toString(16)}`));
+          return true;
+        },
+        fail: reject,
+      }),
+      leading,
+    );
   }
 
   cancel(): void {
     if (!this.#dead) this.#child.stdin.write(encodeFrame(Request.cancel));
   }
 
-  snapshot(frame: Buffer): Promise<{ path: string; mode: number; content: Buffer }[]> {
+  /** A snapshot, after `leading` requests answered by OK or ERROR (see `#begin`). */
+  snapshot(
+    frame: Buffer,
+    leading: readonly Buffer[] = [],
+  ): Promise<{ path: string; mode: number; content: Buffer }[]> {
     const files: { path: string; mode: number; content: Buffer }[] = [];
-    return this.#begin(frame, (resolve, reject) => ({
-      onFrame: (f) => {
-        if (f.type === Response.file) {
-          files.push(decodeFile(f.payload));
-          return false;
-        }
-        if (f.type === Response.ok) resolve(files);
-        else if (f.type === Response.error) reject(toRequestError(f.payload));
-        else reject(new SandboxCrashedError(`unexpected frame 0x${f.type.toString(16)}`));
-        return true;
-      },
-      fail: reject,
-    }));
+    return this.#begin(
+      frame,
+      (resolve, reject) => ({
+        onFrame: (f) => {
+          if (f.type === Response.file) {
+            files.push(decodeFile(f.payload));
+            return false;
+          }
+          if (f.type === Response.ok) resolve(files);
+          else if (f.type === Response.error) reject(toRequestError(f.payload));
+          else reject(new SandboxCrashedError(`unexpected frame 0x${f.type.toString(16)}`));
+          return true;
+        },
+        fail: reject,
+      }),
+      leading,
+    );
   }
 
   async close(): Promise<void> {
