@@ -95,13 +95,15 @@ static int fill_input(void) {
 struct box {
   pid_t pid;
   int ctl;
+  /* The box's mount namespace, held so that its teardown waits for us (see handle_run); -1 if not held. */
+  int mnt;
   unsigned long seq;
   struct run_cgroup cg;
 };
 
 /* One cold box, forked by us, and (while a warm interpreter runs) one warm box, cloned by it. */
-static struct box ready = {.pid = -1, .ctl = -1};
-static struct box ready_warm = {.pid = -1, .ctl = -1};
+static struct box ready = {.pid = -1, .ctl = -1, .mnt = -1};
+static struct box ready_warm = {.pid = -1, .ctl = -1, .mnt = -1};
 static unsigned long seq;
 
 /* The warm interpreter (zygote.c): a run may use its box when it asks for the same argv[0] with exactly
@@ -150,15 +152,17 @@ static void box_discard(struct box *b) {
     cgroup_remove(&b->cg);
   }
   if (b->ctl >= 0) close(b->ctl);
+  if (b->mnt >= 0) close(b->mnt);
   b->pid = -1;
   b->ctl = -1;
+  b->mnt = -1;
 }
 
 static void warm_stop(void);
 static long warm_clone(int ctl, char *err, size_t errlen);
 
 static int box_prepare(int use_warm, char *err, size_t errlen) {
-  struct box b = {.pid = -1, .ctl = -1, .seq = ++seq};
+  struct box b = {.pid = -1, .ctl = -1, .mnt = -1, .seq = ++seq};
   if (cgroup_create(&b.cg, b.seq, err, errlen) < 0) return -1;
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -195,6 +199,12 @@ static int box_prepare(int use_warm, char *err, size_t errlen) {
     box_discard(&b);
     return -1;
   }
+  /* Our unreaped child, so the pid is still its own. Without the reference the namespace is torn down in
+   * place, as before, when its last process exits. Boxes and the warm interpreter close every descriptor
+   * they inherit but their own few, so the reference never reaches a run. */
+  char ns[64];
+  snprintf(ns, sizeof ns, "/proc/%ld/ns/mnt", pid);
+  b.mnt = open(ns, O_RDONLY | O_CLOEXEC);
   if (use_warm) ready_warm = b;
   else ready = b;
   return 0;
@@ -580,6 +590,7 @@ static void handle_run(const unsigned char *payload, size_t plen) {
   struct box b = *taken;
   taken->pid = -1;
   taken->ctl = -1;
+  taken->mnt = -1;
   r.pid = b.pid;
 
   int rc = cgroup_set_limits(&b.cg, in.memory, in.processes);
@@ -707,6 +718,10 @@ static void handle_run(const unsigned char *payload, size_t plen) {
   uint64_t cpu = cgroup_cpu_ns(&b.cg), mem = cgroup_peak_memory(&b.cg), oom = cgroup_oom_kills(&b.cg);
   close(b.ctl);
   send_done(&r, cpu, wall, mem, oom, &out, &errs, use_warm, err[0] ? err : NULL);
+  /* Unmounting the box's tree takes about a millisecond of kernel time. Every process of the run is gone,
+   * so nothing can reach those mounts any more; with our reference the box's exit left that work to this
+   * close, after the answer, rather than doing it while the executor waited for the run to end. */
+  if (b.mnt >= 0) close(b.mnt);
   /* After the answer: the next box and the kernel's cgroup teardown are off the caller's clock. A failed
    * preparation is retried, and reported, at the next run. */
   if (ready.pid < 0) box_prepare(0, err, sizeof err);
