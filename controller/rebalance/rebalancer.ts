@@ -20,7 +20,7 @@ import type { DesiredFile } from '../desired/schema.js';
 import type { Retirer } from '../autoscale/retire.js';
 import { SwarmScaleTarget } from '../autoscale/swarm-target.js';
 import type { SwarmClient } from '../swarm/docker.js';
-import { objectName } from '../swarm/spec.js';
+import { isJob, objectName } from '../swarm/spec.js';
 import type { RebalanceMetrics } from './metrics.js';
 import {
   EMPTY_SERVICE_MEMORY,
@@ -147,6 +147,8 @@ export class Rebalancer {
     this.#stack = desired.stack;
     const seen = new Set<string>();
     for (const [name, def] of Object.entries(desired.services)) {
+      // A job has no running tasks to spread, and a move's count change would corrupt its mode.
+      if (isJob(def)) continue;
       seen.add(name);
       const policy = parseRebalancePolicy(def.rebalance);
       const fileReplicas = def.autoscale === undefined ? (def.replicas ?? 1) : undefined;
