@@ -267,13 +267,14 @@ const JobRestartPolicy = Type.Object(
       Type.Integer({
         minimum: 0,
         description:
-          'tasks started for one run of the job before it counts as failed (default 3); 0: no limit',
+          'times a failed task is started again for one run before the run counts as failed (default 3); 0: no limit',
       }),
     ),
   },
   {
     ...strict,
-    description: 'mode: job only: a failed task is started again after delay, up to max_attempts',
+    description:
+      'mode: job only: a failed task is started again after delay (default 5s), up to max_attempts times',
   },
 );
 

@@ -244,16 +244,27 @@ describe('images', () => {
     expect((await sql('DROP TABLE kept')).code).toBe(0);
   });
 
-  it("the webapp image started as the manifest starts it migrates the database as the owner, sets the program roles' passwords, then serves the API and the UI as remcode_webapp", async () => {
+  it("the webapp image, run as the manifest's migrate job and then as its webapp, migrates the database as the owner, sets the program roles' passwords, then serves the API and the UI as remcode_webapp", async () => {
     const loaded = await loadDesired(join(manifests, 'remcode.yaml'));
     if (!loaded.ok) throw new Error('manifests/remcode.yaml is invalid');
-    const webapp = loaded.desired.services.webapp;
-    if (!webapp?.command) throw new Error('the manifest gives the webapp no command');
+    const { migrate, webapp } = loaded.desired.services;
+    if (!migrate?.command || !webapp)
+      throw new Error('the manifest has no migrate job with a command, or no webapp');
     // The manifest's own environment: the services' names are the containers' network aliases here.
-    const environment = Object.entries(webapp.environment ?? {}).flatMap(([key, value]) => [
-      '-e',
-      `${key}=${value}`,
-    ]);
+    const environmentOf = (service: { environment?: Record<string, string> }) =>
+      Object.entries(service.environment ?? {}).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
+    // The job first, in the foreground: it exits 0 once the database is ready for the programs' roles.
+    await docker(
+      'run',
+      '--rm',
+      '--network',
+      network,
+      '-v',
+      `${secrets}:/run/secrets:ro`,
+      ...environmentOf(migrate),
+      migrate.image,
+      ...migrate.command,
+    );
     await docker(
       'run',
       '-d',
@@ -263,9 +274,9 @@ describe('images', () => {
       network,
       '-v',
       `${secrets}:/run/secrets:ro`,
-      ...environment,
-      'remcode-webapp:local',
-      ...webapp.command,
+      ...environmentOf(webapp),
+      webapp.image,
+      ...(webapp.command ?? []),
     );
     const health = await manifestHealthcheck('webapp');
     await waitFor(

@@ -109,7 +109,8 @@ export async function startAutoscaleStack(options: AutoscaleStackOptions): Promi
     networks: { backend: {} },
     secrets,
     volumes: { pgdata: {} },
-    services: { redis: redisService, postgres: postgresService, webapp, executor },
+    // The migrate job prepares the database for the webapp's and the executors' own roles.
+    services: { redis: redisService, postgres: postgresService, migrate: pick('migrate'), webapp, executor },
   };
   // The file lives beside the secrets, which it names by relative path.
   const desiredFile = await writeDesired(dir, '# written by the test\n');

@@ -98,7 +98,8 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformS
   // be pulled where no registry is reachable).
   const services = desired.services as Record<string, DesiredFile['services'][string]>;
   for (const name of Object.keys(services)) {
-    if (!(PLATFORM_IMAGES as readonly string[]).includes(name)) delete services[name];
+    // The migrate job runs the webapp's image; the webapp and the executors wait for it.
+    if (!(PLATFORM_IMAGES as readonly string[]).includes(name) && name !== 'migrate') delete services[name];
   }
   // Prometheus is not here, and the monitoring network's fixed subnet may be held by another stack.
   delete (desired.networks as Record<string, unknown> | undefined)?.['monitoring'];
