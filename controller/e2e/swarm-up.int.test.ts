@@ -4,7 +4,8 @@
  * webapp and the executor are logged in to Postgres as their own roles (the webapp's without DDL) and
  * each program to Redis as its own user, the executors' metrics answer Prometheus on the monitoring
  * network and refuse the webapp, the manifest's executor autoscaling follows a burst up and back down
- * with no Redis command refused, and
+ * with no Redis command refused, the migrations run once as a job that alone mounts the Postgres
+ * owner's secret, and
  * `npm run swarm:down` removes it all. Builds every image (minutes on a fresh machine);
  * REMCODE_E2E_SWARM=0 skips it while iterating on other parts.
  */
@@ -191,8 +192,8 @@ describe.runIf(enabled)('swarm:up end to end', () => {
   }, 1_800_000);
 
   it('the webapp logs in to Postgres as remcode_webapp and the executor as remcode_executor, each program to Redis as its own user', async () => {
-    // An executor that started before the webapp had migrated and given its role the password failed
-    // its login; Swarm started it again until one came up (the submission above ran on it).
+    // The executors wait for the migrate job, so none should have started before its role had a
+    // password; any that failed say so here.
     const tasks = (await docker.listTasks({ filters: { service: ['remcode_executor'] } })) as {
       Status?: { State?: string; Err?: string };
     }[];
@@ -229,7 +230,7 @@ describe.runIf(enabled)('swarm:up end to end', () => {
       return found.webapp.length > 0 && found.executor.length > 0 ? found : undefined;
     });
     expect(roles).toEqual({ webapp: ['remcode_webapp'], executor: ['remcode_executor'] });
-    // Migrations are the owner's, in the webapp task's prepare step; the webapp's own role has no DDL.
+    // Migrations are the owner's, in the migrate job; the webapp's own role has no DDL.
     // SET SESSION AUTHORIZATION checks privileges as that role would have them logged in.
     const refused = await sql(
       'SET SESSION AUTHORIZATION remcode_webapp; CREATE TABLE remcode_webapp_ddl (a int)',
@@ -240,6 +241,88 @@ describe.runIf(enabled)('swarm:up end to end', () => {
     expect(refused).toContain('permission denied for schema public');
     expect(await sql("SELECT 1 FROM pg_tables WHERE tablename = 'remcode_webapp_ddl'")).toEqual([]);
   }, 180_000);
+
+  it("runs the migrations once as a job that alone holds the owner's secret, and never again while nothing changes", async () => {
+    const jobOf = async () => {
+      const service = (await inspectService('remcode_migrate')) as {
+        JobStatus?: { JobIteration?: { Index?: number } };
+      };
+      const tasks = (await docker.listTasks({ filters: { service: ['remcode_migrate'] } })) as {
+        Status?: { State?: string; ContainerStatus?: { ExitCode?: number } };
+      }[];
+      return {
+        iteration: service.JobStatus?.JobIteration?.Index ?? 0,
+        states: tasks.map((t) => `${t.Status?.State}:${t.Status?.ContainerStatus?.ExitCode ?? ''}`).sort(),
+      };
+    };
+    const before = await jobOf();
+    expect(before.states).toContain('complete:0');
+    // A task that failed (Postgres not yet taking logins) was started again; none is left running.
+    const failed = before.states.filter((state) => state.startsWith('failed')).length;
+    console.log(`migrate job: ${failed} failed task(s) before it completed`);
+    expect(before.states.filter((state) => !/^(complete|failed):/.test(state))).toEqual([]);
+    type Status = {
+      controller: { lastPassAt: string };
+      services: {
+        name: string;
+        conditions: { type: string; status: string; reason: string }[];
+        job?: { state: string };
+      }[];
+    };
+    const status = JSON.parse(await controller('/status')) as Status;
+    const migrate = status.services.find((service) => service.name === 'migrate');
+    expect(migrate?.job?.state).toBe('complete');
+    expect(migrate?.conditions).toEqual([expect.objectContaining({ type: 'Ready', status: 'True' })]);
+
+    // Only the job mounts the Postgres owner's secret: not the webapp's spec, not a running webapp task.
+    const secretsOf = async (service: string) =>
+      (
+        (await inspectService(service)).Spec as {
+          TaskTemplate: { ContainerSpec: { Secrets?: { SecretName: string }[] } };
+        }
+      ).TaskTemplate.ContainerSpec.Secrets?.map((secret) => secret.SecretName).sort() ?? [];
+    expect(await secretsOf('remcode_webapp')).toEqual([
+      'remcode_postgres_webapp_password',
+      'remcode_redis_webapp_password',
+    ]);
+    expect(await secretsOf('remcode_migrate')).toContain('remcode_postgres_password');
+    const webapps = await docker.listContainers({
+      filters: { label: ['com.docker.swarm.service.name=remcode_webapp'], status: ['running'] },
+    });
+    expect(webapps.length).toBeGreaterThan(0);
+    for (const container of webapps) {
+      // The image has Node and no ls.
+      const { stdout } = await run('docker', [
+        'exec',
+        container.Id,
+        'node',
+        '-e',
+        "process.stdout.write(require('node:fs').readdirSync('/run/secrets').join('\\n'))",
+      ]);
+      expect(stdout.trim().split('\n').sort()).toEqual(['postgres_webapp_password', 'redis_webapp_password']);
+    }
+
+    // Passes go on (a resync at least); none runs the completed job again or counts it as drift.
+    await waitFor(
+      'two more controller passes',
+      async () => {
+        const now = JSON.parse(await controller('/status')) as Status;
+        return Date.parse(now.controller.lastPassAt) - Date.parse(status.controller.lastPassAt) > 30_000;
+      },
+      180_000,
+    );
+    expect(await jobOf()).toEqual(before);
+    const metrics = await controller('/metrics');
+    expect(sample(metrics, 'remcode_controller_drift_corrections_total', { service: 'migrate' })).toBe(
+      undefined,
+    );
+    expect(sample(metrics, 'remcode_controller_job_state', { service: 'migrate', state: 'complete' })).toBe(
+      1,
+    );
+    expect(sample(metrics, 'remcode_controller_job_failed_tasks_total', { service: 'migrate' }) ?? 0).toBe(
+      failed,
+    );
+  }, 300_000);
 
   it("serves the executors' metrics to Prometheus on the monitoring network, and not to the webapp", async () => {
     const desired = await loadDesired(join(repo, 'manifests/remcode.yaml'));
