@@ -27,6 +27,12 @@ for service in "${services[@]}"; do
   [[ " ${stores[*]} " == *" $service "* ]] || first+=("$service")
 done
 ((${#first[@]})) && docker service rm "${first[@]}" >/dev/null
+# A Docker 20.10 engine keeps the exited containers of a removed job service (the migrate job's) for
+# good; Swarm removes every other task's container itself.
+for service in "${first[@]}"; do
+  mapfile -t exited < <(docker ps -aq --filter "label=com.docker.swarm.service.name=$service" --filter status=exited)
+  ((${#exited[@]})) && docker rm "${exited[@]}" >/dev/null 2>&1 || true
+done
 for _ in $(seq 1 90); do
   left=0
   for service in "${first[@]}"; do

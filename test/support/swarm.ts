@@ -104,6 +104,16 @@ export async function removeStack(stack: string): Promise<void> {
     );
   const first = services.filter((s) => !stores.has(s.Spec?.Name ?? ''));
   await Promise.all(first.map((s) => docker.getService(s.ID).remove()));
+  // A Docker 20.10 engine keeps the exited containers of a removed job service for good; Swarm
+  // removes every other task's container itself.
+  const exited = await docker.listContainers({
+    all: true,
+    filters: JSON.stringify({ label: ['com.docker.swarm.service.name'], status: ['exited'] }),
+  });
+  for (const container of exited) {
+    const name = container.Labels['com.docker.swarm.service.name'] ?? '';
+    if (first.some((s) => s.Spec?.Name === name)) await docker.getContainer(container.Id).remove();
+  }
   await tasksStopped((name) => name.startsWith(prefix) && !stores.has(name));
   const last = services.filter((s) => stores.has(s.Spec?.Name ?? ''));
   await Promise.all(last.map((s) => docker.getService(s.ID).remove()));
