@@ -424,3 +424,101 @@ ${SLEEPER}    depends_on: [db]
     expect(actual.secrets.map((s) => s.id)).toEqual(secretBefore);
   });
 });
+
+describe('a job service against a real Swarm', () => {
+  const JOB = `services:
+  migrate:
+    image: IMAGE
+    mode: job
+    command: [bash, -c, 'exit "$CODE"']
+    environment: { CODE: 'EXIT', RUN: one }
+    restart_policy: { delay: 1s, max_attempts: 1 }
+    stop_grace_period: 1s
+  web:
+${SLEEPER}    depends_on: [migrate]
+`;
+
+  const jobOf = async (stack: string) => {
+    const service = (await inspectService(`${stack}_migrate`)) as {
+      Version: { Index: number };
+      JobStatus?: { JobIteration?: { Index?: number } };
+    };
+    const tasks = await docker.listTasks({ filters: { service: [`${stack}_migrate`] } });
+    return {
+      version: service.Version.Index,
+      iteration: service.JobStatus?.JobIteration?.Index ?? 0,
+      tasks: tasks.length,
+    };
+  };
+
+  it('runs once, starts what depends on it after it, is left alone while complete, and runs again when its spec changes', async () => {
+    const { stack, file, desired } = await setup(JOB.replace('EXIT', '0'));
+    const r = reconciler();
+    await converge(r, desired, file);
+    const migrate = () => r.status().services.find((service) => service.name === 'migrate');
+    expect(migrate()?.job?.state).toBe('complete');
+    expect(migrate()?.conditions).toEqual([expect.objectContaining({ type: 'Ready', status: 'True' })]);
+    // web was created only once the job's task had completed.
+    const [done] = (await docker.listTasks({ filters: { service: [`${stack}_migrate`] } })) as {
+      Status: { State: string; Timestamp: string };
+    }[];
+    expect(done?.Status.State).toBe('complete');
+    const webCreatedAt = Date.parse(String((await inspectService(`${stack}_web`)).CreatedAt));
+    expect(webCreatedAt).toBeGreaterThanOrEqual(Date.parse(done?.Status.Timestamp ?? ''));
+
+    // More passes over a completed job: no write, no new run, no new task.
+    const before = await jobOf(stack);
+    for (let pass = 0; pass < 3; pass++) {
+      const result = await r.reconcile(desired, 1, file);
+      expect(result.applied).toBe(0);
+    }
+    expect(await jobOf(stack)).toEqual(before);
+
+    // A changed spec runs it again.
+    await writeFile(file, manifest(stack, JOB.replace('EXIT', '0').replace('RUN: one', 'RUN: two')));
+    const changed = await load(file);
+    await converge(r, changed, file);
+    const after = await jobOf(stack);
+    expect(after.iteration).toBeGreaterThan(before.iteration);
+    await waitFor('the second run to complete', async () => {
+      await r.reconcile(changed, 2, file);
+      return migrate()?.job?.state === 'complete' && migrate()?.job?.iteration === after.iteration;
+    });
+    expect((await jobOf(stack)).tasks).toBe(before.tasks + 1);
+  });
+
+  it('reports a failed run with its exit code once its restart policy is spent, and holds back what depends on it', async () => {
+    const { stack, file, desired } = await setup(JOB.replace('EXIT', '3'));
+    const r = new Reconciler({ client, logger: silentLogger, metrics: createControllerMetrics() });
+    const status = (name: string) => r.status().services.find((service) => service.name === name);
+    await waitFor(
+      'the job to fail',
+      async () => {
+        await r.reconcile(desired, 1, file);
+        return status('migrate')?.job?.state === 'failed';
+      },
+      120_000,
+    );
+    // The first task and the one restart max_attempts allows.
+    expect(status('migrate')?.job?.failures).toHaveLength(2);
+    expect(status('migrate')?.conditions).toEqual([
+      expect.objectContaining({ type: 'Ready', status: 'False', reason: 'JobFailed' }),
+      expect.objectContaining({
+        type: 'Stalled',
+        status: 'True',
+        reason: 'JobFailed',
+        message: expect.stringContaining('exit code 3') as unknown,
+      }),
+    ]);
+    expect(status('web')?.conditions).toEqual(
+      expect.arrayContaining([expect.objectContaining({ type: 'Ready', status: 'False' })]),
+    );
+    expect((await client.readActual(stack)).services.map((service) => service.name)).toEqual([
+      `${stack}_migrate`,
+    ]);
+    // Further passes do not start it again: a failed run waits for a new spec.
+    const before = await jobOf(stack);
+    await r.reconcile(desired, 1, file);
+    expect(await jobOf(stack)).toEqual(before);
+  });
+});
