@@ -130,7 +130,7 @@ describe('program roles on the stack Postgres', () => {
     expect(await as('remcode_executor', passwords.executor, 'SELECT 1')).toBe('ok');
   });
 
-  it("in the stack's webapp task, migrates as the owner named by REMCODE_OWNER_* while DATABASE_URL names remcode_webapp", async () => {
+  it('where DATABASE_URL names remcode_webapp, migrates as the owner named by REMCODE_OWNER_*', async () => {
     const rotated = randomBytes(16).toString('hex');
     await writeFile(join(dir, 'postgres_webapp_password_2'), rotated, { mode: 0o644 });
     const { code, output } = await prepareDatabase({
