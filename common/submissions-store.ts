@@ -186,11 +186,20 @@ export class SubmissionStore {
   /**
    * Marks the submission running on `executor`. A redelivered job (its first executor died) claims it
    * again; a finished, cancelled or deleted one returns undefined and must not run.
+   *
+   * Its commit does not wait for the WAL to reach the disk (`synchronous_commit` off for this statement's
+   * transaction only): the claim is visible to every other statement at once, which is all that deciding
+   * the run needs, and nothing depends on it surviving a crash of Postgres. The run's job stays in Redis
+   * until its result is stored, the finish accepts a row still queued, and the finish's own synchronous
+   * commit flushes the claim's record with it. A claim lost to a crash costs only the row's `attempts`
+   * count and `started_at` (docs/performance.md).
    */
   async claim(id: string, executor: string): Promise<Claim | undefined> {
     const { rows } = await this.query<{ attempts: number; created_at: Date }>({
       name: 'submission-claim',
+      // The FROM item, not a CTE: Postgres skips a CTE no part of the statement reads.
       text: `UPDATE submissions SET state = 'running', executor = $2, attempts = attempts + 1, started_at = now()
+       FROM (SELECT set_config('synchronous_commit', 'off', true)) AS unflushed
        WHERE id = $1 AND state IN ('queued', 'running') RETURNING attempts, created_at`,
       values: [id, executor],
     });
