@@ -487,6 +487,26 @@ ${SLEEPER}    depends_on: [migrate]
     expect((await jobOf(stack)).tasks).toBe(before.tasks + 1);
   });
 
+  it('pruned from the file, leaves no containers behind on this engine', async () => {
+    const { stack, file, desired } = await setup(JOB.replace('EXIT', '0'));
+    const r = reconciler();
+    await converge(r, desired, file);
+    const label = { label: [`com.docker.swarm.service.name=${stack}_migrate`] };
+    const left = () => docker.listContainers({ all: true, filters: JSON.stringify(label) });
+    // The run's container is there, exited, while the service lives.
+    expect((await left()).map((container) => container.State)).toEqual(['exited']);
+
+    const withoutJob = JOB.replace('EXIT', '0')
+      .replace(/ {2}migrate:[\s\S]*?(?= {2}web:)/, '')
+      .replace('    depends_on: [migrate]\n', '');
+    const pruned = await load(await writeDesired(file.replace(/\/[^/]+$/, ''), manifest(stack, withoutJob)));
+    await converge(r, pruned, file);
+    expect((await client.readActual(stack)).services.map((service) => service.name)).toEqual([
+      `${stack}_web`,
+    ]);
+    expect(await left()).toEqual([]);
+  });
+
   it('reports a failed run with its exit code once its restart policy is spent, and holds back what depends on it', async () => {
     const { stack, file, desired } = await setup(JOB.replace('EXIT', '3'));
     const r = new Reconciler({ client, logger: silentLogger, metrics: createControllerMetrics() });

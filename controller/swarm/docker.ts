@@ -174,14 +174,45 @@ export class SwarmClient {
     }
   }
 
-  async remove(kind: 'service' | 'network' | 'secret', idOrName: string): Promise<void> {
+  async remove(kind: 'service' | 'network' | 'secret', id: string): Promise<void> {
     try {
-      if (kind === 'service') await this.docker.getService(idOrName).remove();
-      else if (kind === 'network') await this.docker.getNetwork(idOrName).remove();
-      else await this.docker.getSecret(idOrName).remove();
+      if (kind === 'service') await this.docker.getService(id).remove();
+      else if (kind === 'network') await this.docker.getNetwork(id).remove();
+      else await this.docker.getSecret(id).remove();
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) return;
-      throw wrap(error, `removing ${kind} ${idOrName}`);
+      throw wrap(error, `removing ${kind} ${id}`);
+    }
+    if (kind === 'service') await this.#removeLeftContainers(id);
+  }
+
+  /**
+   * Docker 20.10 engines keep the exited containers of a removed job service (a replicated service's
+   * are removed by Swarm): those on this engine are removed here. Other nodes' are out of this API's
+   * reach (docs/controller.md). A container gone meanwhile, or still being removed, is skipped.
+   */
+  async #removeLeftContainers(serviceId: string): Promise<void> {
+    let left: Array<{ Id: string }>;
+    try {
+      left = await this.docker.listContainers({
+        all: true,
+        filters: JSON.stringify({
+          label: [`com.docker.swarm.service.id=${serviceId}`],
+          status: ['exited', 'created', 'dead'],
+        }),
+      });
+    } catch (error) {
+      throw wrap(error, `listing the containers left by service ${serviceId}`);
+    }
+    for (const container of left) {
+      try {
+        await this.docker.getContainer(container.Id).remove();
+      } catch (error) {
+        const code = (error as { statusCode?: number }).statusCode;
+        if (code !== 404 && code !== 409) {
+          throw wrap(error, `removing container ${container.Id} of service ${serviceId}`);
+        }
+      }
     }
   }
 
