@@ -6,6 +6,7 @@ import {
   afterMove,
   constraintMatcher,
   decide,
+  judgeMove,
   moveDidItsPart,
   moveSteps,
   placementHelps,
@@ -13,6 +14,7 @@ import {
   scaleDownHosts,
   type DecideInput,
   type Decision,
+  type MoveVerdict,
   type NodeView,
   type ServiceView,
   type TaskView,
@@ -381,6 +383,41 @@ describe('moves', () => {
       expect(moveDidItsPart(perNode, placed, removed)).toBe(did);
     },
   );
+
+  const verdicts: Array<
+    [
+      what: string,
+      move: { movesBefore: number; movesAfter: number; placed?: string; removed?: string },
+      verdict: MoveVerdict,
+    ]
+  > = [
+    ['closer, whatever Swarm removed', { movesBefore: 2, movesAfter: 1, placed: 'b' }, 'moved'],
+    [
+      'no closer after doing its part',
+      { movesBefore: 1, movesAfter: 1, placed: 'b', removed: 'c' },
+      'retry-soon',
+    ],
+    // The scale-down took a task the move did not begin with (a replacement started meanwhile): the
+    // rebalancer cannot blame the scheduler for that, and the cause passes.
+    ['no closer, the removed task untraced', { movesBefore: 1, movesAfter: 1, placed: 'b' }, 'retry-soon'],
+    ['no closer, nothing known of either end', { movesBefore: 1, movesAfter: 1 }, 'retry-soon'],
+    [
+      'defeated: Swarm took from the node that got the task',
+      { movesBefore: 1, movesAfter: 1, placed: 'b', removed: 'b' },
+      'back-off',
+    ],
+    [
+      'defeated: Swarm took from a node that was not fullest',
+      { movesBefore: 1, movesAfter: 1, placed: 'b', removed: 'a' },
+      'back-off',
+    ],
+    ['worse, and defeated', { movesBefore: 1, movesAfter: 2, placed: 'c', removed: 'a' }, 'back-off'],
+  ];
+  it.each(verdicts)('a move that is %s is judged %j', (_what, move, verdict) => {
+    expect(judgeMove({ perNode: { a: 1, b: 0, c: 2 }, placed: undefined, removed: undefined, ...move })).toBe(
+      verdict,
+    );
+  });
 
   it('a misplaced extra task is tried again soon, then less and less often', () => {
     let memory = EMPTY_SERVICE_MEMORY;

@@ -325,6 +325,28 @@ export function moveDidItsPart(
   return placed !== undefined && removed !== undefined && scaleDownHosts(perNode, placed).includes(removed);
 }
 
+/**
+ * How a finished move is judged, from the moves still needed before and after it and where its two
+ * tasks went. `moved`: the service is closer. `retry-soon`: no closer, but not because of the move (it
+ * did its part and something else changed the spread, or the task its scale-down removed cannot be
+ * traced, as when it was a replacement started during the move); such causes pass. `back-off`: the
+ * move itself was defeated (Swarm took the task from a node it was not meant to leave), which repeats
+ * until the scheduler's view changes.
+ */
+export type MoveVerdict = 'moved' | 'retry-soon' | 'back-off';
+
+export function judgeMove(move: {
+  readonly movesBefore: number;
+  readonly movesAfter: number;
+  readonly perNode: Readonly<Record<string, number>>;
+  readonly placed: string | undefined;
+  readonly removed: string | undefined;
+}): MoveVerdict {
+  if (move.movesAfter < move.movesBefore) return 'moved';
+  if (move.removed === undefined) return 'retry-soon';
+  return moveDidItsPart(move.perNode, move.placed, move.removed) ? 'retry-soon' : 'back-off';
+}
+
 export type MoveStep =
   | { readonly kind: 'scale'; readonly replicas: number }
   | { readonly kind: 'check-placement' }

@@ -27,7 +27,7 @@ import {
   afterMisplacement,
   afterMove,
   decide,
-  moveDidItsPart,
+  judgeMove,
   moveSteps,
   placementHelps,
   scaleDownHosts,
@@ -494,19 +494,27 @@ export class Rebalancer {
       // something else moved a task meanwhile (a task on a node that just returned failed and Swarm
       // placed its replacement elsewhere): that passes, so the next try comes soon, not after the long
       // back-off kept for moves that Swarm itself defeats.
-      const didItsPart = moveDidItsPart(decision.perNode, placed, removed);
-      if (movesAfter < decision.moves) {
+      const verdict = judgeMove({
+        movesBefore: decision.moves,
+        movesAfter,
+        perNode: decision.perNode,
+        placed,
+        removed,
+      });
+      if (verdict === 'moved') {
         entry.memory = afterMove(decision.moves, movesAfter, startedAt, now);
         finish(
           'moved',
           `moved one task ${removed ?? '?'} -> ${placed ?? '?'}; ${movesAfter} move(s) left`,
           movesAfter,
         );
-      } else if (didItsPart) {
+      } else if (verdict === 'retry-soon') {
         entry.memory = afterMisplacement(entry.memory, startedAt, now, entry.policy.intervalMs);
         finish(
           'no_progress',
-          `moved one task ${removed} -> ${placed}, but the spread changed meanwhile: no closer; trying again soon`,
+          removed === undefined
+            ? `the extra task went to ${placed ?? '?'}, and the task Swarm removed was not one the move began with: no closer; trying again soon`
+            : `moved one task ${removed} -> ${placed ?? '?'}, but the spread changed meanwhile: no closer; trying again soon`,
           movesAfter,
         );
       } else {
