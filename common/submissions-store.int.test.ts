@@ -80,12 +80,28 @@ describe('how the store commits', () => {
     expect(await store.get(id)).toMatchObject({ state: 'running', executor: 'executor-a', attempts: 1 });
   });
 
+  it('commits a claim that reads the input the same way', async () => {
+    const id = randomUUID();
+    await store.insert(newSubmission(id));
+    await pool.query('BEGIN');
+    try {
+      const claimed = await store.claimWithInput(id, 'executor-a');
+      expect(claimed?.input.files[0]?.content.toString()).toBe('echo hi');
+      expect(claimed).toMatchObject({ id, state: 'running', executor: 'executor-a', attempts: 1 });
+      expect(await commitSetting()).toBe('off');
+    } finally {
+      await pool.query('ROLLBACK');
+    }
+    expect(await commitSetting()).toBe('on');
+  });
+
   it('still refuses to claim a finished submission', async () => {
     const id = randomUUID();
     await store.insert(newSubmission(id));
     expect(await store.claim(id, 'executor-a')).toBeDefined();
     expect(await store.finish(id, 'executor-a', RESULT)).toBeDefined();
     expect(await store.claim(id, 'executor-b')).toBeUndefined();
+    expect(await store.claimWithInput(id, 'executor-b')).toBeUndefined();
     expect(await store.get(id)).toMatchObject({ state: 'finished', executor: 'executor-a', attempts: 1 });
   });
 
