@@ -119,7 +119,9 @@ static void build_etc(void) {
     snprintf(dst, sizeof dst, ROOT "/etc/%s", cfg.etc[i]);
     mirror(host, dst);
   }
-  if (mount(NULL, ROOT "/etc", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+  /* Read-only per mount (MS_BIND), not per superblock: the executor's seccomp profile refuses every
+   * superblock remount, the call that sets a cgroup v1 hierarchy's release_agent. */
+  if (mount(NULL, ROOT "/etc", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
     fail(STEP_ETC);
 }
 
@@ -144,7 +146,8 @@ static void build_dev(void) {
     if (symlink(links[i][0], dst) < 0) fail(STEP_DEV);
   }
   if (mkdir(ROOT "/dev/shm", 01777) < 0) fail(STEP_DEV);
-  if (mount(NULL, ROOT "/dev", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL) < 0) fail(STEP_DEV);
+  if (mount(NULL, ROOT "/dev", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL) < 0)
+    fail(STEP_DEV);
 }
 
 /* How the box's /proc was mounted, reported with BOX_READY so that the helper can log a fallback. */
