@@ -1,6 +1,9 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parsePolicy } from '../autoscale/policy.js';
 import { formatIssue, loadDesired, parseDesired } from './load.js';
 import { SCHEMA_FILE, renderSchema } from './write-schema.js';
@@ -17,6 +20,54 @@ describe('desired-state file', () => {
     const file = fileURLToPath(new URL('../../manifests/remcode.yaml', import.meta.url));
     const result = await loadDesired(file);
     expect(result.ok ? [] : result.issues.map(formatIssue)).toEqual([]);
+  });
+
+  describe('a seccomp profile file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'desired-seccomp-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const yaml = (profile: string) =>
+      `${header}services:\n  executor:\n    image: x\n    seccomp: { profile: ${profile} }\n`;
+    const load = (profile: string) => parseDesired(yaml(profile), join(dir, 'remcode.yaml'));
+
+    it('is read relative to the desired-state file and kept as an absolute path', () => {
+      mkdirSync(join(dir, 'seccomp'), { recursive: true });
+      writeFileSync(
+        join(dir, 'seccomp', 'ok.json'),
+        JSON.stringify({
+          defaultAction: 'SCMP_ACT_ERRNO',
+          syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }],
+        }),
+      );
+      const result = load('seccomp/ok.json');
+      expect(result.ok && result.desired.services['executor']?.seccomp).toEqual({
+        profile: join(dir, 'seccomp', 'ok.json'),
+      });
+    });
+
+    it.each([
+      ['missing', 'absent.json', undefined, /cannot read the seccomp profile .*absent\.json: ENOENT/],
+      ['not JSON', 'broken.json', '{ "defaultAction": ', /is not JSON/],
+      ['without a default action', 'no-default.json', '{ "syscalls": [] }', /needs "defaultAction"/],
+      [
+        'with a rule naming no call',
+        'no-names.json',
+        '{ "defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{ "names": [], "action": "SCMP_ACT_ALLOW" }] }',
+        /syscalls\[0\] needs "names"/,
+      ],
+      [
+        'with a rule of no known action',
+        'bad-action.json',
+        '{ "defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{ "names": ["read"], "action": "allow" }] }',
+        /syscalls\[0\] needs "action"/,
+      ],
+    ])('is refused when %s, at its line', (_what, name, content, message) => {
+      if (content !== undefined) writeFileSync(join(dir, name), content);
+      const result = load(name);
+      expect(result.ok).toBe(false);
+      const [issue] = result.ok ? [] : result.issues;
+      expect(issue).toMatchObject({ line: 6, path: 'services.executor.seccomp.profile' });
+      expect(issue?.message).toMatch(message);
+    });
   });
 
   it('keeps the committed JSON Schema in step with the TypeBox source', async () => {

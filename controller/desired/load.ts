@@ -4,6 +4,7 @@
  * last good state.
  */
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ValueErrorType } from '@sinclair/typebox/errors';
 import { catalogueLanguageIds } from '../../common/language-packages.js';
@@ -13,6 +14,7 @@ import { parseBytes, parseDurationMs } from '../../common/units.js';
 import { policyIssues } from '../autoscale/policy.js';
 import { rebalanceIssues } from '../rebalance/policy.js';
 import { languageIssues } from './pools.js';
+import { SeccompProfileError, readSeccompProfile } from './seccomp.js';
 import { DesiredSchema } from './schema.js';
 import type { DesiredFile, ServiceDef } from './schema.js';
 import { YamlSyntaxError, lineFor, parseYamlWithLines } from './yaml-positions.js';
@@ -92,6 +94,7 @@ export function parseDesired(source: string, file: string): LoadResult {
   }
   const desired = value;
   checkSemantics(desired, add);
+  resolveSeccompProfiles(desired, file, add);
   return issues.length > 0 ? { ok: false, issues } : { ok: true, desired, source };
 }
 
@@ -104,6 +107,29 @@ export async function loadDesired(file: string): Promise<LoadResult> {
     return { ok: false, issues: [{ file, line: 1, path: '', message: `cannot read the file: ${message}` }] };
   }
   return parseDesired(source, file);
+}
+
+/**
+ * Each `seccomp: { profile }` is checked now and made absolute: the spec builder reads it again later
+ * and knows nothing of where the desired-state file lives.
+ */
+function resolveSeccompProfiles(
+  desired: DesiredFile,
+  file: string,
+  add: (pointer: string, message: string, preferKey?: boolean) => void,
+): void {
+  for (const [name, def] of Object.entries(desired.services)) {
+    if (typeof def.seccomp !== 'object') continue;
+    const path = resolve(dirname(file), def.seccomp.profile);
+    try {
+      readSeccompProfile(path);
+    } catch (error) {
+      if (!(error instanceof SeccompProfileError)) throw error;
+      add(`/services/${name}/seccomp/profile`, error.message);
+      continue;
+    }
+    def.seccomp = { profile: path };
+  }
 }
 
 let languageIds: { value: ReadonlySet<string> | undefined } | undefined;

@@ -349,9 +349,21 @@ export const ServiceSchema = Type.Object(
     cap_add: Type.Optional(Type.Array(Capability)),
     cap_drop: Type.Optional(Type.Array(Capability)),
     seccomp: Type.Optional(
-      Type.Literal('unconfined', {
-        description: 'needs a Docker engine with API 1.44 or later for services',
-      }),
+      Type.Union(
+        [
+          Type.Literal('unconfined'),
+          Type.Object(
+            {
+              profile: Type.String({
+                minLength: 1,
+                description: 'a seccomp profile (JSON), relative to this file',
+              }),
+            },
+            strict,
+          ),
+        ],
+        { description: 'needs a Docker engine with API 1.44 or later for services; older ones drop it' },
+      ),
     ),
     user: Type.Optional(Type.String({ minLength: 1 })),
     working_dir: Type.Optional(Type.String({ pattern: '^/' })),

@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { DesiredFile } from '../desired/schema.js';
-import { buildServiceSpec, specMode } from './spec.js';
+import { buildServiceSpec, diffSpecs, specMode } from './spec.js';
 
 function containerSpec(file: DesiredFile): Record<string, unknown> {
   const spec = buildServiceSpec(file, 'box', new Map(), { seccomp: false });
@@ -55,5 +58,61 @@ describe('buildServiceSpec', () => {
     expect(spec.Mode).toEqual({ Replicated: { Replicas: 1 } });
     expect((spec.TaskTemplate as Record<string, unknown>).RestartPolicy).toMatchObject({ Condition: 'any' });
     expect(specMode(spec)).toBe('replicated');
+  });
+
+  describe('seccomp', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spec-seccomp-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const profile = join(dir, 'profile.json');
+    const file = (seccomp: NonNullable<DesiredFile['services'][string]['seccomp']>): DesiredFile => ({
+      version: 1,
+      stack: 'st',
+      services: { box: { image: 'x:1', seccomp } },
+    });
+    const privileges = (spec: ReturnType<typeof buildServiceSpec>) =>
+      ((spec.TaskTemplate as { ContainerSpec: Record<string, unknown> }).ContainerSpec.Privileges ??
+        null) as {
+        Seccomp: { Mode: string; Profile?: string };
+      } | null;
+    const context = { networkNames: new Map<string, string>() };
+
+    it('sends a custom profile as base64 of its compact JSON, on engines that take it', () => {
+      writeFileSync(
+        profile,
+        '{\n  "defaultAction": "SCMP_ACT_ERRNO",\n  "syscalls": [{ "names": ["read"], "action": "SCMP_ACT_ALLOW" }]\n}\n',
+      );
+      const spec = buildServiceSpec(file({ profile }), 'box', new Map(), { seccomp: true });
+      const sent = privileges(spec)?.Seccomp;
+      expect(sent?.Mode).toBe('custom');
+      expect(JSON.parse(Buffer.from(sent?.Profile ?? '', 'base64').toString())).toEqual({
+        defaultAction: 'SCMP_ACT_ERRNO',
+        syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }],
+      });
+      // Older engines drop Privileges.Seccomp from a service spec: it is left out, not reported as drift.
+      expect(
+        privileges(buildServiceSpec(file({ profile }), 'box', new Map(), { seccomp: false })),
+      ).toBeNull();
+      expect(privileges(buildServiceSpec(file('unconfined'), 'box', new Map(), { seccomp: true }))).toEqual({
+        Seccomp: { Mode: 'unconfined' },
+      });
+    });
+
+    it('reports an edited profile as drift, by digest, and an unchanged one as none', () => {
+      writeFileSync(profile, JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [] }));
+      const before = buildServiceSpec(file({ profile }), 'box', new Map(), { seccomp: true });
+      expect(diffSpecs(before, structuredClone(before), context)).toEqual([]);
+      writeFileSync(profile, JSON.stringify({ defaultAction: 'SCMP_ACT_KILL', syscalls: [] }));
+      const after = buildServiceSpec(file({ profile }), 'box', new Map(), { seccomp: true });
+      const diffs = diffSpecs(after, before, context);
+      expect(diffs.map((diff) => diff.field)).toEqual(['seccomp_profile']);
+      expect(diffs[0]?.desired).toMatch(/^sha256:[0-9a-f]{16}$/);
+    });
+
+    it('fails with the reason when the profile has gone bad since the file was loaded', () => {
+      writeFileSync(profile, '{ "defaultAction": ');
+      expect(() => buildServiceSpec(file({ profile }), 'box', new Map(), { seccomp: true })).toThrow(
+        /seccomp profile .* is not JSON/,
+      );
+    });
   });
 });

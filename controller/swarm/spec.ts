@@ -4,11 +4,13 @@
  * lists sorted) so that desired and actual compare equal exactly when Swarm would run the same thing;
  * fields the controller does not manage are never compared and never written.
  */
+import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { parseBytes, parseDurationMs } from '../../common/units.js';
 import type { DesiredFile, ServiceDef } from '../desired/schema.js';
 import { imageMatches } from './image.js';
 import { poolEnvironment } from '../desired/pools.js';
+import { readSeccompProfile } from '../desired/seccomp.js';
 
 /** A Swarm service spec as JSON; only the parts the fields below touch are typed at their use. */
 export type Spec = Record<string, unknown>;
@@ -113,6 +115,15 @@ export function specMode(spec: Spec): 'replicated' | 'job' | 'other' {
   return 'other';
 }
 
+/**
+ * `Privileges.Seccomp` of a service spec. The engine takes a custom profile as bytes, which its JSON
+ * carries as base64 (Go's encoding of a byte slice), and hands it back the same way.
+ */
+function seccompOptions(seccomp: NonNullable<ServiceDef['seccomp']>): Record<string, string> {
+  if (seccomp === 'unconfined') return { Mode: 'unconfined' };
+  return { Mode: 'custom', Profile: Buffer.from(readSeccompProfile(seccomp.profile)).toString('base64') };
+}
+
 /** The full spec of a service as the file describes it; secret ids come from `secretIds` (name → id). */
 export function buildServiceSpec(
   desired: DesiredFile,
@@ -170,7 +181,7 @@ export function buildServiceSpec(
     ...(def.read_only !== undefined ? { ReadOnly: def.read_only } : {}),
     ...(def.cap_add ? { CapabilityAdd: def.cap_add.map(capability) } : {}),
     ...(def.cap_drop ? { CapabilityDrop: def.cap_drop.map(capability) } : {}),
-    ...(def.seccomp && features.seccomp ? { Privileges: { Seccomp: { Mode: def.seccomp } } } : {}),
+    ...(def.seccomp && features.seccomp ? { Privileges: { Seccomp: seccompOptions(def.seccomp) } } : {}),
     ...(def.healthcheck
       ? {
           Healthcheck: {
@@ -318,6 +329,10 @@ export const FIELDS: readonly Field[] = [
   pathField('cap_add', [...C, 'CapabilityAdd'], (v) => sortedStrings(v)),
   pathField('cap_drop', [...C, 'CapabilityDrop'], (v) => sortedStrings(v)),
   pathField('seccomp', [...C, 'Privileges', 'Seccomp', 'Mode'], (v) => v ?? 'default'),
+  // Compared, and shown in a plan, by digest: the profile itself is tens of kilobytes of base64.
+  pathField('seccomp_profile', [...C, 'Privileges', 'Seccomp', 'Profile'], (v) =>
+    typeof v === 'string' ? `sha256:${createHash('sha256').update(v).digest('hex').slice(0, 16)}` : null,
+  ),
   pathField('healthcheck', [...C, 'Healthcheck'], (v) => {
     const h = record(v);
     return v === undefined || v === null
