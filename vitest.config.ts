@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{common,executor,webapp,controller,grafana,prometheus}/**/*.test.ts'],
+          include: ['{common,executor,webapp,controller,grafana,prometheus,scripts}/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
         },
       },

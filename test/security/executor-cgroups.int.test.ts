@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executorRunOptions } from '../support/executor-container.js';
 import { shippedManifest } from '../support/shipped-manifest.js';
 
 const run = promisify(execFile);
@@ -63,21 +64,9 @@ beforeAll(async () => {
     timeout: 1_500_000,
   });
   const executor = (await shippedManifest()).pick('executor');
-  const args = ['run', '-d', '--name', name];
-  for (const cap of executor.cap_drop ?? []) args.push('--cap-drop', cap);
-  for (const cap of executor.cap_add ?? []) args.push('--cap-add', cap);
-  if (executor.read_only) args.push('--read-only');
-  if (executor.seccomp === 'unconfined') args.push('--security-opt', 'seccomp=unconfined');
-  for (const mount of executor.mounts ?? []) {
-    // The test is about what the container sees of the cgroup tree: every mount the manifest gives it
-    // is given here, and a bind of the host's cgroups would show up in the checks below.
-    if (mount.type === 'tmpfs') args.push('--tmpfs', mount.target);
-    else
-      args.push(
-        '--mount',
-        `type=${mount.type},source=${mount.source ?? ''},target=${mount.target}${mount.read_only ? ',readonly' : ''}`,
-      );
-  }
+  // The test is about what the container sees of the cgroup tree: every mount the manifest gives it
+  // is given here, and a bind of the host's cgroups would show up in the checks below.
+  const args = ['run', '-d', '--name', name, ...executorRunOptions(executor)];
   args.push('--memory', CONTAINER_MEMORY, '--memory-swap', CONTAINER_MEMORY);
   args.push(image, 'node', '-e', 'setInterval(() => {}, 1 << 30)');
   await docker(...args);
