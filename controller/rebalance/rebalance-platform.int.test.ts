@@ -9,7 +9,7 @@
  * sent after the edge took that task out of rotation fails. Every accepted submission finishes with
  * the right output.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,6 +137,32 @@ afterAll(async () => {
 }, 120_000);
 
 describe('the platform on a three-node swarm under load', () => {
+  it("runs every executor under the manifest's own seccomp profile, which the controller sends to these engines", async () => {
+    // The nodes' engines speak Docker API 1.44 or later, so the controller sends the profile; the host's
+    // engine may not, which is why this is checked here.
+    const shipped = JSON.parse(
+      await readFile(join(repo, 'manifests/seccomp/executor.json'), 'utf8'),
+    ) as unknown;
+    await balanced('the first spread', 240_000);
+    let checked = 0;
+    for (const node of ['manager', 'worker1', 'worker2']) {
+      for (const id of await cluster.containersOn(node, executors)) {
+        checked++;
+        const options = JSON.parse(
+          await cluster.nodeCli(node, ['inspect', '--format', '{{json .HostConfig.SecurityOpt}}', id]),
+        ) as string[];
+        const profiles = options.filter((option) => option.startsWith('seccomp='));
+        expect(profiles.map((option) => JSON.parse(option.slice('seccomp='.length)) as unknown)).toEqual([
+          shipped,
+        ]);
+        // The filter is in force in the running executor (mode 2: a filter).
+        const status = await cluster.nodeCli(node, ['exec', id, 'grep', '^Seccomp:', '/proc/1/status']);
+        expect(status.trim()).toMatch(/^Seccomp:\s+2$/);
+      }
+    }
+    expect(checked).toBe(3);
+  });
+
   it('a stopped worker costs no accepted submission; back, it gets a webapp task and an executor (through retirement) again', async () => {
     await balanced('the first spread', 240_000);
     const load = new SubmissionLoad({
