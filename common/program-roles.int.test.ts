@@ -13,11 +13,10 @@ import {
 import type { TestDatabase } from '../test/support/isolation.js';
 import { platformEnv, startExecutor, startWebapp } from '../test/support/processes.js';
 import type { ServiceProcess } from '../test/support/processes.js';
+import { ACCEPTED_RESULT, newSubmission } from '../test/support/stored-submissions.js';
 import { until } from '../test/support/until.js';
 import { MigrationError, migrate, migrationsDir, prepareDatabase, setRolePasswords } from './db.js';
-import { DEFAULT_LIMITS } from './limits.js';
 import { createLogger } from './logger.js';
-import type { StoredResult } from './submission-schema.js';
 import { SubmissionStore } from './submissions-store.js';
 
 /**
@@ -49,26 +48,6 @@ async function outcome(pool: pg.Pool, sql: string, values: unknown[] = []): Prom
 
 const INSUFFICIENT_PRIVILEGE = '42501';
 
-function newSubmission(id = randomUUID()) {
-  return {
-    id,
-    language: 'python',
-    languageVersion: null,
-    encoding: 'utf8' as const,
-    input: {
-      files: [{ name: 'main.py', content: Buffer.from('print(1)') }],
-      stdin: Buffer.alloc(0),
-      args: [],
-      compilerArgs: [],
-      tests: null,
-    },
-    limits: DEFAULT_LIMITS,
-    apiKeyId: null,
-  };
-}
-
-const RESULT: StoredResult = { verdict: 'accepted', compile: null, tests: [], error: null };
-
 beforeAll(async () => {
   db = await createTestDatabase();
   owner = new pg.Pool({ connectionString: db.url, max: 2 });
@@ -94,8 +73,8 @@ describe('the executor role', () => {
     expect(await store.exists(id)).toBe(true);
     expect((await store.claim(id, 'e1'))?.attempts).toBe(1);
     expect((await store.claimWithInput(id, 'e1'))?.input.files[0]?.content.toString()).toBe('print(1)');
-    expect(await store.finish(id, 'e1', RESULT)).toBeDefined();
-    expect(await store.finish(id, 'e1', RESULT)).toBeUndefined();
+    expect(await store.finish(id, 'e1', ACCEPTED_RESULT)).toBeDefined();
+    expect(await store.finish(id, 'e1', ACCEPTED_RESULT)).toBeUndefined();
   });
 
   it.each([

@@ -3,11 +3,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../test/support/isolation.js';
 import type { TestDatabase } from '../test/support/isolation.js';
+import { ACCEPTED_RESULT, newSubmission } from '../test/support/stored-submissions.js';
 import { migrate } from './db.js';
-import { DEFAULT_LIMITS } from './limits.js';
 import { createLogger } from './logger.js';
-import type { NewSubmission } from './submission.js';
-import type { StoredResult } from './submission-schema.js';
 import { SubmissionStore } from './submissions-store.js';
 
 /**
@@ -20,26 +18,6 @@ const logger = createLogger('test', 'silent');
 let db: TestDatabase;
 let pool: pg.Pool;
 let store: SubmissionStore;
-
-function newSubmission(id = randomUUID()): NewSubmission {
-  return {
-    id,
-    language: 'bash',
-    languageVersion: null,
-    encoding: 'utf8',
-    input: {
-      files: [{ name: 'main.sh', content: Buffer.from('echo hi') }],
-      stdin: Buffer.alloc(0),
-      args: [],
-      compilerArgs: [],
-      tests: null,
-    },
-    limits: DEFAULT_LIMITS,
-    apiKeyId: null,
-  };
-}
-
-const RESULT: StoredResult = { verdict: 'accepted', compile: null, tests: [], error: null };
 
 async function commitSetting(): Promise<string> {
   const { rows } = await pool.query<{ synchronous_commit: string }>('SHOW synchronous_commit');
@@ -86,7 +64,7 @@ describe('how the store commits', () => {
     await pool.query('BEGIN');
     try {
       const claimed = await store.claimWithInput(id, 'executor-a');
-      expect(claimed?.input.files[0]?.content.toString()).toBe('echo hi');
+      expect(claimed?.input.files[0]?.content.toString()).toBe('print(1)');
       expect(claimed).toMatchObject({ id, state: 'running', executor: 'executor-a', attempts: 1 });
       expect(await commitSetting()).toBe('off');
     } finally {
@@ -99,7 +77,7 @@ describe('how the store commits', () => {
     const id = randomUUID();
     await store.insert(newSubmission(id));
     expect(await store.claim(id, 'executor-a')).toBeDefined();
-    expect(await store.finish(id, 'executor-a', RESULT)).toBeDefined();
+    expect(await store.finish(id, 'executor-a', ACCEPTED_RESULT)).toBeDefined();
     expect(await store.claim(id, 'executor-b')).toBeUndefined();
     expect(await store.claimWithInput(id, 'executor-b')).toBeUndefined();
     expect(await store.get(id)).toMatchObject({ state: 'finished', executor: 'executor-a', attempts: 1 });
@@ -111,7 +89,7 @@ describe('how the store commits', () => {
     try {
       await store.insert(newSubmission(id));
       expect(await commitSetting()).toBe('on');
-      expect(await store.finish(id, 'executor-a', RESULT)).toBeDefined();
+      expect(await store.finish(id, 'executor-a', ACCEPTED_RESULT)).toBeDefined();
       expect(await commitSetting()).toBe('on');
     } finally {
       await pool.query('ROLLBACK');
@@ -122,8 +100,8 @@ describe('how the store commits', () => {
     // A claim that never reached the disk leaves the row queued; the run's result is still stored once.
     const id = randomUUID();
     await store.insert(newSubmission(id));
-    expect(await store.finish(id, 'executor-a', RESULT)).toBeDefined();
-    expect(await store.finish(id, 'executor-b', RESULT)).toBeUndefined();
+    expect(await store.finish(id, 'executor-a', ACCEPTED_RESULT)).toBeDefined();
+    expect(await store.finish(id, 'executor-b', ACCEPTED_RESULT)).toBeUndefined();
     expect(await store.get(id)).toMatchObject({
       state: 'finished',
       executor: 'executor-a',

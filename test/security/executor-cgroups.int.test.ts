@@ -7,15 +7,11 @@
  * image (cached after test/images/executor-pool.int.test.ts).
  */
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executorRunOptions } from '../support/executor-container.js';
-import { shippedManifest } from '../support/shipped-manifest.js';
+import { PAIR_IMAGE as image, executorRunOptions, pairExecutor } from '../support/executor-container.js';
 
 const run = promisify(execFile);
-const repo = fileURLToPath(new URL('../../', import.meta.url));
-const image = 'remcode-executor-pair:local';
 const name = `remcode-cgroups-${process.pid}`;
 /** The container's memory limit; the runs below ask for more than this. */
 const CONTAINER_MEMORY = '300m';
@@ -58,12 +54,7 @@ function firstTest(result: Record<string, unknown>): { verdict: string; result: 
 let ownMemoryCgroup = '';
 
 beforeAll(async () => {
-  await run('bash', ['manifests/images/build.sh', 'executor=pair:python,c'], {
-    cwd: repo,
-    maxBuffer: 1 << 26,
-    timeout: 1_500_000,
-  });
-  const executor = (await shippedManifest()).pick('executor');
+  const executor = await pairExecutor();
   // The test is about what the container sees of the cgroup tree: every mount the manifest gives it
   // is given here, and a bind of the host's cgroups would show up in the checks below.
   const args = ['run', '-d', '--name', name, ...executorRunOptions(executor)];

@@ -7,15 +7,11 @@
  * (cached after test/images/executor-pool.int.test.ts).
  */
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executorRunOptions } from '../support/executor-container.js';
-import { shippedManifest } from '../support/shipped-manifest.js';
+import { PAIR_IMAGE as image, executorRunOptions, pairExecutor } from '../support/executor-container.js';
 
 const run = promisify(execFile);
-const repo = fileURLToPath(new URL('../../', import.meta.url));
-const image = 'remcode-executor-pair:local';
 const confined = `remcode-seccomp-${process.pid}`;
 const engineDefault = `remcode-seccomp-default-${process.pid}`;
 
@@ -92,12 +88,7 @@ async function judge(language: string, file: string, source: string): Promise<st
 }
 
 beforeAll(async () => {
-  await run('bash', ['manifests/images/build.sh', 'executor=pair:python,c'], {
-    cwd: repo,
-    maxBuffer: 1 << 26,
-    timeout: 1_500_000,
-  });
-  const executor = (await shippedManifest()).pick('executor');
+  const executor = await pairExecutor();
   expect(executor.seccomp).toEqual({
     profile: expect.stringMatching(/manifests\/seccomp\/executor\.json$/) as unknown,
   });

@@ -4,7 +4,27 @@
  * cannot apply a service's seccomp setting, but `docker run` can, so the security tests check on this
  * engine what a newer one's Swarm would run.
  */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { ServiceDef } from '../../controller/desired/schema.js';
+import { shippedManifest } from './shipped-manifest.js';
+
+const run = promisify(execFile);
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The Python and C pool image, built when missing (cached after test/images/executor-pool.int.test.ts). */
+export const PAIR_IMAGE = 'remcode-executor-pair:local';
+
+/** Builds `PAIR_IMAGE` if it is not current and returns the shipped manifest's executor service. */
+export async function pairExecutor(): Promise<ServiceDef> {
+  await run('bash', ['manifests/images/build.sh', 'executor=pair:python,c'], {
+    cwd: repo,
+    maxBuffer: 1 << 26,
+    timeout: 1_500_000,
+  });
+  return (await shippedManifest()).pick('executor');
+}
 
 export interface ContainerOptions {
   /** Leave the manifest's seccomp setting out: the engine's default profile applies. */
