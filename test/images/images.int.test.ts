@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -365,6 +365,8 @@ describe('images', () => {
     await mkdir(desired);
     const manifest = await readFile(join(manifests, 'remcode.yaml'), 'utf8');
     await writeFile(join(desired, 'remcode.yaml'), manifest.replace(/^stack: .*$/m, `stack: images${id}`));
+    // The files the manifest names beside itself, as swarm:up mounts the manifest's whole folder.
+    await cp(join(manifests, 'seccomp'), join(desired, 'seccomp'), { recursive: true });
     const out = await docker(
       'run',
       '--rm',
