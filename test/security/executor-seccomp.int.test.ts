@@ -112,7 +112,7 @@ const EPERM = 1;
 const ENOSYS = 38;
 
 describe('the executor container under its own seccomp profile', () => {
-  it('judges programs in its sandbox as under the default profile', async () => {
+  it('judges Python and C programs in its sandbox under the profile', async () => {
     expect(await judge('python', '/tmp/hello.py', "print('hello', sum(range(10)))\n")).toBe(
       'accepted: hello 45',
     );
