@@ -67,4 +67,8 @@ LABEL dev.remcode.pool=${POOL} dev.remcode.languages=${LANGUAGES}
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     NODE_ENV=production EXECUTOR_POOL=${POOL} EXECUTOR_LANGUAGES=${LANGUAGES}
 EXPOSE 9101
+# On cgroup v1 the executor runs in cgroup, PID and mount namespaces of its own, so a cgroup hierarchy
+# mounted afresh from inside shows no release_agent (executor/sandbox/native/init.c, docs/sandbox.md).
+# A command given to `docker run` goes through it too; without CAP_SYS_ADMIN it runs the command as is.
+ENTRYPOINT ["/app/executor/sandbox/native/build/remcode-init"]
 CMD ["node", "dist/executor/main.js"]

@@ -155,7 +155,9 @@ static int v1_own_dir(const char *controller, const char *mountpoint, const char
     below = own + rootlen; /* "" or "/a/b": where our cgroup lies under the mount */
   else
     below = ""; /* a cgroup namespace shows us at the mount's root */
-  snprintf(out, outlen, "%s%s", mountpoint, strcmp(below, "/") == 0 ? "" : below);
+  /* Inside a cgroup namespace of our own both read "/": our cgroup is the mount's root then too. */
+  if (strcmp(below, "/") == 0) below = "";
+  snprintf(out, outlen, "%s%s", mountpoint, below);
   if (ro && strcmp(below, "") == 0 &&
       mount(NULL, mountpoint, NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME,
             NULL) < 0) {
