@@ -29,7 +29,7 @@ describe("the executor's seccomp profile", () => {
     const allowed = new Set(profile.syscalls[0]?.names);
     for (const name of [...DENIED, ...ABSENT]) expect(allowed.has(name), name).toBe(false);
     // What remcode-sandboxd calls to build a box (executor/sandbox/native).
-    for (const name of ['umount2', 'pivot_root', 'chroot', 'open_tree', 'move_mount', 'setns', 'seccomp']) {
+    for (const name of ['umount2', 'pivot_root', 'chroot', 'open_tree', 'move_mount', 'seccomp']) {
       expect(allowed.has(name), name).toBe(true);
     }
     // clone and unshare only without CLONE_NEWUSER; socket only for the four families; mount with

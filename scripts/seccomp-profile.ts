@@ -63,6 +63,9 @@ export const DENIED: readonly string[] = [
   'process_vm_writev',
   'kcmp',
   'pidfd_getfd',
+  // Joining another process's namespaces: a process the engine starts in the container (`docker exec`,
+  // a healthcheck) is in the host's cgroup namespace on cgroup v1, which the executor's own leaves.
+  'setns',
   'open_by_handle_at',
   'name_to_handle_at',
   // The new mount API beyond the two calls the helper uses (open_tree, move_mount).

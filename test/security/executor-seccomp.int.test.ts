@@ -38,6 +38,9 @@ def isolated(attempt):
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 def call(number, *args):
     return isolated(lambda: libc.syscall(number, *[ctypes.c_long(a) for a in args]))
+def join_own(kind):
+    # Joining a namespace the caller is already in: harmless, and refused only by a filter.
+    return isolated(lambda: libc.setns(os.open('/proc/self/ns/' + kind, os.O_RDONLY), 0))
 def remount(flags):
     return isolated(lambda: libc.mount(None, b'/tmp', None, ctypes.c_ulong(flags), None))
 out = {
@@ -45,6 +48,7 @@ out = {
     'unshare_mount': call(272, 0x00020000),
     'remount_superblock': remount(0x20),
     'remount_bind': remount(0x20 | 0x1000),
+    'setns': join_own('cgroup'),
     'bpf': call(321, 0, 0, 0),
     'perf_event_open': call(298, 0, 0, -1, -1, 0),
     'keyctl': call(250, 0, 0, 0, 0, 0),
@@ -128,20 +132,24 @@ describe('the executor container under its own seccomp profile', () => {
   it('closes what the default profile leaves open to a container holding CAP_SYS_ADMIN', async () => {
     const [own, theDefault] = [await probe(confined), await probe(engineDefault)];
     // Open under the default profile: a user namespace is made, a superblock is remounted (the call
-    // that sets a cgroup v1 hierarchy's release_agent; here only /tmp's tmpfs), bpf and fsopen reach
-    // the kernel.
+    // that sets a cgroup v1 hierarchy's release_agent; here only /tmp's tmpfs), a namespace is joined,
+    // bpf and fsopen reach the kernel.
     expect({
       unshare_user: theDefault['unshare_user'],
       remount_superblock: theDefault['remount_superblock'],
+      setns: theDefault['setns'],
       bpf: theDefault['bpf'] === EPERM,
       fsopen: theDefault['fsopen'] === EPERM,
-    }).toEqual({ unshare_user: 0, remount_superblock: 0, bpf: false, fsopen: false });
+    }).toEqual({ unshare_user: 0, remount_superblock: 0, setns: 0, bpf: false, fsopen: false });
     expect(own).toEqual({
       unshare_user: EPERM,
       // The helper's own namespaces and per-mount flag changes are still allowed.
       unshare_mount: 0,
       remount_superblock: EPERM,
       remount_bind: 0,
+      // A process the engine starts in the container (`docker exec`, a healthcheck) keeps the host's
+      // cgroup namespace on v1; joining its namespaces would undo the executor's own (init.c).
+      setns: EPERM,
       bpf: EPERM,
       perf_event_open: EPERM,
       keyctl: EPERM,
