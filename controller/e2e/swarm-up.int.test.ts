@@ -377,6 +377,47 @@ describe.runIf(enabled)('swarm:up end to end', () => {
     );
   }, 180_000);
 
+  it("runs the executor behind its image's entry point: namespaces of its own and the entry point's filter", async () => {
+    // From a process the engine starts in the task (as a healthcheck is): it is in the host's cgroup
+    // namespace and the container's PID namespace, which the executor must not share.
+    const script = `
+      const fs = require('node:fs');
+      const ns = (pid, kind) => fs.readlinkSync('/proc/' + pid + '/ns/' + kind);
+      const status = (pid) => fs.readFileSync('/proc/' + pid + '/status', 'utf8');
+      const field = (pid, name) =>
+        status(pid).split('\\n').find((line) => line.startsWith(name + ':'))?.slice(name.length + 1).trim();
+      const argv = (pid) => fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8').split('\\0').filter(Boolean);
+      const executor = fs.readdirSync('/proc').find((pid) => /^[0-9]+$/.test(pid) && field(pid, 'PPid') === '1');
+      process.stdout.write(JSON.stringify({
+        init: argv(1)[0],
+        executor: argv(executor).join(' '),
+        pidInItsNamespace: field(executor, 'NSpid').split(/\\s+/).pop(),
+        ownCgroupNamespace: ns(executor, 'cgroup') !== ns('self', 'cgroup'),
+        ownPidNamespace: ns(executor, 'pid') !== ns('self', 'pid'),
+        ownMountNamespace: ns(executor, 'mnt') !== ns('self', 'mnt'),
+        filtersBeyondEngines: Number(field(executor, 'Seccomp_filters')) - Number(field('self', 'Seccomp_filters')),
+      }));`;
+    const { stdout } = await run('docker', [
+      'exec',
+      await containerOf('remcode_executor'),
+      'node',
+      '-e',
+      script,
+    ]);
+    expect(JSON.parse(stdout)).toEqual({
+      init: '/app/executor/sandbox/native/build/remcode-init',
+      executor: 'node dist/executor/main.js',
+      pidInItsNamespace: '1',
+      ownCgroupNamespace: true,
+      ownPidNamespace: true,
+      ownMountNamespace: true,
+      // One filter more than the engine gives every process: the entry point's, which refuses a
+      // superblock remount, setns and user namespaces whether or not the engine could apply the
+      // manifest's profile (Docker 20.10, the engine here, cannot).
+      filtersBeyondEngines: 1,
+    });
+  });
+
   it('scales the executor by the manifest: a burst drives replicas up, each run finishes once, none is interrupted', async () => {
     // The controller reads the queue and the stack's Prometheus from inside the stack: the executor's
     // backlog check and the webapp's request-rate check both answer.
