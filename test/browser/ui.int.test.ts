@@ -481,14 +481,14 @@ describe('the web UI when the queue is full', () => {
           }),
         })
       ).status;
-    // One runs on the only slot and one waits: the queue holds its maximum of one.
+    const status = async (): Promise<Record<string, number>> =>
+      (await (await fetch(`${url}/api/v1/status`)).json()) as Record<string, number>;
+    // One runs on the only slot and one waits: the queue holds its maximum of one. The second is sent
+    // once the executor has taken the first, or on a slow machine it would find the queue full itself.
     expect(await sleeper()).toBe(201);
+    await expect.poll(status, { timeout: 30_000 }).toMatchObject({ queue_depth: 0, running: 1 });
     expect(await sleeper()).toBe(201);
-    await expect
-      .poll(async () => (await (await fetch(`${url}/api/v1/status`)).json()) as Record<string, number>, {
-        timeout: 10_000,
-      })
-      .toMatchObject({ queue_depth: 1, running: 1 });
+    await expect.poll(status, { timeout: 10_000 }).toMatchObject({ queue_depth: 1, running: 1 });
 
     const page = await browser.newPage();
     await page.goto(url + '/');
