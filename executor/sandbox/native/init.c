@@ -132,9 +132,17 @@ static const unsigned refused[] = {
 #define ARG_LO(i) (offsetof(struct seccomp_data, args) + (i) * sizeof(__u64)) /* little-endian low word */
 
 static void install_filter(void) {
-  struct sock_filter f[64];
+  struct sock_filter f[96];
   size_t n = 0;
-#define EMIT(code, k, jt, jf) (f[n++] = (struct sock_filter)BPF_JUMP((code), (k), (jt), (jf)))
+  /* A longer list must not write past the program: refuse to start instead. */
+#define EMIT(code, k, jt, jf)                                                                       \
+  do {                                                                                              \
+    if (n == sizeof f / sizeof f[0]) {                                                              \
+      errno = E2BIG;                                                                                \
+      fail("the executor's seccomp filter does not fit its buffer");                                \
+    }                                                                                               \
+    f[n++] = (struct sock_filter)BPF_JUMP((code), (k), (jt), (jf));                                 \
+  } while (0)
 #define REFUSE(err) EMIT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (err), 0, 0)
 #define ALLOW() EMIT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0)
   /* Another ABI (int 0x80, x32) is another system call table, unfiltered by the rules below. */
