@@ -24,9 +24,11 @@
  * executor's seccomp profile (manifests/seccomp/executor.json); every box adds its own, stricter one.
  *
  * Where the process lacks CAP_SYS_ADMIN (a version probe, `docker run` without the manifest's
- * capabilities) it cannot mount a cgroup hierarchy either, and where /sys/fs/cgroup is cgroup v2 there
- * is no release_agent: in both cases it runs the command as it is. Otherwise a namespace it cannot make
- * stops the container with a message, rather than starting the executor without it.
+ * capabilities) it cannot mount a cgroup hierarchy or reach what the filter refuses either, so the
+ * command runs as it is. Where /sys/fs/cgroup is cgroup v2 there is no release_agent (and the engine's
+ * default there is a private cgroup namespace already): the filter alone is installed. Otherwise a
+ * namespace it cannot make stops the container with a message, rather than starting the executor
+ * without it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
