@@ -392,13 +392,13 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-function run(id: string, source: string, stdin = ''): Promise<JudgeResult> {
+function run(id: string, source: string, stdin = '', compilerArgs: string[] = []): Promise<JudgeResult> {
   const language = catalogue.resolve(id)!;
   return judge(sandbox, {
     language,
     files: [{ path: language.sourceFile, content: Buffer.from(source) }],
     args: [],
-    compilerArgs: [],
+    compilerArgs,
     // Generous wall time: the machine running the suite has two cores shared with other tests.
     limits: runLimits({ ...DEFAULT_LIMITS, wallTimeMs: 15_000 }),
     tests: [{ stdin: Buffer.from(stdin), expectedOutput: null }],
@@ -466,5 +466,28 @@ describe.each(Object.entries(CASES))('%s', (id, program) => {
     if ('signal' in program.crashExit) {
       expect(signalNumber(test.signal)).toBe(signalNumber(program.crashExit.signal));
     } else expect(test.exitCode).toBe(program.crashExit.exitCode);
+  });
+});
+
+// The sandbox refuses ptrace, which LeakSanitizer needs at exit; the catalogue turns leak checks off so
+// that a clean program built with AddressSanitizer is accepted, while a memory error still ends the run.
+describe.each([
+  [
+    'c',
+    '#include <stdlib.h>\nint main(int argc, char **argv) { (void)argv; volatile int *p = malloc(8); p[argc + 1] = 1; return p[argc + 1] - 1; }\n',
+  ],
+  [
+    'cpp',
+    '#include <vector>\nint main(int argc, char **) { std::vector<int> v(2); int *p = v.data(); p[argc + 1] = 1; return p[argc + 1] - 1; }\n',
+  ],
+])('%s under -fsanitize=address', (id, overflow) => {
+  it('accepts a clean program and reports a heap overflow as a runtime error', async () => {
+    const clean = await run(id, catalogue.resolve(id)!.starter, 'World\n', ['-fsanitize=address']);
+    expect(clean.tests[0]?.result.stderr.toString()).toBe('');
+    expect(clean.tests[0]?.result.stdout.toString()).toBe('Hello, World!\n');
+    expect(clean.verdict).toBe('accepted');
+    const overflowed = await run(id, overflow, '', ['-fsanitize=address']);
+    expect(overflowed.verdict).toBe('runtime_error');
+    expect(overflowed.tests[0]?.result.stderr.toString()).toMatch(/AddressSanitizer: heap-buffer-overflow/);
   });
 });
