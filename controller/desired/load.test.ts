@@ -231,6 +231,16 @@ describe('desired-state file', () => {
       `${header}services:\n  pool:\n    image: x\n    languages:\n      - c\n      - c\n`,
       'demo.yaml:8: services.pool.languages[1]: language "c" is listed twice',
     ],
+    [
+      'GCC extras on a service that is not an executor pool',
+      `${header}services:\n  web:\n    image: x\n    gcc_extras: [static]\n`,
+      "demo.yaml:6: services.web.gcc_extras: gcc_extras shapes an executor pool's image: give the service languages: as well",
+    ],
+    [
+      'a GCC extra build.sh does not know',
+      `${header}services:\n  pool:\n    image: x\n    languages: [c]\n    gcc_extras: [static, profiler]\n`,
+      'demo.yaml:7: services.pool.gcc_extras[1]: ',
+    ],
     ['a YAML syntax error', `${header}services:\n  web: [\n`, 'demo.yaml:5: (root): '],
     ['a missing stack', 'version: 1\nservices: {}\n', 'demo.yaml:1: stack: Expected required property'],
   ])('rejects %s with file, line and path', (_name, source, expected) => {

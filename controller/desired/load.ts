@@ -197,6 +197,12 @@ function checkSemantics(
     if (service.languages !== undefined) {
       for (const issue of languageIssues(service, knownLanguages()))
         add(`${at}/${issue.path}`, issue.message);
+    } else if (service.gcc_extras !== undefined) {
+      add(
+        `${at}/gcc_extras`,
+        "gcc_extras shapes an executor pool's image: give the service languages: as well",
+        true,
+      );
     }
     service.networks?.forEach((network, i) => {
       if (!networks.has(network))
@@ -246,6 +252,7 @@ const NOT_FOR_JOBS: Readonly<Partial<Record<keyof ServiceDef, string>>> = {
   autoscale: 'a job runs one task to completion; nothing scales it',
   rebalance: 'a job has no running tasks to spread',
   languages: 'an executor pool runs until stopped',
+  gcc_extras: 'an executor pool runs until stopped',
   update_config: 'Swarm runs a changed job again instead of rolling it out',
   rollback_config: 'Swarm runs a changed job again instead of rolling it out',
   ports: 'a job serves nothing',

@@ -1,14 +1,16 @@
 /**
  * The executor images to build, for manifests/images/build.sh: one line per pool,
- * `image<TAB>pool<TAB>ids<TAB>packages`, the packages being those the catalogue lists for the pool's
- * languages, deduplicated, in catalogue order.
- *   pools-cli.ts manifest FILE        every executor pool of the desired-state file
- *   pools-cli.ts pool NAME=ID,ID...   one pool, tagged remcode-executor-NAME:local
- * Exits 64 on a mistake (an unknown language id, an invalid file), naming it.
+ * `image<TAB>pool<TAB>ids<TAB>packages<TAB>extras`, the packages being those the catalogue lists for the
+ * pool's languages, deduplicated, in catalogue order, and the extras the parts of GCC its image keeps
+ * (comma-separated, `-` for none).
+ *   pools-cli.ts manifest FILE                 every executor pool of the desired-state file
+ *   pools-cli.ts pool NAME=ID,ID... [EXTRAS]   one pool, tagged remcode-executor-NAME:local
+ * Exits 64 on a mistake (an unknown language id or extra, an invalid file), naming it.
  */
 import { readLanguagePackages, shippedCatalogueFile } from '../../common/language-packages.js';
 import { POOL_NAME } from '../../common/pools.js';
 import { formatIssue, loadDesired } from './load.js';
+import { GCC_EXTRAS, type GccExtra } from './schema.js';
 import { executorPools, type ExecutorPoolDef } from './pools.js';
 
 function fail(message: string): never {
@@ -18,7 +20,7 @@ function fail(message: string): never {
 
 const catalogueFile = process.env.REMCODE_CATALOGUE || shippedCatalogueFile();
 const packagesOf = readLanguagePackages(catalogueFile);
-const [mode, argument] = process.argv.slice(2);
+const [mode, argument, extrasArgument] = process.argv.slice(2);
 let pools: ExecutorPoolDef[];
 if (mode === 'manifest' && argument) {
   const loaded = await loadDesired(argument);
@@ -29,9 +31,21 @@ if (mode === 'manifest' && argument) {
   if (!POOL_NAME.test(pool)) fail(`"${pool}" is not a pool name (lower-case letters, digits, - and _)`);
   const languages = ids.split(',').filter((id) => id !== '');
   if (languages.length === 0) fail(`pool ${pool}: no languages given (NAME=ID,ID...)`);
-  pools = [{ service: pool, pool, image: `remcode-executor-${pool}:local`, languages }];
+  const extras = (extrasArgument ?? '').split(',').filter((extra) => extra !== '');
+  const unknownExtras = extras.filter((extra) => !(GCC_EXTRAS as readonly string[]).includes(extra));
+  if (unknownExtras.length > 0)
+    fail(`pool ${pool}: unknown GCC extra(s) ${unknownExtras.join(', ')} (known: ${GCC_EXTRAS.join(', ')})`);
+  pools = [
+    {
+      service: pool,
+      pool,
+      image: `remcode-executor-${pool}:local`,
+      languages,
+      gccExtras: [...new Set(extras as GccExtra[])],
+    },
+  ];
 } else {
-  fail('usage: pools-cli.ts manifest FILE | pool NAME=ID,ID...');
+  fail('usage: pools-cli.ts manifest FILE | pool NAME=ID,ID... [EXTRA,EXTRA...]');
 }
 for (const pool of pools) {
   const unknown = pool.languages.filter((id) => !packagesOf.has(id));
@@ -39,6 +53,12 @@ for (const pool of pools) {
     fail(`pool ${pool.pool}: unknown language(s) ${unknown.join(', ')} (catalogue ${catalogueFile})`);
   const wanted = new Set(pool.languages);
   const packages = [...packagesOf].filter(([id]) => wanted.has(id)).flatMap(([, list]) => list);
-  const line = [pool.image, pool.pool, pool.languages.join(','), [...new Set(packages)].join(' ')];
+  const line = [
+    pool.image,
+    pool.pool,
+    pool.languages.join(','),
+    [...new Set(packages)].join(' '),
+    pool.gccExtras.join(',') || '-',
+  ];
   process.stdout.write(`${line.join('\t')}\n`);
 }

@@ -4,13 +4,15 @@
  * take jobs from the pool's queue, and its image is built with only those languages' packages.
  */
 import { DEFAULT_POOL } from '../../common/pools.js';
-import type { DesiredFile, ServiceDef } from './schema.js';
+import type { DesiredFile, GccExtra, ServiceDef } from './schema.js';
 
 export interface ExecutorPoolDef {
   readonly service: string;
   readonly pool: string;
   readonly image: string;
   readonly languages: readonly string[];
+  /** The parts of GCC its image keeps (`gcc_extras:`), in the file's order. */
+  readonly gccExtras: readonly GccExtra[];
 }
 
 /** The pool a service's executors announce: its own name when it lists languages, else the default. */
@@ -23,7 +25,15 @@ export function executorPools(desired: DesiredFile): ExecutorPoolDef[] {
   return Object.entries(desired.services).flatMap(([service, def]) =>
     def.languages === undefined
       ? []
-      : [{ service, pool: service, image: def.image, languages: [...def.languages] }],
+      : [
+          {
+            service,
+            pool: service,
+            image: def.image,
+            languages: [...def.languages],
+            gccExtras: [...(def.gcc_extras ?? [])],
+          },
+        ],
   );
 }
 

@@ -8,6 +8,14 @@ import type { Static, TSchema } from '@sinclair/typebox';
 
 const strict = { additionalProperties: false } as const;
 
+/**
+ * The parts of GCC an executor image leaves out unless its pool keeps them (manifests/images/executor.Dockerfile
+ * removes each group by name): together about 120 MB, which would push a Python and C image well past
+ * its size target for flags few submissions pass.
+ */
+export const GCC_EXTRAS = ['static', 'sanitizers', 'lto'] as const;
+export type GccExtra = (typeof GCC_EXTRAS)[number];
+
 /** Names end up inside Docker object names (`<stack>_<name>`), so they follow Docker's rules. */
 const Name = Type.String({
   pattern: '^[a-z0-9][a-z0-9_-]{0,62}$',
@@ -305,6 +313,13 @@ export const ServiceSchema = Type.Object(
         minItems: 1,
         description:
           'makes the service an executor pool named after it: the catalogue ids of the languages its tasks run (EXECUTOR_POOL and EXECUTOR_LANGUAGES in their environment); build.sh builds its image with only these',
+      }),
+    ),
+    gcc_extras: Type.Optional(
+      Type.Array(Type.Union(GCC_EXTRAS.map((extra) => Type.Literal(extra))), {
+        uniqueItems: true,
+        description:
+          "parts of GCC that build.sh keeps in an executor pool's image, all left out by default to keep it small: static (glibc's static libraries, for -static), sanitizers (their runtimes, for -fsanitize), lto (the link-time optimiser, for -flto)",
       }),
     ),
     depends_on: Type.Optional(

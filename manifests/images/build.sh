@@ -6,8 +6,9 @@
 # Usage: build.sh [image...]   (default: all). Prints each image's size at the end.
 # `executor` builds one image per executor pool of the manifest (REMCODE_MANIFEST, default
 # manifests/remcode.yaml), tagged as the pool's service names it, with only the Debian packages the
-# catalogue lists for the pool's languages; `executor=NAME:ID,ID...` builds one pool's image,
-# remcode-executor-NAME:local, without a manifest.
+# catalogue lists for the pool's languages and the parts of GCC the pool keeps (`gcc_extras:`);
+# `executor=NAME:ID,ID...[:EXTRA,EXTRA...]` builds one pool's image, remcode-executor-NAME:local,
+# without a manifest (extras: static, sanitizers, lto).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -57,8 +58,8 @@ build() {
   echo "    $name ($((SECONDS - start)) s)"
 }
 
-# The executor pools to build, one `image<TAB>pool<TAB>ids<TAB>packages` line each, checked against the
-# catalogue before anything is built (an unknown language id stops here, named).
+# The executor pools to build, one `image<TAB>pool<TAB>ids<TAB>packages<TAB>extras` line each, checked
+# against the catalogue before anything is built (an unknown language id or extra stops here, named).
 pools_of() {
   local tsx="$repo/node_modules/.bin/tsx"
   [[ -x $tsx ]] || { echo "building executor images needs the project's node_modules (npm ci)" >&2; exit 1; }
@@ -71,9 +72,12 @@ for image in "${images[@]}"; do
     executor)
       lines=$(pools_of manifest "${REMCODE_MANIFEST:-$repo/manifests/remcode.yaml}")
       # A manifest without pools runs one executor service on remcode-executor:local with every language.
-      [[ -n $lines ]] || lines=$'remcode-executor:local\tdefault\t-\t'"$(sed -n 's/^ARG LANGUAGE_PACKAGES="\(.*\)"$/\1/p' "$here/executor.Dockerfile")"
+      [[ -n $lines ]] || lines=$'remcode-executor:local\tdefault\t-\t'"$(sed -n 's/^ARG LANGUAGE_PACKAGES="\(.*\)"$/\1/p' "$here/executor.Dockerfile")"$'\t-'
       ;;
-    executor=*:*) spec=${image#executor=}; lines=$(pools_of pool "${spec%%:*}=${spec#*:}") ;;
+    executor=*:*)
+      IFS=: read -r pool_name pool_ids pool_extras <<<"${image#executor=}"
+      lines=$(pools_of pool "$pool_name=$pool_ids" "${pool_extras:-}")
+      ;;
   esac
   [[ -z $lines ]] || mapfile -t -O "${#executor_pools[@]}" executor_pools <<<"$lines"
 done
@@ -91,11 +95,12 @@ for image in "${images[@]}"; do
   esac
 done
 for line in "${executor_pools[@]}"; do
-  IFS=$'\t' read -r tag pool ids packages <<<"$line"
+  IFS=$'\t' read -r tag pool ids packages extras <<<"$line"
   [[ $ids != - ]] || ids=
-  echo "    pool $pool: $ids ($packages)"
+  [[ $extras != - ]] || extras=
+  echo "    pool $pool: $ids ($packages)${extras:+, GCC extras: $extras}"
   build "$tag" executor.Dockerfile --build-arg BUILD=remcode-build:local --build-arg "LANGUAGE_PACKAGES=$packages" \
-    --build-arg "POOL=$pool" --build-arg "LANGUAGES=$ids"
+    --build-arg "POOL=$pool" --build-arg "LANGUAGES=$ids" --build-arg "GCC_EXTRAS=$extras"
   built+=("$tag")
 done
 for tag in "${built[@]}"; do

@@ -34,18 +34,26 @@ RUN bash /tmp/jvm-archives.sh && rm /tmp/jvm-archives.sh
 # What no run and no executor uses, removed before the tree is copied into one layer below (so the
 # base image's share goes too): the package managers and their state (but dpkg's list of installed
 # packages, a few hundred KB, which version probes read where a tool prints no version of its own,
-# such as Brainfuck's beef), translations and documentation,
-# GCC's link-time optimiser and its dump tool (64 MB; -flto then fails), the sanitizer runtimes (31 MB;
-# -fsanitize then fails), glibc's static C and maths libraries (-static then fails; the small archives
-# a dynamic link reads, libc_nonshared.a and the empty -lpthread and -ldl stubs, stay) and the binutils
-# profiler.
-RUN rm -rf /usr/share/locale/* /usr/share/doc/* /usr/share/man/* /usr/share/info/* /usr/share/lintian \
+# such as Brainfuck's beef), translations, documentation and the binutils profiler. Three parts of GCC
+# go too unless the pool keeps them (GCC_EXTRAS, from the pool's `gcc_extras:`): glibc's static C and
+# maths libraries (`static`; -static fails without them, while the small archives a dynamic link reads,
+# libc_nonshared.a and the empty -lpthread and -ldl stubs, always stay; 11 MB), the sanitizer runtimes
+# (`sanitizers`, 41 MB; -fsanitize) and the link-time optimiser with its dump tool (`lto`, 66 MB; -flto).
+# Declared here, so pools that differ only in extras share the install layers above.
+ARG GCC_EXTRAS=""
+RUN set -e; extras=",${GCC_EXTRAS},"; \
+    for extra in $(echo "$GCC_EXTRAS" | tr , ' '); do \
+      case $extra in static | sanitizers | lto) ;; *) echo "unknown GCC extra: $extra" >&2; exit 64 ;; esac; \
+    done; \
+    drop=""; \
+    case $extras in *,static,*) ;; *) drop="$drop /usr/lib/*-linux-gnu/libc.a /usr/lib/*-linux-gnu/libm-*.a /usr/lib/*-linux-gnu/libmvec.a" ;; esac; \
+    case $extras in *,sanitizers,*) ;; *) drop="$drop /usr/lib/*-linux-gnu/lib*san.so* /usr/lib/gcc/*/*/lib*san*" ;; esac; \
+    case $extras in *,lto,*) ;; *) drop="$drop /usr/bin/*lto-dump* /usr/libexec/gcc/*/*/lto1" ;; esac; \
+    rm -rf /usr/share/locale/* /usr/share/doc/* /usr/share/man/* /usr/share/info/* /usr/share/lintian \
       /var/lib/apt /var/cache/* /var/log/* /etc/apt /usr/lib/apt /usr/bin/apt* \
       /usr/lib/*-linux-gnu/libapt-* \
-      /usr/bin/*lto-dump* /usr/libexec/gcc/*/*/lto1 \
-      /usr/lib/*-linux-gnu/lib*san.so* /usr/lib/gcc/*/*/lib*san* \
-      /usr/lib/*-linux-gnu/libc.a /usr/lib/*-linux-gnu/libm-*.a /usr/lib/*-linux-gnu/libmvec.a \
       /usr/bin/gprofng* /usr/lib/*-linux-gnu/gprofng /usr/lib/*-linux-gnu/libgprofng* \
+      $drop \
  && find /var/lib/dpkg -mindepth 1 -maxdepth 1 ! -name status -exec rm -rf {} +
 FROM scratch
 COPY --from=runtime / /
@@ -53,6 +61,7 @@ COPY --from=runtime / /
 # Declared here, not above, so that pools with the same packages share the install layer.
 ARG POOL=default
 ARG LANGUAGES=""
+ARG GCC_EXTRAS=""
 WORKDIR /app
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules node_modules
@@ -61,7 +70,7 @@ COPY --from=build /src/common/migrations common/migrations
 COPY --from=build /src/executor/languages/catalogue.yaml executor/languages/catalogue.yaml
 COPY --from=build /src/executor/sandbox/native/build executor/sandbox/native/build
 COPY --from=build /src/executor/sandbox/warm executor/sandbox/warm
-LABEL dev.remcode.pool=${POOL} dev.remcode.languages=${LANGUAGES}
+LABEL dev.remcode.pool=${POOL} dev.remcode.languages=${LANGUAGES} dev.remcode.gcc-extras=${GCC_EXTRAS}
 # No EXECUTOR_METRICS_HOST: its default is already 0.0.0.0, and a stack that names
 # EXECUTOR_METRICS_SUBNET instead must not find a host set for it as well.
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
