@@ -18,6 +18,7 @@ import { PrometheusSource } from './prometheus-source.js';
 import { QueueSource } from './queue-source.js';
 import { Retirer } from './retire.js';
 import { MemoryScaleTarget as FakeService } from '../../test/support/scale-target.js';
+import { until } from '../../test/support/until.js';
 
 /**
  * A pool scaled to zero wakes for its first submission: the real webapp accepts and queues it (the pool
@@ -136,8 +137,16 @@ describe('scaling a pool from zero', () => {
         desired: 0,
         direction: 'none',
       });
-      const languages = await h.app.inject({ method: 'GET', url: '/api/v1/languages' });
-      expect(languages.json()).toEqual([expect.objectContaining({ id: 'python', cold: true })]);
+      // The webapp reuses its read of the pools for up to 5 s, and its queue monitor may have made that
+      // read while the executor's announcement was still there: the listing turns cold within that.
+      const listing = async (): Promise<unknown> =>
+        (await h.app.inject({ method: 'GET', url: '/api/v1/languages' })).json();
+      await until(
+        async () => JSON.stringify(await listing()).includes('"cold":true'),
+        10_000,
+        'the language listing to show the parked pool as cold',
+      );
+      expect(await listing()).toEqual([expect.objectContaining({ id: 'python', cold: true })]);
 
       const created = await h.app.inject({
         method: 'POST',
