@@ -175,6 +175,8 @@ export async function judge(
           }),
           env,
           limits: compileLimits(language),
+          // The program's run follows when the compile succeeds, which it usually does.
+          followedByRun: true,
           ...(request.signal ? { signal: request.signal } : {}),
         });
         if (!compileSucceeded(compile)) {

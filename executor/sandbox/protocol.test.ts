@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { decodeDone, decodeFile, encodeFile, encodeFrame, encodeWarm, FrameDecoder } from './protocol.js';
+import {
+  decodeDone,
+  decodeFile,
+  encodeFile,
+  encodeFrame,
+  encodeRun,
+  encodeWarm,
+  FrameDecoder,
+} from './protocol.js';
+import { TEST_RUN_LIMITS } from '../../test/support/run-limits.js';
 
 describe('FrameDecoder', () => {
   it('reassembles frames split at every possible byte boundary', () => {
@@ -66,5 +75,26 @@ describe('encodeWarm', () => {
       [1, 'x'],
       [2, 'A=1'],
     ]);
+  });
+});
+
+describe('run frames', () => {
+  const run = { argv: ['./main'], env: [], cwd: '/box', stdin: new Uint8Array(), limits: TEST_RUN_LIMITS };
+  /** The tags of a run frame's fields, in order. */
+  const tags = (frame: Buffer): number[] => {
+    const [decoded] = new FrameDecoder().push(frame);
+    const found: number[] = [];
+    for (let off = 0; off < decoded!.payload.length; off += 5 + decoded!.payload.readUInt32LE(off + 1))
+      found.push(decoded!.payload[off]!);
+    return found;
+  };
+
+  it('say that another run follows with an empty field 5, and only then', () => {
+    const followed = tags(encodeRun({ ...run, next: true }));
+    expect(followed.filter((tag) => tag === 5)).toHaveLength(1);
+    expect(tags(encodeRun(run))).not.toContain(5);
+    expect(tags(encodeRun({ ...run, next: false }))).toEqual(tags(encodeRun(run)));
+    const [decoded] = new FrameDecoder().push(encodeRun({ ...run, next: true }));
+    expect(decoded!.payload.subarray(-5)).toEqual(Buffer.from([5, 0, 0, 0, 0]));
   });
 });

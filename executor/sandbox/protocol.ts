@@ -31,6 +31,7 @@ const Tag = {
   env: 2,
   cwd: 3,
   stdin: 4,
+  next: 5,
   cpuMs: 10,
   wallMs: 11,
   memory: 12,
@@ -99,6 +100,8 @@ export interface EncodedRun {
   readonly cwd: string;
   readonly stdin: Uint8Array;
   readonly limits: RunLimits;
+  /** Another run of the same job follows: the helper builds its box while this one runs. */
+  readonly next?: boolean;
 }
 
 export function encodeRun(run: EncodedRun): Buffer {
@@ -124,6 +127,7 @@ export function encodeRun(run: EncodedRun): Buffer {
     [Tag.tmp, l.tmpBytes],
   ];
   for (const [tag, value] of numbers) parts.push(...field(tag, u64(value)));
+  if (run.next) parts.push(...field(Tag.next, Buffer.alloc(0)));
   return encodeFrame(Request.run, ...parts);
 }
 

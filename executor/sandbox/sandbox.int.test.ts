@@ -80,6 +80,25 @@ describe('sandbox runs', () => {
     });
   });
 
+  it('runs the run after a followed one in a fresh box of its own, built while the first ran', async () => {
+    const probe = py(
+      "import os; print(os.readlink('/proc/self/ns/mnt'), os.path.exists('/tmp/left'), os.path.exists('/box/kept')); open('/tmp/left', 'w').close(); open('/box/kept', 'w').close()",
+    );
+    await withWorkspace(async (ws) => {
+      const first = await ws.run({ ...probe, followedByRun: true });
+      const second = await ws.run(probe);
+      const [firstNs, firstTmp, firstBox] = first.stdout.toString().trim().split(' ');
+      const [secondNs, secondTmp, secondBox] = second.stdout.toString().trim().split(' ');
+      expect([first.verdict, second.verdict]).toEqual(['ok', 'ok']);
+      expect([firstTmp, firstBox]).toEqual(['False', 'False']);
+      // The workspace carries over; the box and its /tmp do not.
+      expect([secondTmp, secondBox]).toEqual(['False', 'True']);
+      // The kernel reuses a namespace's number once the namespace is gone, so a box built after the
+      // first one ended may well show its number; only one built while the first still ran cannot.
+      expect(secondNs).not.toBe(firstNs);
+    });
+  });
+
   it('stops a CPU loop at the CPU limit, summed over threads', async () => {
     const r = await withWorkspace((ws) =>
       ws.run({ ...py('while True: pass'), limits: { ...limits, cpuTimeMs: 300 } }),

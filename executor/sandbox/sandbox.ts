@@ -287,7 +287,12 @@ class SlotWorkspace implements Workspace {
     const watchdog = setTimeout(() => this.#slot.kill(), request.limits.wallTimeMs + WATCHDOG_GRACE_MS);
     try {
       const done = await this.#slot.run(
-        encodeRun({ ...checked, stdin: request.stdin ?? new Uint8Array(), limits: request.limits }),
+        encodeRun({
+          ...checked,
+          stdin: request.stdin ?? new Uint8Array(),
+          limits: request.limits,
+          next: request.followedByRun === true,
+        }),
         (stream, chunk) => {
           (stream === 'stdout' ? out : err).push(chunk);
           request.onOutput?.(stream, chunk);

@@ -55,6 +55,12 @@ export interface RunRequest {
   readonly onStart?: () => void;
   /** Aborting kills the run; the result then has verdict `internal_error` with reason `cancelled`. */
   readonly signal?: AbortSignal;
+  /**
+   * Another run in this workspace follows this one (a compile's program): the helper builds the next
+   * run's box while this one runs, rather than after it, so the next run starts at once. Costs the
+   * helper's time during this run, so it is for runs that are followed, not for every run.
+   */
+  readonly followedByRun?: boolean;
 }
 
 export interface RunResult {

@@ -32,6 +32,7 @@
 #define TAG_ENV 2
 #define TAG_CWD 3
 #define TAG_STDIN 4
+#define TAG_NEXT 5 /* empty: another run of the same job follows this one (see handle_run) */
 #define TAG_CPU_MS 10
 #define TAG_WALL_MS 11
 #define TAG_MEMORY 12
