@@ -81,14 +81,20 @@ describe('sandbox runs', () => {
   });
 
   it('runs the run after a followed one in a fresh box of its own, built while the first ran', async () => {
+    // Each run prints its box's mount namespace, whether the last run's /tmp and workspace files are
+    // there, and when its box's /dev was made (a tmpfs the box fills while it builds its root); then,
+    // halfway through a pause that leaves the helper time to build the next box, the time. The halves
+    // keep both answers far from the coarse clock that stamps files (a few milliseconds).
     const probe = py(
-      "import os; print(os.readlink('/proc/self/ns/mnt'), os.path.exists('/tmp/left'), os.path.exists('/box/kept')); open('/tmp/left', 'w').close(); open('/box/kept', 'w').close()",
+      "import os, time; print(os.readlink('/proc/self/ns/mnt'), os.path.exists('/tmp/left'), os.path.exists('/box/kept'), os.stat('/dev').st_mtime_ns); open('/tmp/left', 'w').close(); open('/box/kept', 'w').close(); time.sleep(0.15); print(time.time_ns()); time.sleep(0.15)",
     );
     await withWorkspace(async (ws) => {
       const first = await ws.run({ ...probe, followedByRun: true });
       const second = await ws.run(probe);
-      const [firstNs, firstTmp, firstBox] = first.stdout.toString().trim().split(' ');
-      const [secondNs, secondTmp, secondBox] = second.stdout.toString().trim().split(' ');
+      const [firstLine = '', firstHalfway = ''] = first.stdout.toString().trim().split('\n');
+      const [secondLine = ''] = second.stdout.toString().trim().split('\n');
+      const [firstNs, firstTmp, firstBox] = firstLine.split(' ');
+      const [secondNs, secondTmp, secondBox, secondBuilt = ''] = secondLine.split(' ');
       expect([first.verdict, second.verdict]).toEqual(['ok', 'ok']);
       expect([firstTmp, firstBox]).toEqual(['False', 'False']);
       // The workspace carries over; the box and its /tmp do not.
@@ -96,6 +102,8 @@ describe('sandbox runs', () => {
       // The kernel reuses a namespace's number once the namespace is gone, so a box built after the
       // first one ended may well show its number; only one built while the first still ran cannot.
       expect(secondNs).not.toBe(firstNs);
+      // The second box was built while the first run went on, not after its answer.
+      expect(BigInt(secondBuilt)).toBeLessThan(BigInt(firstHalfway));
     });
   });
 

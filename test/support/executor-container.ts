@@ -16,13 +16,21 @@ const repo = fileURLToPath(new URL('../../', import.meta.url));
 /** The Python and C pool image, built when missing (cached after test/images/executor-pool.int.test.ts). */
 export const PAIR_IMAGE = 'remcode-executor-pair:local';
 
-/** Builds `PAIR_IMAGE` if it is not current and returns the shipped manifest's executor service. */
-export async function pairExecutor(): Promise<ServiceDef> {
-  await run('bash', ['manifests/images/build.sh', 'executor=pair:python,c'], {
+/**
+ * Builds one pool's executor image, `remcode-executor-NAME:local`, as `build.sh executor=NAME:IDS[:EXTRAS]`
+ * does (a no-op when it is current).
+ */
+export async function buildPoolImage(spec: string): Promise<void> {
+  await run('bash', ['manifests/images/build.sh', `executor=${spec}`], {
     cwd: repo,
     maxBuffer: 1 << 26,
     timeout: 1_500_000,
   });
+}
+
+/** Builds `PAIR_IMAGE` if it is not current and returns the shipped manifest's executor service. */
+export async function pairExecutor(): Promise<ServiceDef> {
+  await buildPoolImage('pair:python,c');
   return (await shippedManifest()).pick('executor');
 }
 
